@@ -1,1 +1,1 @@
-"""nsl.grammar"""
+"""nsl.grammar: the LALR grammar of NSL (``nsl.lark``), shipped as package data."""

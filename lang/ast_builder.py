@@ -1,0 +1,395 @@
+"""Lark parse tree → AST, attaching a span to every node once (Preql's way).
+
+The grammar parses atoms, built-in calls and aggregates with one ``call``
+production; this module decides which is which from the name and the position
+(a literal, or a value inside an expression).
+"""
+from __future__ import annotations
+
+import ast as pyast
+
+from lark import Token, Transformer, v_args
+
+from nsl.lang import ast as A
+from nsl.lang.diagnostics import Span, error
+
+AGGREGATES = {"count", "sum", "min", "max", "argmin", "argmax", "exists", "forall"}
+FUNCTIONS = {"abs", "min", "max", "distinct"}
+
+
+class BuildError(Exception):
+    def __init__(self, diagnostic):
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
+
+class _Call:
+    """An unclassified ``name(args [: body])`` awaiting its role."""
+
+    def __init__(self, name, args, agg, span):
+        self.name, self.args, self.agg, self.span = name, args, agg, span
+
+
+class _Name:
+    """A bare identifier: a variable in a value position, a nullary atom in a literal one."""
+
+    def __init__(self, name, span):
+        self.name, self.span = name, span
+
+
+def _unquote(token: str) -> str:
+    return pyast.literal_eval(token)
+
+
+@v_args(meta=True, inline=True)
+class AstBuilder(Transformer):
+    def __init__(self, file: str):
+        super().__init__()
+        self.file = file
+
+    # -- spans --------------------------------------------------------------
+    def _span(self, meta) -> Span:
+        if getattr(meta, "empty", True):
+            return Span.unknown(self.file)
+        return Span(self.file, meta.line, meta.column, meta.end_line, max(meta.end_column - 1, meta.column))
+
+    def _tok_span(self, tok: Token) -> Span:
+        return Span(self.file, tok.line, tok.column, tok.end_line, max(tok.end_column - 1, tok.column))
+
+    # -- classification -----------------------------------------------------
+    def value(self, node):
+        """Interpret a parsed node in a value (expression) position."""
+        if isinstance(node, _Name):
+            return A.Wildcard(node.span) if node.name == "_" else A.Var(node.name, node.span)
+        if isinstance(node, _Call):
+            if node.agg is not None:
+                return self._aggregate(node)
+            if node.name in FUNCTIONS:
+                return A.Call(node.name, tuple(self.value(a) for a in node.args), node.span)
+            raise BuildError(error(
+                f"relation '{node.name}' used as a value; bind its argument instead "
+                f"(e.g. `{node.name}(..., x), y = x`)", node.span))
+        return node
+
+    def config(self, node):
+        """Interpret a node in a settings position (``provenance = diff_topk_proofs(k = 3)``)."""
+        if isinstance(node, _Call) and node.agg is None:
+            return A.Call(node.name, tuple(self.config(a) for a in node.args), node.span)
+        if isinstance(node, A.ListExpr):
+            return A.ListExpr(tuple(self.config(i) for i in node.items), node.span)
+        return self.value(node)
+
+    def literal(self, node):
+        """Interpret a parsed node as a body literal or formula atom."""
+        if isinstance(node, _Name):
+            if node.name == "_":
+                raise BuildError(error("`_` cannot stand alone as a literal", node.span))
+            return A.Atom(node.name, (), node.span)
+        if isinstance(node, _Call):
+            if node.agg is not None:
+                agg = self._aggregate(node)
+                if agg.op not in ("exists", "forall"):
+                    raise BuildError(error(
+                        f"aggregate '{agg.op}' gives a value; bind it, e.g. `n = {agg.op}(...)`", node.span))
+                return agg
+            if node.name == "distinct":
+                return A.Call(node.name, tuple(self.value(a) for a in node.args), node.span)
+            for a in node.args:
+                if isinstance(a, A.KwArg):
+                    raise BuildError(error("keyword arguments are not allowed in an atom", a.span))
+            return A.Atom(node.name, tuple(self.value(a) for a in node.args), node.span)
+        if isinstance(node, (A.Comparison, A.Negation, A.Quantified, A.Connective, A.Not)):
+            return node
+        raise BuildError(error("expected a relation atom or a comparison here", getattr(node, "span", None)))
+
+    def _aggregate(self, node: _Call) -> A.Aggregate:
+        if node.name not in AGGREGATES:
+            raise BuildError(error(
+                f"unknown aggregate '{node.name}' (known: {', '.join(sorted(AGGREGATES))})", node.span))
+        body, consequent = node.agg
+        variables = []
+        for a in node.args:
+            v = self.value(a)
+            if not isinstance(v, A.Var):
+                raise BuildError(error("aggregate variables before ':' must be plain variables",
+                                       getattr(v, "span", node.span)))
+            variables.append(v)
+        objective = None
+        if node.name in ("argmin", "argmax"):
+            # `argmax(p: score(p, v), v)`: the last item after the body is the objective.
+            alts = body.alternatives
+            if len(alts) != 1 or len(alts[0]) < 2:
+                raise BuildError(error(
+                    f"{node.name} needs an objective after its body: `{node.name}(x: body, value)`", node.span))
+            last = alts[0][-1]
+            objective = self._objective(last)
+            body = A.Body((alts[0][:-1],), body.span)
+        if consequent is not None and node.name != "forall":
+            raise BuildError(error("only forall(...) takes `->` in its body", node.span))
+        if node.name != "count" and node.name not in ("exists", "forall") and not variables:
+            raise BuildError(error(f"{node.name} needs a variable before ':'", node.span))
+        return A.Aggregate(node.name, tuple(variables), body, objective, consequent, node.span)
+
+    def _objective(self, last):
+        if isinstance(last, A.Atom) and not last.args:
+            return A.Var(last.rel, last.span)
+        if isinstance(last, (A.Comparison, A.Negation, A.Atom, A.Aggregate)):
+            raise BuildError(error("argmin/argmax objective must be a value expression", last.span))
+        return last
+
+    # -- top level ----------------------------------------------------------
+    def start(self, meta, *items):
+        return [i for i in items if i is not None]
+
+    def directive(self, meta, name, *args):
+        return A.Directive(str(name), tuple(a for a in args if a is not None), self._span(meta))
+
+    def dir_flag(self, meta, name):
+        return str(name)
+
+    def dir_kwarg(self, meta, name, value):
+        return A.KwArg(str(name), value, self._span(meta))
+
+    # -- declarations -------------------------------------------------------
+    def type_decl(self, meta, name, definition):
+        return A.TypeDecl(str(name), definition, self._span(meta))
+
+    def range_type(self, meta, lo, hi):
+        return A.RangeType(lo, hi)
+
+    def enum_type(self, meta, *values):
+        return A.EnumType(tuple(v.value for v in values))
+
+    def alias_type(self, meta, texpr):
+        return texpr
+
+    def signed_int(self, meta, minus, value=None):
+        if value is None:  # maybe_placeholders gives None for the absent "-"
+            minus, value = None, minus
+        return -int(value) if minus is not None else int(value)
+
+    def type_expr(self, meta, name, *dims):
+        dims = tuple(d for d in dims if d is not None)
+        return A.TypeExpr(str(name), dims or None, self._span(meta))
+
+    prim_type = type_expr
+
+    def rel_decl(self, meta, name, params):
+        return A.RelDecl(str(name), params, False, None, self._span(meta))
+
+    def input_decl(self, meta, name, params, source):
+        return A.RelDecl(str(name), params, True, _unquote(source) if source else None, self._span(meta))
+
+    def params(self, meta, *ps):
+        return tuple(p for p in ps if p is not None)
+
+    def param(self, meta, name, texpr):
+        return A.Param(str(name), texpr, self._span(meta))
+
+    # -- clauses ------------------------------------------------------------
+    def clause(self, meta, prob, head, body):
+        span = self._span(meta)
+        head_atom = self.literal(head)
+        if not isinstance(head_atom, A.Atom):
+            raise BuildError(error("a rule head must be a relation atom", getattr(head_atom, "span", span)))
+        return A.Rule(head_atom, body, None if prob is None else prob.value, span)
+
+    def disjunctive_fact(self, meta, *parts):
+        choices = []
+        for prob, head in zip(parts[0::2], parts[1::2]):
+            atom = self.literal(head)
+            if not isinstance(atom, A.Atom):
+                raise BuildError(error("expected a fact", getattr(atom, "span", None)))
+            choices.append((prob.value, atom))
+        return A.AnnotatedDisjunction(tuple(choices), self._span(meta))
+
+    def body(self, meta, *conjunctions):
+        return A.Body(tuple(conjunctions), self._span(meta))
+
+    def conjunction(self, meta, *literals):
+        return tuple(self.literal(l) for l in literals)
+
+    def negation(self, meta, operand):
+        lit = self.literal(operand)
+        if not isinstance(lit, (A.Atom, A.Aggregate)):
+            raise BuildError(error("`not` applies to a relation atom; negate a comparison by flipping it",
+                                   self._span(meta)))
+        return A.Negation(lit, self._span(meta))
+
+    # -- expressions --------------------------------------------------------
+    def compare(self, meta, left, op, right):
+        return A.Comparison(str(op), self.value(left), self.value(right), self._span(meta))
+
+    def compare_chain(self, meta, a, op1, b, op2, c):
+        span = self._span(meta)
+        first = A.Comparison(str(op1), self.value(a), self.value(b), span)
+        second = A.Comparison(str(op2), self.value(b), self.value(c), span)
+        return A.Connective("and", first, second, span)
+
+    def concat_op(self, meta, left, right):
+        return A.BinOp("++", self.value(left), self.value(right), self._span(meta))
+
+    def binop(self, meta, left, op, right):
+        return A.BinOp(str(op), self.value(left), self.value(right), self._span(meta))
+
+    def neg(self, meta, operand):
+        v = self.value(operand)
+        if isinstance(v, A.Const) and isinstance(v.value, (int, float)) and not isinstance(v.value, bool):
+            return A.Const(-v.value, self._span(meta))
+        return A.Neg(v, self._span(meta))
+
+    def index_op(self, meta, base, index):
+        return A.Subscript(self.value(base), self.value(index), self._span(meta))
+
+    def list_expr(self, meta, *items):
+        return A.ListExpr(tuple(self.value(i) for i in items if i is not None), self._span(meta))
+
+    def name(self, meta, tok):
+        return _Name(str(tok), self._tok_span(tok))
+
+    def call(self, meta, name, args, agg):
+        return _Call(str(name), tuple(args or ()), agg, self._span(meta))
+
+    def call_args(self, meta, *args):
+        return tuple(args)
+
+    def kwarg(self, meta, name, value):
+        return A.KwArg(str(name), self.config(value), self._span(meta))
+
+    def agg_body(self, meta, body, consequent):
+        return (body, consequent)
+
+    # -- literal values -----------------------------------------------------
+    def int(self, meta, tok):
+        return A.Const(int(tok), self._tok_span(tok))
+
+    def float(self, meta, tok):
+        return A.Const(float(tok), self._tok_span(tok))
+
+    def neg_int(self, meta, tok):
+        return A.Const(-int(tok), self._span(meta))
+
+    def neg_float(self, meta, tok):
+        return A.Const(-float(tok), self._span(meta))
+
+    def string(self, meta, tok):
+        return A.Const(_unquote(tok), self._tok_span(tok))
+
+    def true(self, meta, tok):
+        return A.Const(True, self._tok_span(tok))
+
+    def false(self, meta, tok):
+        return A.Const(False, self._tok_span(tok))
+
+    def duration(self, meta, tok):
+        text = str(tok)
+        seconds = float(text[:-2]) / 1000 if text.endswith("ms") else float(text[:-1])
+        return A.Duration(seconds, text, self._tok_span(tok))
+
+    # -- formulas -----------------------------------------------------------
+    def quantified(self, meta, quant, binders, body):
+        return A.Quantified(str(quant), binders, self.literal(body), self._span(meta))
+
+    def binders(self, meta, *bs):
+        return tuple(bs)
+
+    def binder(self, meta, name, colon, texpr):
+        return A.Binder(str(name), texpr, None, self._span(meta))
+
+    def binder_in(self, meta, name, domain):
+        return A.Binder(str(name), None, str(domain), self._span(meta))
+
+    def _connective(self, op, meta, left, right):
+        return A.Connective(op, self.literal(left), self.literal(right), self._span(meta))
+
+    def implies(self, meta, left, right):
+        return self._connective("->", meta, left, right)
+
+    def iff(self, meta, left, right):
+        return self._connective("<->", meta, left, right)
+
+    def f_or(self, meta, left, right):
+        return self._connective("or", meta, left, right)
+
+    def f_and(self, meta, left, right):
+        return self._connective("and", meta, left, right)
+
+    def f_not(self, meta, operand):
+        return A.Not(self.literal(operand), self._span(meta))
+
+    # -- statements ---------------------------------------------------------
+    def constraint_stmt(self, meta, soft, weight, name, formula):
+        return A.ConstraintStmt(str(name), self.literal(formula), soft is not None,
+                                None if weight is None else float(weight.value), self._span(meta))
+
+    def prove_stmt(self, meta, prover, name, formula):
+        return A.ProveStmt(str(name), self.literal(formula), prover, self._span(meta))
+
+    def prove_consistent(self, meta, prover, tok):
+        return A.ProveStmt("consistent", None, prover, self._span(meta))
+
+    def prover(self, meta, name, args):
+        return A.ProverSpec(str(name), tuple(self.config(a) for a in (args or ())), self._span(meta))
+
+    def entails_stmt(self, meta, name, options, formula):
+        return A.EntailsStmt(str(name), self.literal(formula), options or (), self._span(meta))
+
+    def solve_stmt(self, meta, name, params, *items):
+        items = [i for i in items if i is not None]
+        objectives = tuple(i for i in items if isinstance(i, A.Objective))
+        constraints = tuple(self.literal(i) for i in items if not isinstance(i, A.Objective))
+        return A.SolveStmt(str(name), params, constraints, objectives, self._span(meta))
+
+    def objective(self, meta, kind, expr):
+        return A.Objective(str(kind), self.value(expr), self._span(meta))
+
+    def neural_decl(self, meta, name, params, output, builder):
+        return A.NeuralDecl(str(name), params, output, builder, self._span(meta))
+
+    def builder_call(self, meta, call):
+        args = tuple(self.config(a) for a in call.args)
+        return A.Builder("stdlib", call.name, args, call.span)
+
+    def builder_name(self, meta, name):
+        return A.Builder("stdlib", str(name), (), self._span(meta))
+
+    def builder_python(self, meta, target):
+        return A.Builder("python", _unquote(target), (), self._span(meta))
+
+    def train_stmt(self, meta, *parts):
+        parts = list(parts)
+        names = []
+        while parts and isinstance(parts[0], Token) and parts[0].type == "NAME":
+            names.append(str(parts.pop(0)))
+        *modules, goal = names
+        data = parts.pop(0) if parts else None
+        settings = tuple(p for p in parts if p is not None)
+        return A.TrainStmt(tuple(modules), goal, _unquote(data) if data else None, settings, self._span(meta))
+
+    def setting(self, meta, name, value):
+        return A.KwArg(str(name), self.config(value), self._span(meta))
+
+    def index_decl(self, meta, name, args, source):
+        return A.IndexDecl(str(name), tuple(self.config(a) for a in (args or ())),
+                           _unquote(source) if source else None, self._span(meta))
+
+    def check_ir_stmt(self, meta, name, options):
+        return A.CheckIrStmt(str(name), options, self._span(meta))
+
+    def options(self, meta, *opts):
+        return tuple(o for o in opts if o is not None)
+
+    def option(self, meta, name, value):
+        return A.Option(str(name), self.config(value), self._span(meta))
+
+    def import_stmt(self, meta, dotted):
+        return A.Import(dotted, self._span(meta))
+
+    def dotted_name(self, meta, *names):
+        return tuple(str(n) for n in names)
+
+    def query_stmt(self, meta, target):
+        atom = self.literal(target)
+        if not isinstance(atom, A.Atom):
+            raise BuildError(error("a query names a relation atom, e.g. `query path(1, x).`", self._span(meta)))
+        return A.Query(atom, self._span(meta))

@@ -1,0 +1,115 @@
+"""Parse NSL source text into an AST (:class:`nsl.lang.ast.Program`).
+
+Lark's exceptions are rewritten into one short diagnostic each ("expected one
+of ...", "the program ended unexpectedly"), positioned at the offending token.
+"""
+from __future__ import annotations
+
+import functools
+from importlib import resources
+
+from nsl.lang import ast as A
+from nsl.lang.diagnostics import CompileError, SourceMap, Span, error
+
+# Friendly names for the grammar's terminals, used in "expected ..." messages.
+_TERMINAL_NAMES = {
+    "NAME": "a name", "INT": "an integer", "FLOAT": "a number", "STRING": "a string",
+    "DOT": "'.'", "COMMA": "','", "COLON": "':'", "SEMICOLON": "';'", "LPAR": "'('",
+    "RPAR": "')'", "LSQB": "'['", "RSQB": "']'", "LBRACE": "'{'", "RBRACE": "'}'",
+    "COMPARE": "a comparison", "ADD_OP": "'+' or '-'", "MUL_OP": "'*', '/' or '%'",
+    "POW_OP": "'**'", "MINUS": "'-'", "EQUAL": "'='", "QUANT": "a quantifier",
+    "PRIM_TYPE": "a type", "TYPE_COLON": "':'", "DURATION": "a duration",
+    "TRUE": "'true'", "FALSE": "'false'", "IF": "':-'", "__ANON_0": "':-'",
+}
+
+
+@functools.lru_cache(maxsize=1)
+def _lark():
+    from lark import Lark
+    grammar = resources.files("nsl.grammar").joinpath("nsl.lark").read_text(encoding="utf-8")
+    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=True,
+                cache=False)
+
+
+def parse(text: str, file: str = "<input>", sources: SourceMap | None = None) -> A.Program:
+    """Parse ``text``; raise :class:`CompileError` with a positioned diagnostic on failure."""
+    from lark.exceptions import UnexpectedInput, VisitError
+
+    from nsl.lang.ast_builder import AstBuilder, BuildError
+
+    if sources is not None:
+        sources.add(file, text)
+    try:
+        tree = _lark().parse(text)
+    except UnexpectedInput as exc:
+        raise CompileError([_syntax_diagnostic(exc, text, file)], sources) from None
+    try:
+        items = AstBuilder(file).transform(tree)
+    except VisitError as exc:
+        if isinstance(exc.orig_exc, BuildError):
+            raise CompileError([exc.orig_exc.diagnostic], sources) from None
+        raise
+    return A.Program(tuple(items), file)
+
+
+def _describe(token) -> str:
+    if token is None or token.type == "$END":
+        return "end of input"
+    return repr(str(token))
+
+
+# Closing punctuation first: after a truncated statement it is the likeliest fix.
+_PREFERRED = ["RPAR", "RSQB", "RBRACE", "DOT", "COMMA", "SEMICOLON", "COLON"]
+
+
+def _expected(names) -> str:
+    friendly = []
+    ordered = [n for n in _PREFERRED if n in names] + sorted(n for n in names if n not in _PREFERRED)
+    for name in ordered:
+        label = _TERMINAL_NAMES.get(name)
+        if label is None:
+            label = _literal_label(name)
+        if label and label not in friendly:
+            friendly.append(label)
+    if not friendly:
+        return ""
+    if len(friendly) > 6:
+        friendly = friendly[:6] + ["..."]
+    return "; expected " + (friendly[0] if len(friendly) == 1 else "one of " + ", ".join(friendly))
+
+
+@functools.lru_cache(maxsize=None)
+def _literal_label(name: str) -> str | None:
+    for term in _lark().terminals:
+        if term.name == name:
+            if term.pattern.type == "str":
+                return repr(term.pattern.value)
+            return name.lower()
+    return None
+
+
+def _syntax_diagnostic(exc, text: str, file: str):
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
+
+    line, col = max(getattr(exc, "line", 1) or 1, 1), max(getattr(exc, "column", 1) or 1, 1)
+    if isinstance(exc, UnexpectedToken) and exc.token.type == "$END" or isinstance(exc, UnexpectedEOF):
+        lines = text.splitlines() or [""]
+        line, col = len(lines), max(len(lines[-1]), 1)
+        expected = getattr(exc, "expected", None) or getattr(exc, "accepts", None) or ()
+        msg = "the program ended unexpectedly" + _expected(expected)
+        if "DOT" in expected:
+            msg += " (is a '.' missing at the end of a statement?)"
+        return error(msg, Span(file, line, col, line, col))
+    if isinstance(exc, UnexpectedCharacters):
+        ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
+        allowed = exc.allowed or ()
+        if ch == '"':
+            return error("unterminated string", Span(file, line, col, line, col))
+        return error(f"unexpected character {ch!r}" + _expected(allowed), Span(file, line, col, line, col))
+    tok = exc.token
+    end_col = col + max(len(str(tok)), 1) - 1
+    expected = exc.accepts or exc.expected
+    msg = f"unexpected {_describe(tok)}" + _expected(expected)
+    if tok.type == "NAME" and "DOT" in expected:
+        msg += " (is a '.' missing at the end of the previous statement?)"
+    return error(msg, Span(file, line, col, line, end_col))
