@@ -30,6 +30,13 @@ class _Call:
         self.name, self.args, self.agg, self.span = name, args, agg, span
 
 
+class _Deferred:
+    """A value expression in a literal position: legal only as an argmin/argmax objective."""
+
+    def __init__(self, expr, span):
+        self.expr, self.span = expr, span
+
+
 class _Name:
     """A bare identifier: a variable in a value position, a nullary atom in a literal one."""
 
@@ -124,6 +131,7 @@ class AstBuilder(Transformer):
             last = alts[0][-1]
             objective = self._objective(last)
             body = A.Body((alts[0][:-1],), body.span)
+        body, consequent = self.finish_body(body), self.finish_body(consequent)
         if consequent is not None and node.name != "forall":
             raise BuildError(error("only forall(...) takes `->` in its body", node.span))
         if node.name != "count" and node.name not in ("exists", "forall") and not variables:
@@ -131,6 +139,8 @@ class AstBuilder(Transformer):
         return A.Aggregate(node.name, tuple(variables), body, objective, consequent, node.span)
 
     def _objective(self, last):
+        if isinstance(last, _Deferred):
+            return last.expr
         if isinstance(last, A.Atom) and not last.args:
             return A.Var(last.rel, last.span)
         if isinstance(last, (A.Comparison, A.Negation, A.Atom, A.Aggregate)):
@@ -192,7 +202,7 @@ class AstBuilder(Transformer):
         head_atom = self.literal(head)
         if not isinstance(head_atom, A.Atom):
             raise BuildError(error("a rule head must be a relation atom", getattr(head_atom, "span", span)))
-        return A.Rule(head_atom, body, None if prob is None else prob.value, span)
+        return A.Rule(head_atom, self.finish_body(body), None if prob is None else prob.value, span)
 
     def disjunctive_fact(self, meta, *parts):
         choices = []
@@ -207,7 +217,22 @@ class AstBuilder(Transformer):
         return A.Body(tuple(conjunctions), self._span(meta))
 
     def conjunction(self, meta, *literals):
-        return tuple(self.literal(l) for l in literals)
+        return tuple(self._literal_or_deferred(l) for l in literals)
+
+    def _literal_or_deferred(self, node):
+        if isinstance(node, (A.BinOp, A.Neg, A.Const, A.Subscript, A.ListExpr, A.Call)):
+            return _Deferred(node, node.span)
+        return self.literal(node)
+
+    def finish_body(self, body):
+        """Reject value expressions left standing as literals."""
+        if body is None:
+            return None
+        for conj in body.alternatives:
+            for lit in conj:
+                if isinstance(lit, _Deferred):
+                    raise BuildError(error("expected a relation atom or a comparison here", lit.span))
+        return body
 
     def negation(self, meta, operand):
         lit = self.literal(operand)

@@ -1,0 +1,251 @@
+"""LLVM IR text for the fused int8 scan + top-k kernel.
+
+One function per (ISA, row stride, register block)::
+
+    void NAME(ptr rows, ptr row_scale, ptr row_bias, i64 r0, i64 r1,
+              ptr queries, ptr query_scale, ptr query_bias, i64 nq, i64 k,
+              ptr heap_scores, ptr heap_ids)
+
+For rows ``r0 <= i < r1`` and queries ``j < nq`` (``nq`` a multiple of the
+block's query count) it computes ``dot = Σ u·q − query_bias[j]`` (exact int32;
+``query_bias = 128·Σq`` undoes the biased storage), the score
+``float(dot) * row_scale[i] * query_scale[j] + row_bias[i]`` (float32, that
+order, no fused multiply-add, so a numpy reference rounds identically), and
+offers ``(score, i)`` to query ``j``'s min-heap of size ``k`` in
+``heap_scores/heap_ids`` (row ``j``). Ranking: higher score first, lower row
+first on ties; empty slots hold ``(-inf, INT64_MAX)``.
+
+Loop order is rows outside, queries inside: a block of rows is read from
+memory once and reused by every query while it sits in L1. The stride is a
+compile-time constant, so the chunk loop is fully unrolled for usual widths.
+"""
+from __future__ import annotations
+
+from nsl.compiler.jit.knn_isa import Isa
+
+UNROLL_CHUNKS = 32  # above this many chunks per row, keep the chunk loop rolled
+SIGNATURE = "void(ptr,ptr,ptr,i64,i64,ptr,ptr,ptr,i64,i64,ptr,ptr)"
+
+HEAP_OFFER = """
+; Replace the root of a min-heap (worst kept item) by (s, id) if it ranks
+; higher, then sift down. Out of the hot loop: most rows never get here.
+define internal void @heap_offer(ptr %hs, ptr %hi, i64 %k, float %s, i64 %id) noinline nounwind {
+entry:
+  %rs = load float, ptr %hs
+  %ri = load i64, ptr %hi
+  %gt = fcmp ogt float %s, %rs
+  %eq = fcmp oeq float %s, %rs
+  %lt_id = icmp slt i64 %id, %ri
+  %tie = and i1 %eq, %lt_id
+  %better = or i1 %gt, %tie
+  br i1 %better, label %sift, label %done
+sift:
+  %pos = phi i64 [0, %entry], [%child, %move]
+  %c1 = shl i64 %pos, 1
+  %c = add i64 %c1, 1
+  %has_c = icmp slt i64 %c, %k
+  br i1 %has_c, label %pick, label %place
+pick:
+  %c2 = add i64 %c, 1
+  %has_c2 = icmp slt i64 %c2, %k
+  %cs = getelementptr float, ptr %hs, i64 %c
+  %ci = getelementptr i64, ptr %hi, i64 %c
+  %vs = load float, ptr %cs
+  %vi = load i64, ptr %ci
+  br i1 %has_c2, label %pick2, label %cmp
+pick2:
+  %c2s = getelementptr float, ptr %hs, i64 %c2
+  %c2i = getelementptr i64, ptr %hi, i64 %c2
+  %v2s = load float, ptr %c2s
+  %v2i = load i64, ptr %c2i
+  %w_lt = fcmp olt float %v2s, %vs
+  %w_eq = fcmp oeq float %v2s, %vs
+  %w_gt_id = icmp sgt i64 %v2i, %vi
+  %w_tie = and i1 %w_eq, %w_gt_id
+  %second_worse = or i1 %w_lt, %w_tie
+  %ws = select i1 %second_worse, float %v2s, float %vs
+  %wi = select i1 %second_worse, i64 %v2i, i64 %vi
+  %wc = select i1 %second_worse, i64 %c2, i64 %c
+  br label %cmp
+cmp:
+  %child = phi i64 [%c, %pick], [%wc, %pick2]
+  %cws = phi float [%vs, %pick], [%ws, %pick2]
+  %cwi = phi i64 [%vi, %pick], [%wi, %pick2]
+  ; the child moves up if it ranks below the new item
+  %x_lt = fcmp olt float %cws, %s
+  %x_eq = fcmp oeq float %cws, %s
+  %x_gt_id = icmp sgt i64 %cwi, %id
+  %x_tie = and i1 %x_eq, %x_gt_id
+  %child_worse = or i1 %x_lt, %x_tie
+  br i1 %child_worse, label %move, label %place
+move:
+  %ps = getelementptr float, ptr %hs, i64 %pos
+  %pi = getelementptr i64, ptr %hi, i64 %pos
+  store float %cws, ptr %ps
+  store i64 %cwi, ptr %pi
+  br label %sift
+place:
+  %fs = getelementptr float, ptr %hs, i64 %pos
+  %fi = getelementptr i64, ptr %hi, i64 %pos
+  store float %s, ptr %fs
+  store i64 %id, ptr %fi
+  br label %done
+done:
+  ret void
+}
+"""
+
+
+class _Emitter:
+    def __init__(self):
+        self.lines: list[str] = []
+        self._n = 0
+
+    def fresh(self, stem: str) -> str:
+        self._n += 1
+        return f"{stem}{self._n}"
+
+    def __call__(self, *lines: str) -> None:
+        self.lines.extend(lines)
+
+    def label(self, name: str) -> None:
+        self.lines.append(f"{name}:")
+
+
+def scan_function(isa: Isa, name: str, stride: int, block: tuple[int, int]) -> str:
+    """IR text of one scan kernel (see the module docstring for its contract)."""
+    if stride % isa.width:
+        raise ValueError(f"stride {stride} is not a multiple of {isa.width}")
+    qb, rb = block
+    out = _Emitter()
+    out(f"define void @{name}(ptr noalias %rows, ptr noalias %row_scale, ptr noalias %row_bias, "
+        "i64 %r0, i64 %r1, ptr noalias %queries, ptr noalias %query_scale, "
+        "ptr noalias %query_bias, i64 %nq, i64 %k, ptr noalias %heap_scores, "
+        "ptr noalias %heap_ids) nounwind {")
+    out.label("entry")
+    out("%span = sub i64 %r1, %r0", f"%blocks = sdiv i64 %span, {rb}",
+        f"%whole_rows = mul i64 %blocks, {rb}", "%r_main = add i64 %r0, %whole_rows",
+        "br label %main_head")
+    _row_loop(out, isa, stride, qb, rb, "main", "%r0", "entry", "%r_main", "tail_head")
+    _row_loop(out, isa, stride, qb, 1, "tail", "%r_main", "main_head", "%r1", "exit")
+    out.label("exit")
+    out("ret void", "}")
+    return "\n".join(out.lines) + "\n"
+
+
+def _row_loop(out, isa, stride, qb, rb, tag, start, pred, end, exit_label):
+    """for r in [start, end) step rb: for j in [0, nq) step qb: block(qb × rb)."""
+    out.label(f"{tag}_head")
+    out(f"%{tag}_r = phi i64 [{start}, %{pred}], [%{tag}_r_next, %{tag}_q_exit]",
+        f"%{tag}_more = icmp slt i64 %{tag}_r, {end}",
+        f"br i1 %{tag}_more, label %{tag}_rows, label %{exit_label}")
+    out.label(f"{tag}_rows")
+    for b in range(rb):
+        out(f"%{tag}_i{b} = add i64 %{tag}_r, {b}",
+            f"%{tag}_roff{b} = mul i64 %{tag}_i{b}, {stride}",
+            f"%{tag}_row{b} = getelementptr i8, ptr %rows, i64 %{tag}_roff{b}",
+            f"%{tag}_rsp{b} = getelementptr float, ptr %row_scale, i64 %{tag}_i{b}",
+            f"%{tag}_rs{b} = load float, ptr %{tag}_rsp{b}",
+            f"%{tag}_rbp{b} = getelementptr float, ptr %row_bias, i64 %{tag}_i{b}",
+            f"%{tag}_rb{b} = load float, ptr %{tag}_rbp{b}")
+    out(f"br label %{tag}_q_head")
+    out.label(f"{tag}_q_head")
+    out(f"%{tag}_j = phi i64 [0, %{tag}_rows], [%{tag}_j_next, %{tag}_q_body_end]",
+        f"%{tag}_qmore = icmp slt i64 %{tag}_j, %nq",
+        f"br i1 %{tag}_qmore, label %{tag}_q_body, label %{tag}_q_exit")
+    out.label(f"{tag}_q_body")
+    accs = _dot_block(out, isa, stride, qb, rb, tag)
+    for a in range(qb):
+        out(f"%{tag}_ja{a} = add i64 %{tag}_j, {a}",
+            f"%{tag}_qsp{a} = getelementptr float, ptr %query_scale, i64 %{tag}_ja{a}",
+            f"%{tag}_qs{a} = load float, ptr %{tag}_qsp{a}",
+            f"%{tag}_qbp{a} = getelementptr i32, ptr %query_bias, i64 %{tag}_ja{a}",
+            f"%{tag}_qbias{a} = load i32, ptr %{tag}_qbp{a}",
+            f"%{tag}_hoff{a} = mul i64 %{tag}_ja{a}, %k",
+            f"%{tag}_hs{a} = getelementptr float, ptr %heap_scores, i64 %{tag}_hoff{a}",
+            f"%{tag}_hi{a} = getelementptr i64, ptr %heap_ids, i64 %{tag}_hoff{a}")
+        for b in range(rb):
+            _score_and_offer(out, isa, tag, a, b, accs[a][b])
+    out(f"br label %{tag}_q_body_end")
+    out.label(f"{tag}_q_body_end")
+    out(f"%{tag}_j_next = add i64 %{tag}_j, {qb}", f"br label %{tag}_q_head")
+    out.label(f"{tag}_q_exit")
+    out(f"%{tag}_r_next = add i64 %{tag}_r, {rb}", f"br label %{tag}_head")
+
+
+def _dot_block(out, isa, stride, qb, rb, tag):
+    """Accumulate the qb × rb chunk dot products; returns accumulator names."""
+    chunks = stride // isa.width
+    qstep = isa.width * (2 if isa.query_dtype == "int16" else 1)  # query bytes per chunk
+    qrow_bytes = stride * (2 if isa.query_dtype == "int16" else 1)
+    for a in range(qb):
+        out(f"%{tag}_jq{a} = add i64 %{tag}_j, {a}",
+            f"%{tag}_qoff{a} = mul i64 %{tag}_jq{a}, {qrow_bytes}",
+            f"%{tag}_qp{a} = getelementptr i8, ptr %queries, i64 %{tag}_qoff{a}")
+    if chunks <= UNROLL_CHUNKS:
+        accs = [[isa.zero() for _ in range(rb)] for _ in range(qb)]
+        for c in range(chunks):
+            accs = _chunk(out, isa, tag, qb, rb, accs, f"c{c}", c * isa.width, c * qstep)
+        return accs
+    # Rolled loop over chunks, accumulators carried in phis.
+    body = f"{tag}_chunk"
+    out(f"br label %{body}")
+    out.label(body)
+    phis = [[f"%{tag}_acc{a}_{b}" for b in range(rb)] for a in range(qb)]
+    out(f"%{tag}_c = phi i64 [0, %{tag}_q_body], [%{tag}_c_next, %{body}]")
+    for a in range(qb):
+        for b in range(rb):
+            out(f"{phis[a][b]} = phi {isa.acc_type} [zeroinitializer, %{tag}_q_body], "
+                f"[%{tag}_cl_{a}_{b}, %{body}]")
+    out(f"%{tag}_roff = mul i64 %{tag}_c, {isa.width}", f"%{tag}_qoffc = mul i64 %{tag}_c, {qstep}")
+    new = _chunk(out, isa, tag, qb, rb, phis, "cl", f"%{tag}_roff", f"%{tag}_qoffc")
+    out(f"%{tag}_c_next = add i64 %{tag}_c, 1",
+        f"%{tag}_c_more = icmp slt i64 %{tag}_c_next, {chunks}",
+        f"br i1 %{tag}_c_more, label %{body}, label %{tag}_chunk_done")
+    out.label(f"{tag}_chunk_done")
+    return new
+
+
+def _chunk(out, isa, tag, qb, rb, accs, cname, row_off, q_off):
+    row_cache: dict = {}
+    rptr = []
+    for b in range(rb):
+        p = f"%{tag}_{cname}_rp{b}"
+        out(f"{p} = getelementptr i8, ptr %{tag}_row{b}, i64 {row_off}")
+        rptr.append(p)
+    new = [[None] * rb for _ in range(qb)]
+    for a in range(qb):
+        qp = f"%{tag}_{cname}_qp{a}"
+        out(f"{qp} = getelementptr i8, ptr %{tag}_qp{a}, i64 {q_off}")
+        for b in range(rb):
+            name = f"{tag}_{cname}_{a}_{b}"
+            out(*isa.step(name, accs[a][b], rptr[b], qp, row_cache))
+            new[a][b] = f"%{name}"
+    return new
+
+
+def _score_and_offer(out, isa, tag, a, b, acc):
+    """Score one (query, row) pair; call heap_offer only if it may enter the top-k."""
+    n = f"{tag}_s{a}_{b}"
+    out(*isa.reduce(f"{n}_raw", acc))
+    out(f"%{n}_dot = sub i32 %{n}_raw, %{tag}_qbias{a}",
+        f"%{n}_f = sitofp i32 %{n}_dot to float",
+        f"%{n}_x = fmul float %{n}_f, %{tag}_rs{b}",
+        f"%{n}_y = fmul float %{n}_x, %{tag}_qs{a}",
+        f"%{n} = fadd float %{n}_y, %{tag}_rb{b}",
+        f"%{n}_root = load float, ptr %{tag}_hs{a}",
+        f"%{n}_cand = fcmp oge float %{n}, %{n}_root",
+        f"br i1 %{n}_cand, label %{n}_offer, label %{n}_next")
+    out.label(f"{n}_offer")
+    out(f"call void @heap_offer(ptr %{tag}_hs{a}, ptr %{tag}_hi{a}, i64 %k, float %{n}, i64 %{tag}_i{b})",
+        f"br label %{n}_next")
+    out.label(f"{n}_next")
+
+
+def scan_module(isa: Isa, stride: int, blocks: dict[str, tuple[int, int]], header: str) -> str:
+    """A module with ``heap_offer`` and one scan function per named block."""
+    parts = [header, isa.declarations, "declare i32 @llvm.vector.reduce.add.v8i32(<8 x i32>)",
+             "declare i32 @llvm.vector.reduce.add.v16i32(<16 x i32>)", HEAP_OFFER]
+    for fn_name, block in blocks.items():
+        parts.append(scan_function(isa, fn_name, stride, block))
+    return "\n".join(parts)

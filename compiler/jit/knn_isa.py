@@ -1,0 +1,123 @@
+"""Instruction-set variants of the int8 dot-product step of the knn scan.
+
+Every variant computes, chunk by chunk, ``acc += Σ u[i]·q[i]`` where ``u`` is a
+database byte stored *biased* (``u = x + 128``, i.e. ``x ^ 0x80`` as u8) and
+``q`` the signed query. Biased storage is what VNNI's ``vpdpbusd`` (u8 × s8)
+needs; the other variants read the same bytes so one on-disk layout serves all
+CPUs. The bias adds the per-query constant ``128·Σq``, removed before scoring.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Isa:
+    """How one chunk of ``width`` row bytes is multiplied into an accumulator."""
+
+    name: str
+    width: int            # row bytes consumed per step
+    query_dtype: str      # numpy dtype the query buffer must have ("int8" / "int16")
+    acc_type: str         # LLVM type of one accumulator
+    declarations: str     # intrinsics used
+    batch_block: tuple[int, int]   # (queries, rows) register block for batches
+    single_block: tuple[int, int]  # (1, rows) register block for one query
+
+    @property
+    def query_ir_type(self) -> str:
+        return "i8" if self.query_dtype == "int8" else "i16"
+
+    def zero(self) -> str:
+        return "zeroinitializer"
+
+    def step(self, name, acc: str, row_ptr: str, query_ptr: str, row_cache: dict) -> list[str]:
+        """IR lines computing ``%{name} = acc + chunk dot``; ``row_cache`` lets the
+        widened row chunk be shared by every query of a register block."""
+        return _STEPS[self.name](self, name, acc, row_ptr, query_ptr, row_cache)
+
+    def reduce(self, name: str, acc: str) -> list[str]:
+        lanes = self.acc_type.split()[0].lstrip("<")
+        return [f"%{name} = call i32 @llvm.vector.reduce.add.v{lanes}i32({self.acc_type} {acc})"]
+
+
+def _avx2_step(isa, name, acc, row_ptr, query_ptr, row_cache):
+    # zero-extend 16 row bytes to i16 once per block, then vpmaddwd against the
+    # query pre-widened to i16: 16 multiply-adds into 8 i32 lanes per instruction.
+    lines = []
+    if row_ptr not in row_cache:
+        raw, wide = f"{name}_rb", f"{name}_rw"
+        lines += [f"%{raw} = load <16 x i8>, ptr {row_ptr}, align 1",
+                  f"%{wide} = zext <16 x i8> %{raw} to <16 x i16>"]
+        row_cache[row_ptr] = f"%{wide}"
+    lines += [f"%{name}_q = load <16 x i16>, ptr {query_ptr}, align 2",
+              f"%{name}_m = call <8 x i32> @llvm.x86.avx2.pmadd.wd(<16 x i16> {row_cache[row_ptr]}, <16 x i16> %{name}_q)",
+              f"%{name} = add <8 x i32> {acc}, %{name}_m"]
+    return lines
+
+
+def _vnni_step(isa, name, acc, row_ptr, query_ptr, row_cache):
+    # vpdpbusd: 4 u8×s8 products summed into each i32 lane, accumulate in place.
+    lanes = isa.width // 4
+    vec = f"<{lanes} x i32>"
+    lines = []
+    if row_ptr not in row_cache:
+        lines.append(f"%{name}_r = load {vec}, ptr {row_ptr}, align 1")
+        row_cache[row_ptr] = f"%{name}_r"
+    lines += [f"%{name}_q = load {vec}, ptr {query_ptr}, align 1",
+              f"%{name} = call {vec} @llvm.x86.avx512.vpdpbusd.{isa.width * 8}"
+              f"({vec} {acc}, {vec} {row_cache[row_ptr]}, {vec} %{name}_q)"]
+    return lines
+
+
+def _generic_step(isa, name, acc, row_ptr, query_ptr, row_cache):
+    # Plain vector IR: LLVM picks the best widening multiply on any target.
+    lines = []
+    if row_ptr not in row_cache:
+        lines += [f"%{name}_rb = load <16 x i8>, ptr {row_ptr}, align 1",
+                  f"%{name}_rw = zext <16 x i8> %{name}_rb to <16 x i32>"]
+        row_cache[row_ptr] = f"%{name}_rw"
+    lines += [f"%{name}_qb = load <16 x i16>, ptr {query_ptr}, align 2",
+              f"%{name}_qw = sext <16 x i16> %{name}_qb to <16 x i32>",
+              f"%{name}_m = mul <16 x i32> {row_cache[row_ptr]}, %{name}_qw",
+              f"%{name} = add <16 x i32> {acc}, %{name}_m"]
+    return lines
+
+
+_STEPS = {"avx2": _avx2_step, "vnni512": _vnni_step, "vnni256": _vnni_step,
+          "generic": _generic_step}
+
+ISAS = {
+    "vnni512": Isa("vnni512", 64, "int8", "<16 x i32>",
+                   "declare <16 x i32> @llvm.x86.avx512.vpdpbusd.512(<16 x i32>, <16 x i32>, <16 x i32>)",
+                   (4, 4), (1, 4)),
+    "vnni256": Isa("vnni256", 32, "int8", "<8 x i32>",
+                   "declare <8 x i32> @llvm.x86.avx512.vpdpbusd.256(<8 x i32>, <8 x i32>, <8 x i32>)",
+                   (4, 2), (1, 4)),
+    "avx2": Isa("avx2", 16, "int16", "<8 x i32>",
+                "declare <8 x i32> @llvm.x86.avx2.pmadd.wd(<16 x i16>, <16 x i16>)",
+                (4, 2), (1, 4)),
+    "generic": Isa("generic", 16, "int16", "<16 x i32>", "", (2, 2), (1, 4)),
+}
+
+
+def best_isa(features: frozenset[str]) -> str:
+    """The fastest variant the CPU supports (features as LLVM names them)."""
+    if {"avx512vnni", "avx512f"} <= features:
+        return "vnni512"
+    if "avxvnni" in features or {"avx512vnni", "avx512vl"} <= features:
+        return "vnni256"
+    if "avx2" in features:
+        return "avx2"
+    return "generic"
+
+
+def supported_isas(features: frozenset[str]) -> list[str]:
+    """Every variant this CPU can run (the generic one always)."""
+    out = ["generic"]
+    if "avx2" in features:
+        out.append("avx2")
+    if "avxvnni" in features or {"avx512vnni", "avx512vl"} <= features:
+        out.append("vnni256")
+    if {"avx512vnni", "avx512f"} <= features:
+        out.append("vnni512")
+    return out

@@ -1,0 +1,62 @@
+"""Well-formed declarations: input schemas, type definitions, directives."""
+from __future__ import annotations
+
+from nsl.lang import ast as A
+from nsl.lang.check.symbols import SymbolTable
+from nsl.lang.diagnostics import Diagnostic, error
+
+FACT_FILE_SUFFIXES = (".csv", ".tsv", ".jsonl")
+PROVENANCES = ("bool", "minmax", "addmult", "exact", "topk_proofs",
+               "diff_minmax", "diff_addmult", "diff_topk_proofs")
+
+
+def check_declarations(program: A.Program, table: SymbolTable, diags: list[Diagnostic]) -> None:
+    for stmt in program.statements:
+        if isinstance(stmt, A.TypeDecl):
+            _check_type(stmt, diags)
+        elif isinstance(stmt, A.RelDecl) and stmt.is_input:
+            _check_input(stmt, table, diags)
+        elif isinstance(stmt, A.Directive):
+            _check_directive(stmt, program, diags)
+
+
+def _check_type(decl: A.TypeDecl, diags) -> None:
+    d = decl.definition
+    if isinstance(d, A.RangeType) and d.lo > d.hi:
+        diags.append(error(f"empty range type: {d.lo}..{d.hi} (the lower bound exceeds the upper)", decl.span))
+    elif isinstance(d, A.EnumType):
+        kinds = {type(v) for v in d.values}
+        if len(kinds) > 1:
+            diags.append(error("the values of an enumerated type must all have one type", decl.span))
+        if len(set(d.values)) != len(d.values):
+            diags.append(error("an enumerated type lists a value twice", decl.span))
+
+
+def _check_input(decl: A.RelDecl, table: SymbolTable, diags) -> None:
+    info = table.relations.get(decl.name)
+    if info is not None and info.rules:
+        diags.append(error(f"input relation '{decl.name}' cannot also be defined by rules; its "
+                           "facts are supplied at run time", info.rules[0].head.span))
+    if decl.source is not None and not decl.source.lower().endswith(FACT_FILE_SUFFIXES):
+        diags.append(error(f"input file '{decl.source}' must be .csv, .tsv or .jsonl", decl.span))
+    if decl.source is not None and decl.params:
+        for p in decl.params:
+            if p.type.name == "tensor":
+                diags.append(error("tensor columns cannot be read from a fact file; supply them "
+                                   "from Python", p.type.span))
+    names = [p.name for p in decl.params or ()]
+    for i, p in enumerate(decl.params or ()):
+        if p.name in names[:i]:
+            diags.append(error(f"column '{p.name}' is declared twice", p.span))
+
+
+def _check_directive(d: A.Directive, program: A.Program, diags) -> None:
+    if d.name != "provenance":
+        diags.append(error(f"unknown directive '@{d.name}' (known: @provenance)", d.span))
+        return
+    names = [a for a in d.args if isinstance(a, str)]
+    if len(names) != 1 or names[0] not in PROVENANCES:
+        diags.append(error("@provenance names one of: " + ", ".join(PROVENANCES), d.span))
+    directives = [s for s in program.statements if isinstance(s, A.Directive) and s.name == "provenance"]
+    if directives and directives[0] is not d:
+        diags.append(error("@provenance is given more than once", d.span))

@@ -1,0 +1,159 @@
+"""Range restriction: every variable a rule uses must be bound by a positive literal.
+
+A variable is bound by a positive relation atom, by ``x = expr`` once ``expr``'s
+variables are bound, by an aggregate's result, or by the output of a neural
+module / ``knn`` once their inputs are bound. Variables in the head, under
+``not``, in comparisons and in aggregate keys must be bound; ``_`` may not
+appear in a head.
+"""
+from __future__ import annotations
+
+from nsl.lang import ast as A
+from nsl.lang.check.symbols import SymbolTable
+from nsl.lang.diagnostics import Diagnostic, error
+from nsl.lang.walk import aggregate_inner_vars, expr_vars, literal_vars
+
+
+def check_safety(program: A.Program, table: SymbolTable, diags: list[Diagnostic]) -> None:
+    for stmt in program.statements:
+        if isinstance(stmt, A.Rule):
+            _check_rule(stmt, table, diags)
+        elif isinstance(stmt, A.AnnotatedDisjunction):
+            for _, atom in stmt.choices:
+                _check_rule(A.Rule(atom, None, None, atom.span), table, diags)
+
+
+def _check_rule(rule: A.Rule, table: SymbolTable, diags) -> None:
+    for arg in rule.head.args:
+        if isinstance(arg, A.Wildcard):
+            diags.append(error("`_` cannot appear in a rule head", arg.span))
+        elif isinstance(arg, A.Aggregate):
+            diags.append(error("an aggregate cannot appear in a head; bind it in the body", arg.span))
+    if rule.body is None:
+        for arg in rule.head.args:
+            for v in expr_vars(arg):
+                diags.append(error(f"variable '{v.name}' in a fact: a fact's arguments must be constants "
+                                   f"(write a rule with a body to bind '{v.name}')", v.span))
+        return
+    head_vars = [v for a in rule.head.args for v in expr_vars(a)]
+    for conj in rule.body.alternatives:
+        bound = bound_variables(conj, table, frozenset())
+        reported: set[str] = set()
+        for v in head_vars:
+            if v.name not in bound and v.name not in reported:
+                reported.add(v.name)
+                diags.append(error(f"unsafe rule: head variable '{v.name}' is not bound by a positive "
+                                   "atom in the body", v.span))
+        _check_conjunction(conj, bound, table, diags, reported)
+
+
+def bound_variables(conj, table: SymbolTable, outer: frozenset) -> set[str]:
+    """The variables a conjunction binds (given those bound outside), to a fixpoint."""
+    bound = set(outer)
+    changed = True
+    while changed:
+        changed = False
+        for lit in conj:
+            new = _binds(lit, bound, table)
+            if not new <= bound:
+                bound |= new
+                changed = True
+    return bound
+
+
+def _binds(lit, bound: set, table: SymbolTable) -> set[str]:
+    if isinstance(lit, A.Atom):
+        info = table.relations.get(lit.rel)
+        if info is not None and info.builtin and len(lit.args) == 5:
+            # knn(index, vector, k, id, score): the vector must be bound first
+            if all(v.name in bound for v in expr_vars(lit.args[1])):
+                return {a.name for a in lit.args[3:] if isinstance(a, A.Var)}
+            return set()
+        if info is not None and info.neural is not None and lit.args:
+            if all(v.name in bound for a in lit.args[:-1] for v in expr_vars(a)):
+                return {lit.args[-1].name} if isinstance(lit.args[-1], A.Var) else set()
+            return set()
+        # plain atoms bind their variable arguments; expression arguments only test
+        return {a.name for a in lit.args if isinstance(a, A.Var)}
+    if isinstance(lit, A.Comparison) and lit.op in ("=", "=="):
+        for target, source in ((lit.left, lit.right), (lit.right, lit.left)):
+            if isinstance(target, A.Var) and isinstance(source, A.Aggregate):
+                return {target.name}  # its keys are checked where the aggregate is
+            if isinstance(target, A.Var) and all(v.name in bound for v in expr_vars(source)):
+                return {target.name}
+    return set()
+
+
+def _check_conjunction(conj, bound: set, table, diags, reported: set) -> None:
+    for lit in conj:
+        if isinstance(lit, A.Atom):
+            for arg in lit.args:
+                if not isinstance(arg, (A.Var, A.Wildcard, A.Const)):
+                    _need_bound(expr_vars(arg), bound, "in an argument expression", diags, reported)
+            info = table.relations.get(lit.rel)
+            if info is not None and info.neural is not None:
+                _need_bound(literal_vars(A.Atom(lit.rel, lit.args[:-1], lit.span)), bound,
+                            f"as an input of neural module '{lit.rel}'", diags, reported)
+        elif isinstance(lit, A.Negation):
+            if isinstance(lit.atom, A.Aggregate):
+                _check_aggregate(lit.atom, bound, table, diags, reported)
+            else:
+                _need_bound((v for a in lit.atom.args for v in expr_vars(a)), bound,
+                            "under `not` (negated variables must be bound elsewhere; use `_` for "
+                            "'any value')", diags, reported)
+        elif isinstance(lit, A.Comparison):
+            for side in (lit.left, lit.right):
+                if isinstance(side, A.Aggregate):
+                    _check_aggregate(side, bound, table, diags, reported)
+                else:
+                    _no_nested_aggregate(side, diags)
+            _need_bound(_outer_vars(lit), bound, "in a comparison", diags, reported)
+        elif isinstance(lit, A.Aggregate):
+            _check_aggregate(lit, bound, table, diags, reported)
+
+
+def _no_nested_aggregate(e, diags) -> None:
+    if isinstance(e, A.Aggregate):
+        diags.append(error(f"bind the {e.op} to a variable first (`n = {e.op}(...)`), then use "
+                           "the variable in the expression", e.span))
+    elif isinstance(e, A.BinOp):
+        _no_nested_aggregate(e.left, diags)
+        _no_nested_aggregate(e.right, diags)
+    elif isinstance(e, (A.Neg,)):
+        _no_nested_aggregate(e.operand, diags)
+    elif isinstance(e, A.Call):
+        for a in e.args:
+            _no_nested_aggregate(a, diags)
+
+
+def _outer_vars(lit: A.Comparison):
+    for side in (lit.left, lit.right):
+        if not isinstance(side, A.Aggregate):
+            yield from expr_vars(side)
+
+
+def _check_aggregate(agg: A.Aggregate, outer_bound: set, table, diags, reported) -> None:
+    for conj in agg.body.alternatives:
+        inner = bound_variables(conj, table, frozenset(outer_bound))
+        for v in agg.vars:
+            if v.name not in inner and v.name not in reported:
+                reported.add(v.name)
+                diags.append(error(f"aggregate variable '{v.name}' is not bound by its body", v.span))
+        _check_conjunction(conj, inner, table, diags, reported)
+        if agg.objective is not None:
+            _need_bound(expr_vars(agg.objective), inner, "in the objective", diags, reported)
+        if agg.consequent is not None:
+            for cconj in agg.consequent.alternatives:
+                cbound = bound_variables(cconj, table, frozenset(inner))
+                _check_conjunction(cconj, cbound, table, diags, reported)
+
+
+def _need_bound(variables, bound: set, where: str, diags, reported: set) -> None:
+    for v in variables:
+        if v.name not in bound and v.name not in reported:
+            reported.add(v.name)
+            diags.append(error(f"unsafe rule: variable '{v.name}' {where} is not bound by a positive atom",
+                               v.span))
+
+
+__all__ = ["check_safety", "bound_variables", "aggregate_inner_vars"]

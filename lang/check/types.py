@@ -1,0 +1,290 @@
+"""Type inference for relation columns and rule variables, then type checking.
+
+Column types come from declarations where given and are otherwise inferred:
+facts give their constants' types, rules propagate variable types between
+body and head, to a fixpoint. A second pass then checks every occurrence
+against the settled types and reports each mismatch once.
+Types are strings: ``int float str bool tensor[d,...]``; declared range and
+enum types stand for their base type.
+"""
+from __future__ import annotations
+
+from nsl.lang import ast as A
+from nsl.lang.check.symbols import SymbolTable
+from nsl.lang.diagnostics import Diagnostic, error, note
+
+NUMERIC = ("int", "float")
+
+
+def resolve_type(texpr: A.TypeExpr, table: SymbolTable, seen=()) -> str | None:
+    """The base type a type expression stands for (None if unknown)."""
+    name = texpr.name
+    if name == "real":
+        return "float"
+    if name == "tensor":
+        return "tensor[" + ",".join(str(d) for d in (texpr.dims or ())) + "]"
+    if name in ("int", "float", "bool", "str"):
+        return name
+    decl = table.types.get(name)
+    if decl is None or name in seen:
+        return None
+    d = decl.definition
+    if isinstance(d, A.RangeType):
+        return "int"
+    if isinstance(d, A.EnumType):
+        return const_type(d.values[0]) if d.values else None
+    return resolve_type(d, table, seen + (name,))
+
+
+def const_type(value) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    return "str"
+
+
+def expr_type(e, env: dict) -> str | None:
+    """The type of an expression given variable types (None if not yet known)."""
+    if isinstance(e, A.Const):
+        return const_type(e.value)
+    if isinstance(e, A.Var):
+        return env.get(e.name)
+    if isinstance(e, A.BinOp):
+        if e.op == "++":
+            return "str"
+        lt, rt = expr_type(e.left, env), expr_type(e.right, env)
+        if lt is None or rt is None:
+            return lt or rt
+        return "float" if "float" in (lt, rt) else lt
+    if isinstance(e, A.Neg):
+        return expr_type(e.operand, env)
+    if isinstance(e, A.Call):
+        types = [expr_type(a, env) for a in e.args]
+        if e.func == "distinct":
+            return "bool"
+        known = [t for t in types if t]
+        if not known:
+            return None
+        return "float" if "float" in known else known[0]
+    if isinstance(e, A.Aggregate):
+        if e.op == "count":
+            return "int"
+        if e.op in ("exists", "forall"):
+            return "bool"
+        if e.op in ("sum", "min", "max") and e.vars:
+            return env.get(e.vars[0].name)
+        if e.op in ("argmin", "argmax") and e.vars:
+            return env.get(e.vars[0].name)
+    return None
+
+
+class _Inference:
+    def __init__(self, table: SymbolTable):
+        self.table = table
+        self.changed = False
+
+    def col(self, rel: str) -> list | None:
+        info = self.table.relations.get(rel)
+        if info is None or info.builtin:
+            return None
+        return info.types
+
+    def set_col(self, rel: str, i: int, t: str | None) -> None:
+        cols = self.col(rel)
+        if cols is not None and t is not None and i < len(cols) and cols[i] is None:
+            cols[i] = t
+            self.changed = True
+
+    def set_var(self, env: dict, name: str, t: str | None) -> None:
+        if t is not None and name not in env:
+            env[name] = t
+            self.changed = True
+
+    def atom(self, atom: A.Atom, env: dict) -> None:
+        cols = self.col(atom.rel)
+        if cols is None or len(cols) != len(atom.args):
+            return
+        for i, arg in enumerate(atom.args):
+            if isinstance(arg, A.Var):
+                if cols[i] is not None:
+                    self.set_var(env, arg.name, cols[i])
+                else:
+                    self.set_col(atom.rel, i, env.get(arg.name))
+            elif not isinstance(arg, A.Wildcard):
+                self.set_col(atom.rel, i, expr_type(arg, env))
+
+    def literal(self, lit, env: dict) -> None:
+        if isinstance(lit, A.Atom):
+            self.atom(lit, env)
+        elif isinstance(lit, A.Negation):
+            self.literal(lit.atom, env)
+        elif isinstance(lit, A.Aggregate):
+            self.aggregate(lit, env)
+        elif isinstance(lit, A.Comparison):
+            for side in (lit.left, lit.right):
+                if isinstance(side, A.Aggregate):
+                    self.aggregate(side, env)
+            if lit.op in ("=", "=="):
+                if isinstance(lit.left, A.Var):
+                    self.set_var(env, lit.left.name, expr_type(lit.right, env))
+                if isinstance(lit.right, A.Var):
+                    self.set_var(env, lit.right.name, expr_type(lit.left, env))
+
+    def aggregate(self, agg: A.Aggregate, env: dict) -> None:
+        for body in (agg.body, agg.consequent):
+            if body is not None:
+                for conj in body.alternatives:
+                    for lit in conj:
+                        self.literal(lit, env)
+
+    def rule(self, rule: A.Rule) -> None:
+        alternatives = rule.body.alternatives if rule.body else ((),)
+        for conj in alternatives:
+            env: dict = {}
+            for _ in range(3):  # a few sweeps settle bindings that depend on later literals
+                for lit in conj:
+                    self.literal(lit, env)
+            self.atom(rule.head, env)
+
+
+def infer_and_check(program: A.Program, table: SymbolTable, diags: list[Diagnostic]) -> None:
+    """Fill ``RelationInfo.types`` and report type errors."""
+    for info in table.relations.values():
+        info.types = [None] * info.arity
+        if info.decl is not None and info.decl.params:
+            info.types = [resolve_type(p.type, table) for p in info.decl.params]
+            for p, t in zip(info.decl.params, info.types):
+                if t is None:
+                    diags.append(error(f"unknown type '{p.type.name}'", p.type.span))
+        elif info.neural is not None:
+            info.types = [resolve_type(p.type, table) for p in info.neural.params]
+            info.types.append(resolve_type(info.neural.output, table))
+    rules = [s for s in program.statements if isinstance(s, A.Rule)]
+    for s in program.statements:
+        if isinstance(s, A.AnnotatedDisjunction):
+            rules.extend(A.Rule(atom, None, p, atom.span) for p, atom in s.choices)
+    inference = _Inference(table)
+    for _ in range(100):
+        inference.changed = False
+        for rule in rules:
+            inference.rule(rule)
+        if not inference.changed:
+            break
+    checker = _Checker(table, diags)
+    for rule in rules:
+        checker.rule(rule)
+
+
+class _Checker:
+    """Second pass: compare every occurrence with the settled types."""
+
+    def __init__(self, table: SymbolTable, diags: list[Diagnostic]):
+        self.table, self.diags = table, diags
+        self.reported: set = set()
+
+    def report(self, message: str, span, *notes) -> None:
+        if (message, span) not in self.reported:
+            self.reported.add((message, span))
+            self.diags.append(error(message, span, *notes))
+
+    def rule(self, rule: A.Rule) -> None:
+        alternatives = rule.body.alternatives if rule.body else ((),)
+        for conj in alternatives:
+            env: dict = {}
+            for lit in conj:
+                self.literal(lit, env)
+            self.atom(rule.head, env)
+
+    def atom(self, atom: A.Atom, env: dict) -> None:
+        info = self.table.relations.get(atom.rel)
+        if info is None or info.builtin or len(info.types) != len(atom.args):
+            return
+        for i, arg in enumerate(atom.args):
+            if isinstance(arg, A.Wildcard):
+                continue
+            self.expr(arg, env)
+            want = info.types[i]
+            got = env.setdefault(arg.name, want) if isinstance(arg, A.Var) and want else expr_type(arg, env)
+            if want is None or got is None or want == got:
+                continue
+            if isinstance(arg, A.Const) and compatible(want, got):
+                continue  # an int literal in a float column is read as a float
+            notes = (note(f"'{atom.rel}' is declared here", info.decl.span),) if info.decl else ()
+            what = f"variable '{arg.name}'" if isinstance(arg, A.Var) else "this value"
+            self.report(f"argument {i + 1} of '{atom.rel}' has type {want}, but {what} is {got}",
+                        getattr(arg, "span", atom.span), *notes)
+
+    def literal(self, lit, env: dict) -> None:
+        if isinstance(lit, A.Atom):
+            self.atom(lit, env)
+        elif isinstance(lit, A.Negation):
+            self.literal(lit.atom, env)
+        elif isinstance(lit, A.Aggregate):
+            self.aggregate(lit, env)
+        elif isinstance(lit, A.Comparison):
+            self.expr(lit.left, env)
+            self.expr(lit.right, env)
+            lt, rt = expr_type(lit.left, env), expr_type(lit.right, env)
+            if lit.op == "=" and isinstance(lit.left, A.Var) and lit.left.name not in env and rt:
+                env[lit.left.name] = rt
+            elif lit.op == "=" and isinstance(lit.right, A.Var) and lit.right.name not in env and lt:
+                env[lit.right.name] = lt
+            elif lt and rt and not (compatible(lt, rt) or compatible(rt, lt)):
+                self.report(f"cannot compare {lt} with {rt}", lit.span)
+            elif lt and rt and lit.op in ("<", "<=", ">", ">=") and lt == "bool":
+                self.report("ordering comparison on bool values", lit.span)
+
+    def aggregate(self, agg: A.Aggregate, env: dict) -> None:
+        for body in (agg.body, agg.consequent):
+            if body is not None:
+                for conj in body.alternatives:
+                    for lit in conj:
+                        self.literal(lit, env)
+        if agg.op == "sum" and agg.vars:
+            t = env.get(agg.vars[0].name)
+            if t is not None and t not in NUMERIC:
+                self.report(f"sum needs numbers, but '{agg.vars[0].name}' is {t}", agg.vars[0].span)
+        if agg.objective is not None:
+            self.expr(agg.objective, env)
+            t = expr_type(agg.objective, env)
+            if t is not None and t not in NUMERIC + ("str",):
+                self.report(f"{agg.op} objective must be a number or a string, got {t}", agg.span)
+
+    def expr(self, e, env: dict) -> None:
+        if isinstance(e, A.Aggregate):
+            self.aggregate(e, env)
+        elif isinstance(e, A.BinOp):
+            self.expr(e.left, env)
+            self.expr(e.right, env)
+            lt, rt = expr_type(e.left, env), expr_type(e.right, env)
+            if e.op == "++":
+                for t, side in ((lt, e.left), (rt, e.right)):
+                    if t is not None and t != "str":
+                        self.report(f"'++' joins strings, but this is {t}", getattr(side, "span", e.span))
+            else:
+                for t, side in ((lt, e.left), (rt, e.right)):
+                    if t is not None and t not in NUMERIC:
+                        hint = " (use '++' to join strings)" if t == "str" and e.op == "+" else ""
+                        self.report(f"'{e.op}' needs numbers, but this is {t}{hint}",
+                                    getattr(side, "span", e.span))
+        elif isinstance(e, A.Neg):
+            self.expr(e.operand, env)
+            t = expr_type(e.operand, env)
+            if t is not None and t not in NUMERIC:
+                self.report(f"'-' needs a number, but this is {t}", e.span)
+        elif isinstance(e, A.Call):
+            for a in e.args:
+                self.expr(a, env)
+            if e.func in ("abs", "min", "max"):
+                for a in e.args:
+                    t = expr_type(a, env)
+                    if t is not None and t not in NUMERIC:
+                        self.report(f"{e.func} needs numbers, but this is {t}", getattr(a, "span", e.span))
+
+
+def compatible(column: str, value: str) -> bool:
+    """Whether a value of type ``value`` may stand where ``column`` is expected."""
+    return column == value or (column == "float" and value == "int")

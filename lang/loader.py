@@ -1,0 +1,75 @@
+"""Load a program from a path or text, resolving ``import std.x`` statements.
+
+Standard-library modules are ``.nsl`` files shipped in ``nsl.stdlib`` and read
+through importlib.resources. Imported statements are spliced in place of the
+``import`` (each module once), keeping their own file name in their spans.
+"""
+from __future__ import annotations
+
+import os
+from importlib import resources
+
+from nsl.lang import ast as A
+from nsl.lang.diagnostics import CompileError, SourceMap, Span, error
+from nsl.lang.parser import parse
+
+
+def looks_like_path(path_or_text: str) -> bool:
+    """A heuristic for ``nsl.compile``: a short single line ending in .nsl, or an existing file."""
+    s = path_or_text.strip()
+    return "\n" not in s and (s.endswith(".nsl") or (len(s) < 4096 and os.path.isfile(s)))
+
+
+def read_source(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise CompileError([error("no such file", Span.unknown(path))]) from None
+    except IsADirectoryError:
+        raise CompileError([error("is a directory, not an NSL file", Span.unknown(path))]) from None
+    except UnicodeDecodeError as exc:
+        raise CompileError([error(f"not UTF-8 text ({exc.reason} at byte {exc.start})",
+                                  Span.unknown(path))]) from None
+    except OSError as exc:
+        raise CompileError([error(exc.strerror or str(exc), Span.unknown(path))]) from None
+
+
+def load_program(text: str, file: str, sources: SourceMap) -> A.Program:
+    """Parse ``text`` and splice in every imported standard-library module."""
+    program = parse(text, file, sources)
+    seen: set[tuple[str, ...]] = set()
+    return A.Program(tuple(_expand(program.statements, sources, seen)), file)
+
+
+def _expand(statements, sources: SourceMap, seen: set) -> list:
+    out = []
+    for stmt in statements:
+        if not isinstance(stmt, A.Import):
+            out.append(stmt)
+            continue
+        if stmt.path in seen:
+            continue
+        seen.add(stmt.path)
+        text, name = _stdlib_source(stmt)
+        module = parse(text, name, sources)
+        out.extend(_expand(module.statements, sources, seen))
+    return out
+
+
+def stdlib_modules() -> list[str]:
+    """Names importable as ``import std.NAME``."""
+    root = resources.files("nsl.stdlib")
+    return sorted(p.name[:-4] for p in root.iterdir() if p.name.endswith(".nsl"))
+
+
+def _stdlib_source(stmt: A.Import) -> tuple[str, str]:
+    dotted = ".".join(stmt.path)
+    if len(stmt.path) != 2 or stmt.path[0] != "std":
+        raise CompileError([error(f"cannot import '{dotted}': only standard modules `std.NAME` "
+                                  "can be imported", stmt.span)])
+    resource = resources.files("nsl.stdlib").joinpath(stmt.path[1] + ".nsl")
+    if not resource.is_file():
+        known = ", ".join("std." + m for m in stdlib_modules())
+        raise CompileError([error(f"no standard module '{dotted}' (available: {known})", stmt.span)])
+    return resource.read_text(encoding="utf-8"), f"<{dotted}>"
