@@ -1,0 +1,104 @@
+"""Order a rule's operators: filters as early as possible, joins by selectivity.
+
+Greedy: whenever a non-join operator (filter, map, antijoin, aggregate,
+neural, knn) has all its inputs bound it runs next, shrinking the table;
+otherwise the next join is the best-scored ready one: a delta first, then the
+one sharing most bound variables (a key join instead of a product), then
+more literal arguments, then the smaller known relation.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from nsl.compiler import ir
+
+
+def expr_cols(e) -> set[str]:
+    if isinstance(e, ir.ColRef):
+        return {e.name}
+    if isinstance(e, ir.BinExpr):
+        return expr_cols(e.left) | expr_cols(e.right)
+    if isinstance(e, ir.UnExpr):
+        return expr_cols(e.operand)
+    return set()
+
+
+def needs(op) -> set[str]:
+    """Variables that must be bound before ``op`` runs."""
+    if isinstance(op, ir.AntiJoin):
+        return {a.name for a in op.args if isinstance(a, ir.ColRef)}
+    if isinstance(op, ir.Filter):
+        return expr_cols(op.cond)
+    if isinstance(op, ir.Map):
+        return expr_cols(op.expr)
+    if isinstance(op, ir.Aggregate):
+        return set(op.keys)
+    if isinstance(op, ir.Neural):
+        return set(op.inputs)
+    if isinstance(op, ir.Knn):
+        return {op.vector} | expr_cols(op.k)
+    if isinstance(op, ir.Insert):
+        return set().union(*(expr_cols(e) for e in op.exprs)) if op.exprs else set()
+    return set()
+
+
+def binds(op) -> set[str]:
+    if isinstance(op, ir.Join):
+        return {a.name for a in op.args if isinstance(a, ir.ColRef)}
+    if isinstance(op, ir.Map):
+        return {op.var}
+    if isinstance(op, ir.Aggregate):
+        return set(op.results)
+    if isinstance(op, ir.Neural):
+        return {op.output}
+    if isinstance(op, ir.Knn):
+        return {op.id, op.score}
+    return set()
+
+
+def order_ops(ops, bound: set[str], sizes: dict[str, int]) -> list:
+    pending = list(ops)
+    out = []
+    bound = set(bound)
+    while pending:
+        ready = [op for op in pending if not isinstance(op, ir.Join) and needs(op) <= bound
+                 and not isinstance(op, ir.Insert)]
+        if ready:
+            chosen = ready[0]
+        else:
+            joins = [op for op in pending if isinstance(op, ir.Join)]
+            if not joins:
+                # only ops whose inputs a Map/aggregate later binds, or the Insert
+                chosen = next((op for op in pending if not isinstance(op, ir.Insert)), pending[0])
+            else:
+                chosen = max(joins, key=lambda j: _score(j, bound, sizes, joins.index(j)))
+        pending.remove(chosen)
+        if isinstance(chosen, ir.Aggregate):
+            chosen = replace(chosen, body=tuple(tuple(order_ops(b, set(chosen.keys), sizes))
+                                                for b in chosen.body))
+        out.append(chosen)
+        bound |= binds(chosen)
+    return out
+
+
+def _score(join: ir.Join, bound: set[str], sizes: dict[str, int], position: int):
+    keys = sum(1 for a in join.args if isinstance(a, ir.ColRef) and a.name in bound)
+    literals = sum(1 for a in join.args if isinstance(a, ir.Lit))
+    size = sizes.get(join.rel, 1 << 40)
+    first = not bound
+    connected = keys + literals > 0 or first or not join.args
+    return (join.version == "delta", connected, keys + literals, -size, -position)
+
+
+@dataclass(frozen=True)
+class JoinOrder:
+    name: str = "join_order"
+
+    def apply(self, module: ir.Module) -> ir.Module:
+        sizes = {f.rel: len(f.rows) for f in module.facts}
+        strata = []
+        for s in module.strata:
+            def reorder(rules):
+                return tuple(replace(r, ops=tuple(order_ops(r.ops, set(), sizes))) for r in rules)
+            strata.append(replace(s, init=reorder(s.init), loop=reorder(s.loop)))
+        return replace(module, strata=tuple(strata))
