@@ -1,1 +1,1 @@
-"""nsl.stdlib"""
+"""nsl.stdlib: standard-library `.nsl` modules (``import std.graph``) and neural builders."""

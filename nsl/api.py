@@ -1,0 +1,205 @@
+"""The library interface: ``nsl.compile(path_or_text).run(facts=...)``.
+
+Errors a user can cause raise :class:`nsl.CompileError`, whose diagnostics
+render as ``file:line:col: error: ...`` with the source line and a caret.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from typing import Any, Iterable, Mapping
+
+from nsl.lang.diagnostics import CompileError, Span, UsageError, error
+
+
+def compile(source: str | os.PathLike, *, verify: bool = False) -> "Program":
+    """Compile a program given as a path to a ``.nsl`` file or as source text."""
+    from nsl.compiler.driver import compile_source
+    from nsl.lang.loader import looks_like_path, read_source
+
+    if isinstance(source, os.PathLike) or looks_like_path(str(source)):
+        path = os.fspath(source)
+        text, file = read_source(path), path
+        base = os.path.dirname(os.path.abspath(path))
+    else:
+        text, file, base = str(source), "<input>", os.getcwd()
+    return Program(compile_source(text, file, verify=verify), base, verify)
+
+
+class Program:
+    """A compiled program: its AST, its IR, and a way to run it."""
+
+    def __init__(self, compilation, base_dir: str, verify: bool = False):
+        self._comp = compilation
+        self.base_dir = base_dir
+        self._verify = verify
+
+    @property
+    def ast(self):
+        return self._comp.ast
+
+    @property
+    def ir(self):
+        """The optimised IR module the runtime executes."""
+        return self._comp.module
+
+    @property
+    def sources(self):
+        return self._comp.sources
+
+    @property
+    def relations(self) -> dict[str, tuple[str, ...]]:
+        """Every stored relation's column types."""
+        return {r.name: r.types for r in self._comp.lowered.relations}
+
+    def run(self, facts: Mapping[str, Any] | None = None, provenance: str | None = None,
+            queries: Iterable[str] = ()) -> "Result":
+        """Evaluate the program.
+
+        ``facts`` maps a relation name to rows (a list of tuples), to a path of a
+        CSV/TSV/JSONL file, or to a dict/list of column tensors. ``queries``
+        names extra relations to report besides the program's own outputs.
+        """
+        from nsl.lang.check.features import unavailable
+        from nsl.runtime import execute
+
+        problems = unavailable(self._comp.ast, self._comp.checked.symbols)
+        name = provenance or self._comp.checked.provenance[0]
+        if provenance is not None and provenance != "bool":
+            problems.append(error(f"provenance '{provenance}' cannot run yet in this version of nslc "
+                                  "(available: bool)", None))
+        if problems:
+            raise CompileError(problems, self.sources)
+        module = self._module_with_outputs(tuple(queries))
+        inputs = self._inputs(dict(facts or {}), module)
+        try:
+            db = execute(module, inputs=inputs)
+        except Exception as exc:
+            _reraise_runtime_error(exc, self.sources)
+            raise
+        return Result(module, db, name)
+
+    def _module_with_outputs(self, extra: tuple[str, ...]):
+        if not extra or all(q in self._comp.module.outputs for q in extra):
+            return self._comp.module
+        from nsl.compiler.pipeline import run_passes
+        from nsl.lang.check.symbols import suggest
+
+        lowered = self._comp.lowered
+        names = {r.name for r in lowered.relations}
+        for q in extra:
+            if q not in names:
+                raise UsageError(f"unknown relation '{q}'" + suggest(q, names))
+        outputs = lowered.outputs + tuple(q for q in extra if q not in lowered.outputs)
+        if not lowered.queries:
+            # with no query statement the outputs are every derived relation plus the extras
+            pass
+        return run_passes(replace(lowered, outputs=outputs), verify=self._verify)
+
+    def _inputs(self, facts: dict, module) -> dict:
+        from nsl.lang.check.symbols import suggest
+
+        schemas = {r.name: r for r in self._comp.lowered.relations}
+        inputs: dict = {}
+        for rel in module.relations:
+            if rel.kind == "input" and rel.source and rel.name not in facts:
+                path = rel.source if os.path.isabs(rel.source) else os.path.join(self.base_dir, rel.source)
+                inputs[rel.name] = _load_file(path, rel.types, rel.origin, self.sources)
+        for name, value in facts.items():
+            schema = schemas.get(name)
+            if schema is None:
+                raise UsageError(f"facts given for unknown relation '{name}'" + suggest(name, schemas))
+            if schema.kind == "idb":
+                raise UsageError(f"relation '{name}' is derived by rules; facts can be given only for "
+                                 "input relations and relations without rules")
+            if not any(r.name == name for r in module.relations):
+                continue  # no output depends on it
+            if isinstance(value, (str, os.PathLike)):
+                value = _load_file(os.fspath(value), schema.types, None, self.sources)
+            inputs[name] = value
+        return inputs
+
+
+def _load_file(path: str, types, origin, sources):
+    from nsl.runtime.errors import FactFileError
+    from nsl.runtime.io import load_facts
+
+    if not os.path.exists(path):
+        span = origin if origin is not None else Span.unknown(path)
+        raise CompileError([error(f"fact file '{path}' does not exist", span)], sources)
+    try:
+        return load_facts(path, types)
+    except FactFileError as exc:
+        span = Span(path, exc.line, exc.col, exc.line, exc.col) if exc.line else Span.unknown(path)
+        sources.add(path, _read_text(path))
+        raise CompileError([error(exc.message, span)], sources) from None
+
+
+def _read_text(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def _reraise_runtime_error(exc: Exception, sources) -> None:
+    from nsl.runtime.errors import NslRuntimeError
+
+    if isinstance(exc, NslRuntimeError):
+        raise CompileError([exc.diagnostic()], sources) from None
+
+
+class Result:
+    """What a run derived: relation rows as Python tuples (and tensors), and verdicts."""
+
+    def __init__(self, module, db, provenance: str):
+        self._module = module
+        self._db = db
+        self.provenance = provenance
+        self.verdicts: list[dict] = []
+        self.relations: dict[str, list[tuple]] = {}
+        queried = {q.rel for q in module.queries}
+        for name in module.outputs:
+            rows = db.rows(name)
+            specs = [q for q in module.queries if q.rel == name]
+            if name in queried and specs:
+                rows = sorted({r for q in specs for r in rows if _matches(q, r)})
+            self.relations[name] = rows
+
+    def __getitem__(self, rel: str) -> list[tuple]:
+        return self.rows(rel)
+
+    def rows(self, rel: str) -> list[tuple]:
+        """Sorted rows of any relation the run computed."""
+        if rel in self.relations:
+            return self.relations[rel]
+        return self._db.rows(rel)
+
+    def tensors(self, rel: str):
+        """The relation's columns as torch tensors (strings as interned ids)."""
+        return self._db.columns(rel)
+
+    @property
+    def database(self):
+        return self._db
+
+    def to_json(self) -> dict:
+        """The machine-readable result of ``nslc run --json``."""
+        return {"relations": {name: [{"args": list(r)} for r in rows]
+                              for name, rows in self.relations.items()},
+                "verdicts": list(self.verdicts)}
+
+
+def _matches(query, row: tuple) -> bool:
+    from nsl.compiler import ir
+
+    seen: dict[str, Any] = {}
+    for arg, value in zip(query.args, row):
+        if isinstance(arg, ir.Lit) and arg.value != value:
+            return False
+        if isinstance(arg, ir.ColRef):
+            if arg.name in seen and seen[arg.name] != value:
+                return False
+            seen[arg.name] = value
+    return True

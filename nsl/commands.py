@@ -1,0 +1,178 @@
+"""The language subcommands of nslc: run, check, compile, fmt, repl."""
+from __future__ import annotations
+
+import json
+import pathlib
+import sys
+
+from nsl.lang.diagnostics import UsageError
+
+
+def register(sub) -> None:
+    p = sub.add_parser("run", help="run a program and print the derived facts")
+    p.add_argument("file")
+    p.add_argument("--json", action="store_true", help="print one JSON object (the scripting contract)")
+    p.add_argument("--query", action="append", default=[], metavar="REL",
+                   help="also print relation REL (repeatable)")
+    p.add_argument("--facts", action="append", default=[], metavar="REL=PATH",
+                   help="load input relation REL from a CSV/TSV/JSONL file (repeatable)")
+    p.add_argument("--provenance", metavar="NAME", help="override the program's @provenance")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("check", help="check a program for errors without running it")
+    p.add_argument("file")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("compile", help="compile a program and print a stage")
+    p.add_argument("file")
+    p.add_argument("--emit", choices=("ast", "ir", "llvm"), default="ir")
+    p.add_argument("--no-opt", action="store_true", help="emit the IR straight out of lowering")
+    p.add_argument("--verify", action="store_true", help="verify the IR after every pass")
+    p.add_argument("--print-after", metavar="PASS", action="append", default=[],
+                   help="print the IR after pass PASS (repeatable; 'all' for every pass)")
+    p.add_argument("-o", "--output", metavar="OUT", help="write to OUT instead of standard output")
+    p.set_defaults(func=cmd_compile)
+
+    p = sub.add_parser("fmt", help="print a program in canonical layout")
+    p.add_argument("file")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("-i", "--in-place", action="store_true", help="rewrite the file")
+    mode.add_argument("--check", action="store_true", help="exit 1 if the file is not formatted")
+    p.set_defaults(func=cmd_fmt)
+
+    p = sub.add_parser("repl", help="an interactive session")
+    p.add_argument("file", nargs="?")
+    p.set_defaults(func=cmd_repl)
+
+
+def _read(path: str) -> str:
+    from nsl.lang.loader import read_source
+    return read_source(path)
+
+
+def _parse_facts(specs: list[str]) -> dict[str, str]:
+    facts = {}
+    for spec in specs:
+        rel, sep, path = spec.partition("=")
+        if not sep or not rel or not path:
+            raise UsageError(f"--facts expects REL=PATH, got '{spec}'")
+        facts[rel] = path
+    return facts
+
+
+def cmd_run(args) -> int:
+    import nsl
+
+    program = nsl.compile(pathlib.Path(args.file))  # a path, whatever its suffix
+    result = program.run(facts=_parse_facts(args.facts), provenance=args.provenance,
+                         queries=args.query)
+    if args.json:
+        json.dump(result.to_json(), sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(format_result(result))
+    return 0
+
+
+def format_result(result) -> str:
+    """Facts as NSL source, one per line, so the output can be fed back in."""
+    from nsl.lang.formatter_values import format_value
+
+    lines = []
+    for name, rows in result.relations.items():
+        lines.append(f"// {name}: {len(rows)} fact{'s' * (len(rows) != 1)}")
+        for row in rows:
+            args = ", ".join(format_value(v) for v in row)
+            lines.append(f"{name}({args})." if row else f"{name}.")
+    for verdict in result.verdicts:
+        lines.append(f"// {verdict['kind']} {verdict['name']}: {verdict['status']}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def cmd_check(args) -> int:
+    from nsl.compiler.driver import compile_source
+
+    comp = compile_source(_read(args.file), args.file, verify=True)
+    for w in comp.checked.warnings:
+        print(w.render(comp.sources), file=sys.stderr)
+    print(f"{args.file}: ok ({len(comp.module.relations)} relations, {len(comp.module.strata)} strata)")
+    return 0
+
+
+def cmd_compile(args) -> int:
+    from nsl.compiler.driver import compile_source, parse_only
+    from nsl.compiler.passes import DEFAULT_PIPELINE, PASSES
+
+    text = _read(args.file)
+    out = []
+    if args.emit == "ast":
+        from nsl.lang.ast_dump import dump
+
+        program, _ = parse_only(text, args.file)
+        # still check it, so `--emit ast` reports the same errors as every other stage
+        compile_source(text, args.file)
+        out.append(dump(program))
+    elif args.emit == "llvm":
+        compile_source(text, args.file, verify=args.verify)
+        out.append("; this program has no JIT-compiled kernels (they come from `index`/`knn`)\n")
+    else:
+        from nsl.compiler.ir_printer import print_module
+
+        wanted = set(args.print_after)
+        for name in wanted - {"all"}:
+            if name not in PASSES:
+                raise UsageError(f"unknown pass '{name}' (passes: {', '.join(DEFAULT_PIPELINE)})")
+
+        def after(name, module):
+            if "all" in wanted or name in wanted:
+                out.append(f"// ---- after {name} ----\n" + print_module(module))
+
+        passes = () if args.no_opt else DEFAULT_PIPELINE
+        comp = compile_source(text, args.file, passes=passes, verify=args.verify, after=after)
+        out.append(print_module(comp.module))
+    text_out = "".join(out)
+    if args.output:
+        _write_atomically(args.output, text_out)
+    else:
+        sys.stdout.write(text_out)
+    return 0
+
+
+def cmd_fmt(args) -> int:
+    from nsl.lang.formatter import format_program
+    from nsl.lang.parser import parse
+
+    text = _read(args.file)
+    formatted = format_program(parse(text, args.file))
+    if args.check:
+        if formatted != text:
+            print(f"{args.file}: not formatted (run `nslc fmt -i {args.file}`)", file=sys.stderr)
+            return 1
+        return 0
+    if args.in_place:
+        if formatted != text:
+            _write_atomically(args.file, formatted)
+        return 0
+    sys.stdout.write(formatted)
+    return 0
+
+
+def cmd_repl(args) -> int:
+    from nsl.repl import run_repl
+    return run_repl(args.file)
+
+
+def _write_atomically(path: str, text: str) -> None:
+    import os
+    import tempfile
+
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".nslc-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
