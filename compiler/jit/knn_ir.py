@@ -3,17 +3,25 @@
 One function per (ISA, row stride, register block)::
 
     void NAME(ptr rows, ptr row_scale, ptr row_bias, i64 r0, i64 r1,
-              ptr queries, ptr query_scale, ptr query_bias, i64 nq, i64 k,
+              ptr queries, ptr lane_qscale, ptr lane_qbias, i64 nq, i64 k,
               ptr heap_scores, ptr heap_ids)
 
 For rows ``r0 <= i < r1`` and queries ``j < nq`` (``nq`` a multiple of the
-block's query count) it computes ``dot = Σ u·q − query_bias[j]`` (exact int32;
-``query_bias = 128·Σq`` undoes the biased storage), the score
-``float(dot) * row_scale[i] * query_scale[j] + row_bias[i]`` (float32, that
-order, no fused multiply-add, so a numpy reference rounds identically), and
-offers ``(score, i)`` to query ``j``'s min-heap of size ``k`` in
+block's query count ``QB``) it computes ``dot = Σ u·q − qbias[j]`` (exact
+int32; ``qbias = 128·Σq`` undoes the biased storage), the score
+``float(dot) * row_scale[i] * qscale[j] + row_bias[i]`` (float32, that order,
+no fused multiply-add, so a numpy reference rounds identically), and offers
+``(score, i)`` to query ``j``'s min-heap of size ``k`` in
 ``heap_scores/heap_ids`` (row ``j``). Ranking: higher score first, lower row
 first on ties; empty slots hold ``(-inf, INT64_MAX)``.
+
+A register block is QB queries × RB rows = 8·G (query, row) pairs, pair
+``P = a·RB + b``. ``lane_qscale``/``lane_qbias`` hold, per query block, the
+query constants already spread over the pairs (``[nq/QB, 8·G]``, lane P gets
+query a's value), so scoring a block is a few 8-lane vector ops: the 8
+accumulators of a group are reduced together by a shuffle tree, scored as one
+vector and compared with the heap roots; ``heap_offer`` is called only when
+some lane may enter a top-k.
 
 Loop order is rows outside, queries inside: a block of rows is read from
 memory once and reused by every query while it sits in L1. The stride is a
@@ -99,11 +107,6 @@ done:
 class _Emitter:
     def __init__(self):
         self.lines: list[str] = []
-        self._n = 0
-
-    def fresh(self, stem: str) -> str:
-        self._n += 1
-        return f"{stem}{self._n}"
 
     def __call__(self, *lines: str) -> None:
         self.lines.extend(lines)
@@ -112,35 +115,44 @@ class _Emitter:
         self.lines.append(f"{name}:")
 
 
+def _mask(values) -> str:
+    """A shufflevector mask operand, type included."""
+    return f"<{len(values)} x i32> <" + ", ".join(f"i32 {v}" for v in values) + ">"
+
+
 def scan_function(isa: Isa, name: str, stride: int, block: tuple[int, int]) -> str:
     """IR text of one scan kernel (see the module docstring for its contract)."""
     if stride % isa.width:
         raise ValueError(f"stride {stride} is not a multiple of {isa.width}")
     qb, rb = block
+    if (qb * rb) % 8:
+        raise ValueError(f"block {block} does not fill 8-lane groups")
     out = _Emitter()
     out(f"define void @{name}(ptr noalias %rows, ptr noalias %row_scale, ptr noalias %row_bias, "
-        "i64 %r0, i64 %r1, ptr noalias %queries, ptr noalias %query_scale, "
-        "ptr noalias %query_bias, i64 %nq, i64 %k, ptr noalias %heap_scores, "
+        "i64 %r0, i64 %r1, ptr noalias %queries, ptr noalias %lane_qscale, "
+        "ptr noalias %lane_qbias, i64 %nq, i64 %k, ptr noalias %heap_scores, "
         "ptr noalias %heap_ids) nounwind {")
     out.label("entry")
     out("%span = sub i64 %r1, %r0", f"%blocks = sdiv i64 %span, {rb}",
         f"%whole_rows = mul i64 %blocks, {rb}", "%r_main = add i64 %r0, %whole_rows",
         "br label %main_head")
-    _row_loop(out, isa, stride, qb, rb, "main", "%r0", "entry", "%r_main", "tail_head")
-    _row_loop(out, isa, stride, qb, 1, "tail", "%r_main", "main_head", "%r1", "exit")
+    _row_loop(out, isa, stride, qb, rb, "main", "%r0", "entry", "%r_main", "tail_head", True)
+    # Leftover rows (fewer than RB): one row at a time, scored pair by pair.
+    _row_loop(out, isa, stride, qb, rb, "tail", "%r_main", "main_head", "%r1", "exit", False)
     out.label("exit")
     out("ret void", "}")
     return "\n".join(out.lines) + "\n"
 
 
-def _row_loop(out, isa, stride, qb, rb, tag, start, pred, end, exit_label):
-    """for r in [start, end) step rb: for j in [0, nq) step qb: block(qb × rb)."""
+def _row_loop(out, isa, stride, qb, rb, tag, start, pred, end, exit_label, vector):
+    step = rb if vector else 1
+    lanes_per_block = qb * rb
     out.label(f"{tag}_head")
     out(f"%{tag}_r = phi i64 [{start}, %{pred}], [%{tag}_r_next, %{tag}_q_exit]",
         f"%{tag}_more = icmp slt i64 %{tag}_r, {end}",
         f"br i1 %{tag}_more, label %{tag}_rows, label %{exit_label}")
     out.label(f"{tag}_rows")
-    for b in range(rb):
+    for b in range(step):
         out(f"%{tag}_i{b} = add i64 %{tag}_r, {b}",
             f"%{tag}_roff{b} = mul i64 %{tag}_i{b}, {stride}",
             f"%{tag}_row{b} = getelementptr i8, ptr %rows, i64 %{tag}_roff{b}",
@@ -148,29 +160,43 @@ def _row_loop(out, isa, stride, qb, rb, tag, start, pred, end, exit_label):
             f"%{tag}_rs{b} = load float, ptr %{tag}_rsp{b}",
             f"%{tag}_rbp{b} = getelementptr float, ptr %row_bias, i64 %{tag}_i{b}",
             f"%{tag}_rb{b} = load float, ptr %{tag}_rbp{b}")
+    if vector:
+        _row_lane_vectors(out, tag, rb)
     out(f"br label %{tag}_q_head")
     out.label(f"{tag}_q_head")
     out(f"%{tag}_j = phi i64 [0, %{tag}_rows], [%{tag}_j_next, %{tag}_q_body_end]",
         f"%{tag}_qmore = icmp slt i64 %{tag}_j, %nq",
         f"br i1 %{tag}_qmore, label %{tag}_q_body, label %{tag}_q_exit")
     out.label(f"{tag}_q_body")
-    accs = _dot_block(out, isa, stride, qb, rb, tag)
+    out(f"%{tag}_jb = sdiv i64 %{tag}_j, {qb}",
+        f"%{tag}_lane0 = mul i64 %{tag}_jb, {lanes_per_block}")
     for a in range(qb):
         out(f"%{tag}_ja{a} = add i64 %{tag}_j, {a}",
-            f"%{tag}_qsp{a} = getelementptr float, ptr %query_scale, i64 %{tag}_ja{a}",
-            f"%{tag}_qs{a} = load float, ptr %{tag}_qsp{a}",
-            f"%{tag}_qbp{a} = getelementptr i32, ptr %query_bias, i64 %{tag}_ja{a}",
-            f"%{tag}_qbias{a} = load i32, ptr %{tag}_qbp{a}",
             f"%{tag}_hoff{a} = mul i64 %{tag}_ja{a}, %k",
             f"%{tag}_hs{a} = getelementptr float, ptr %heap_scores, i64 %{tag}_hoff{a}",
             f"%{tag}_hi{a} = getelementptr i64, ptr %heap_ids, i64 %{tag}_hoff{a}")
-        for b in range(rb):
-            _score_and_offer(out, isa, tag, a, b, accs[a][b])
+    accs = _dot_block(out, isa, stride, qb, step, tag)
+    if vector:
+        _score_block_vector(out, isa, tag, qb, rb, accs)
+    else:
+        for a in range(qb):
+            _score_pair_scalar(out, isa, tag, a, rb, accs[a][0])
     out(f"br label %{tag}_q_body_end")
     out.label(f"{tag}_q_body_end")
     out(f"%{tag}_j_next = add i64 %{tag}_j, {qb}", f"br label %{tag}_q_head")
     out.label(f"{tag}_q_exit")
-    out(f"%{tag}_r_next = add i64 %{tag}_r, {rb}", f"br label %{tag}_head")
+    out(f"%{tag}_r_next = add i64 %{tag}_r, {step}", f"br label %{tag}_head")
+
+
+def _row_lane_vectors(out, tag, rb):
+    """<8 x float> row scale / bias per lane group (lane P's row is P mod RB)."""
+    for what in ("rs", "rb"):
+        vec = "undef"
+        for b in range(rb):
+            out(f"%{tag}_{what}v{b} = insertelement <{rb} x float> {vec}, float %{tag}_{what}{b}, i32 {b}")
+            vec = f"%{tag}_{what}v{b}"
+        out(f"%{tag}_{what}_lanes = shufflevector <{rb} x float> {vec}, <{rb} x float> poison, "
+            f"{_mask([p % rb for p in range(8)])}")
 
 
 def _dot_block(out, isa, stride, qb, rb, tag):
@@ -179,8 +205,7 @@ def _dot_block(out, isa, stride, qb, rb, tag):
     qstep = isa.width * (2 if isa.query_dtype == "int16" else 1)  # query bytes per chunk
     qrow_bytes = stride * (2 if isa.query_dtype == "int16" else 1)
     for a in range(qb):
-        out(f"%{tag}_jq{a} = add i64 %{tag}_j, {a}",
-            f"%{tag}_qoff{a} = mul i64 %{tag}_jq{a}, {qrow_bytes}",
+        out(f"%{tag}_qoff{a} = mul i64 %{tag}_ja{a}, {qrow_bytes}",
             f"%{tag}_qp{a} = getelementptr i8, ptr %queries, i64 %{tag}_qoff{a}")
     if chunks <= UNROLL_CHUNKS:
         accs = [[isa.zero() for _ in range(rb)] for _ in range(qb)]
@@ -197,8 +222,8 @@ def _dot_block(out, isa, stride, qb, rb, tag):
         for b in range(rb):
             out(f"{phis[a][b]} = phi {isa.acc_type} [zeroinitializer, %{tag}_q_body], "
                 f"[%{tag}_cl_{a}_{b}, %{body}]")
-    out(f"%{tag}_roff = mul i64 %{tag}_c, {isa.width}", f"%{tag}_qoffc = mul i64 %{tag}_c, {qstep}")
-    new = _chunk(out, isa, tag, qb, rb, phis, "cl", f"%{tag}_roff", f"%{tag}_qoffc")
+    out(f"%{tag}_roffc = mul i64 %{tag}_c, {isa.width}", f"%{tag}_qoffc = mul i64 %{tag}_c, {qstep}")
+    new = _chunk(out, isa, tag, qb, rb, phis, "cl", f"%{tag}_roffc", f"%{tag}_qoffc")
     out(f"%{tag}_c_next = add i64 %{tag}_c, 1",
         f"%{tag}_c_more = icmp slt i64 %{tag}_c_next, {chunks}",
         f"br i1 %{tag}_c_more, label %{body}, label %{tag}_chunk_done")
@@ -224,20 +249,94 @@ def _chunk(out, isa, tag, qb, rb, accs, cname, row_off, q_off):
     return new
 
 
-def _score_and_offer(out, isa, tag, a, b, acc):
-    """Score one (query, row) pair; call heap_offer only if it may enter the top-k."""
-    n = f"{tag}_s{a}_{b}"
+def _reduce8(out, name, vs):
+    """%{name}: <8 x i32> whose lane i is the sum of vs[i]'s lanes (a shuffle tree:
+    21 vector ops for 8 sums instead of 8 separate horizontal reductions)."""
+    v = "<8 x i32>"
+    xs = []
+    for i in range(4):  # halves: lanes 0-3 from vs[i], 4-7 from vs[i+4]
+        out(f"%{name}_l{i} = shufflevector {v} {vs[i]}, {v} {vs[i + 4]}, {_mask([0, 1, 2, 3, 8, 9, 10, 11])}",
+            f"%{name}_h{i} = shufflevector {v} {vs[i]}, {v} {vs[i + 4]}, {_mask([4, 5, 6, 7, 12, 13, 14, 15])}",
+            f"%{name}_x{i} = add {v} %{name}_l{i}, %{name}_h{i}")
+        xs.append(f"%{name}_x{i}")
+    zs = []
+    for i, (x0, x1) in enumerate(((xs[0], xs[1]), (xs[2], xs[3]))):
+        out(f"%{name}_p{i} = shufflevector {v} {x0}, {v} {x1}, {_mask([0, 8, 1, 9, 4, 12, 5, 13])}",
+            f"%{name}_q{i} = shufflevector {v} {x0}, {v} {x1}, {_mask([2, 10, 3, 11, 6, 14, 7, 15])}",
+            f"%{name}_z{i} = add {v} %{name}_p{i}, %{name}_q{i}")
+        zs.append(f"%{name}_z{i}")
+    out(f"%{name}_e = shufflevector {v} {zs[0]}, {v} {zs[1]}, {_mask([0, 1, 8, 9, 4, 5, 12, 13])}",
+        f"%{name}_o = shufflevector {v} {zs[0]}, {v} {zs[1]}, {_mask([2, 3, 10, 11, 6, 7, 14, 15])}",
+        f"%{name} = add {v} %{name}_e, %{name}_o")
+
+
+def _score_block_vector(out, isa, tag, qb, rb, accs):
+    pairs = [(a, b) for a in range(qb) for b in range(rb)]
+    roots = "undef"
+    for a in range(qb):
+        out(f"%{tag}_root{a} = load float, ptr %{tag}_hs{a}",
+            f"%{tag}_rootv{a} = insertelement <{qb} x float> {roots}, float %{tag}_root{a}, i32 {a}")
+        roots = f"%{tag}_rootv{a}"
+    for g in range(len(pairs) // 8):
+        lanes = pairs[8 * g: 8 * g + 8]
+        n = f"{tag}_g{g}"
+        folded = []
+        for a, b in lanes:
+            out(*isa.fold_to_8(f"{n}_f{a}_{b}", accs[a][b]))
+            folded.append(f"%{n}_f{a}_{b}")
+        _reduce8(out, f"{n}_raw", folded)
+        out(f"%{n}_lane = add i64 %{tag}_lane0, {8 * g}",
+            f"%{n}_qsp = getelementptr float, ptr %lane_qscale, i64 %{n}_lane",
+            f"%{n}_qs = load <8 x float>, ptr %{n}_qsp, align 4",
+            f"%{n}_qbp = getelementptr i32, ptr %lane_qbias, i64 %{n}_lane",
+            f"%{n}_qb = load <8 x i32>, ptr %{n}_qbp, align 4",
+            f"%{n}_dot = sub <8 x i32> %{n}_raw, %{n}_qb",
+            f"%{n}_f = sitofp <8 x i32> %{n}_dot to <8 x float>",
+            f"%{n}_x = fmul <8 x float> %{n}_f, %{tag}_rs_lanes",
+            f"%{n}_y = fmul <8 x float> %{n}_x, %{n}_qs",
+            f"%{n} = fadd <8 x float> %{n}_y, %{tag}_rb_lanes",
+            f"%{n}_roots = shufflevector <{qb} x float> {roots}, <{qb} x float> poison, "
+            f"{_mask([a for a, _ in lanes])}",
+            f"%{n}_cand = fcmp oge <8 x float> %{n}, %{n}_roots",
+            f"%{n}_bits = bitcast <8 x i1> %{n}_cand to i8",
+            f"%{n}_any = icmp ne i8 %{n}_bits, 0",
+            f"br i1 %{n}_any, label %{n}_offer, label %{n}_next")
+        out.label(f"{n}_offer")
+        for p, (a, b) in enumerate(lanes):
+            # heap_offer re-checks against the current root, which earlier
+            # lanes of this group may have raised.
+            out(f"%{n}_s{p} = extractelement <8 x float> %{n}, i32 {p}",
+                f"call void @heap_offer(ptr %{tag}_hs{a}, ptr %{tag}_hi{a}, i64 %k, "
+                f"float %{n}_s{p}, i64 %{tag}_i{b})")
+        out(f"br label %{n}_next")
+        out.label(f"{n}_next")
+        # Later groups compare with the roots as this group's offers left them.
+        roots = "undef"
+        for a in range(qb):
+            out(f"%{n}_root{a} = load float, ptr %{tag}_hs{a}",
+                f"%{n}_rootv{a} = insertelement <{qb} x float> {roots}, float %{n}_root{a}, i32 {a}")
+            roots = f"%{n}_rootv{a}"
+
+
+def _score_pair_scalar(out, isa, tag, a, rb, acc):
+    """Score query a against the single tail row (lane constants at pair a·RB)."""
+    n = f"{tag}_s{a}"
     out(*isa.reduce(f"{n}_raw", acc))
-    out(f"%{n}_dot = sub i32 %{n}_raw, %{tag}_qbias{a}",
+    out(f"%{n}_lane = add i64 %{tag}_lane0, {a * rb}",
+        f"%{n}_qsp = getelementptr float, ptr %lane_qscale, i64 %{n}_lane",
+        f"%{n}_qs = load float, ptr %{n}_qsp",
+        f"%{n}_qbp = getelementptr i32, ptr %lane_qbias, i64 %{n}_lane",
+        f"%{n}_qb = load i32, ptr %{n}_qbp",
+        f"%{n}_dot = sub i32 %{n}_raw, %{n}_qb",
         f"%{n}_f = sitofp i32 %{n}_dot to float",
-        f"%{n}_x = fmul float %{n}_f, %{tag}_rs{b}",
-        f"%{n}_y = fmul float %{n}_x, %{tag}_qs{a}",
-        f"%{n} = fadd float %{n}_y, %{tag}_rb{b}",
+        f"%{n}_x = fmul float %{n}_f, %{tag}_rs0",
+        f"%{n}_y = fmul float %{n}_x, %{n}_qs",
+        f"%{n} = fadd float %{n}_y, %{tag}_rb0",
         f"%{n}_root = load float, ptr %{tag}_hs{a}",
         f"%{n}_cand = fcmp oge float %{n}, %{n}_root",
         f"br i1 %{n}_cand, label %{n}_offer, label %{n}_next")
     out.label(f"{n}_offer")
-    out(f"call void @heap_offer(ptr %{tag}_hs{a}, ptr %{tag}_hi{a}, i64 %k, float %{n}, i64 %{tag}_i{b})",
+    out(f"call void @heap_offer(ptr %{tag}_hs{a}, ptr %{tag}_hi{a}, i64 %k, float %{n}, i64 %{tag}_i0)",
         f"br label %{n}_next")
     out.label(f"{n}_next")
 

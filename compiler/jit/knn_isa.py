@@ -20,8 +20,9 @@ class Isa:
     query_dtype: str      # numpy dtype the query buffer must have ("int8" / "int16")
     acc_type: str         # LLVM type of one accumulator
     declarations: str     # intrinsics used
-    batch_block: tuple[int, int]   # (queries, rows) register block for batches
-    single_block: tuple[int, int]  # (1, rows) register block for one query
+    # (queries, rows) register blocks, largest query count first; queries × rows
+    # is a multiple of 8 so the scores of a block fill whole 8-lane vectors.
+    blocks: tuple[tuple[int, int], ...]
 
     @property
     def query_ir_type(self) -> str:
@@ -35,9 +36,23 @@ class Isa:
         widened row chunk be shared by every query of a register block."""
         return _STEPS[self.name](self, name, acc, row_ptr, query_ptr, row_cache)
 
+    @property
+    def lanes(self) -> int:
+        return int(self.acc_type.split()[0].lstrip("<"))
+
     def reduce(self, name: str, acc: str) -> list[str]:
-        lanes = self.acc_type.split()[0].lstrip("<")
-        return [f"%{name} = call i32 @llvm.vector.reduce.add.v{lanes}i32({self.acc_type} {acc})"]
+        """IR for ``%{name}`` = the i32 sum of one accumulator's lanes."""
+        return [f"%{name} = call i32 @llvm.vector.reduce.add.v{self.lanes}i32({self.acc_type} {acc})"]
+
+    def fold_to_8(self, name: str, acc: str) -> list[str]:
+        """IR for ``%{name}``: a ``<8 x i32>`` with the same lane total."""
+        if self.lanes == 8:
+            return [f"%{name} = add <8 x i32> {acc}, zeroinitializer"]
+        lo = ", ".join(f"i32 {i}" for i in range(8))
+        hi = ", ".join(f"i32 {i}" for i in range(8, 16))
+        return [f"%{name}_lo = shufflevector <16 x i32> {acc}, <16 x i32> poison, <8 x i32> <{lo}>",
+                f"%{name}_hi = shufflevector <16 x i32> {acc}, <16 x i32> poison, <8 x i32> <{hi}>",
+                f"%{name} = add <8 x i32> %{name}_lo, %{name}_hi"]
 
 
 def _avx2_step(isa, name, acc, row_ptr, query_ptr, row_cache):
@@ -89,14 +104,14 @@ _STEPS = {"avx2": _avx2_step, "vnni512": _vnni_step, "vnni256": _vnni_step,
 ISAS = {
     "vnni512": Isa("vnni512", 64, "int8", "<16 x i32>",
                    "declare <16 x i32> @llvm.x86.avx512.vpdpbusd.512(<16 x i32>, <16 x i32>, <16 x i32>)",
-                   (4, 4), (1, 4)),
+                   ((4, 4), (2, 4), (1, 8))),
     "vnni256": Isa("vnni256", 32, "int8", "<8 x i32>",
                    "declare <8 x i32> @llvm.x86.avx512.vpdpbusd.256(<8 x i32>, <8 x i32>, <8 x i32>)",
-                   (4, 2), (1, 4)),
+                   ((4, 2), (2, 4), (1, 8))),
     "avx2": Isa("avx2", 16, "int16", "<8 x i32>",
                 "declare <8 x i32> @llvm.x86.avx2.pmadd.wd(<16 x i16>, <16 x i16>)",
-                (4, 2), (1, 4)),
-    "generic": Isa("generic", 16, "int16", "<16 x i32>", "", (2, 2), (1, 4)),
+                ((4, 2), (2, 4), (1, 8))),
+    "generic": Isa("generic", 16, "int16", "<16 x i32>", "", ((4, 2), (2, 4), (1, 8))),
 }
 
 

@@ -1,0 +1,188 @@
+"""Calling the fused int8 scan + top-k kernels: compile once, split rows across
+threads, merge per-thread heaps; a torch path with identical results when LLVM
+is unavailable.
+
+``knn_scan`` is the one entry point. Its contract (shared by every path and by
+the numpy reference in the tests):
+
+* ``codes``: uint8 ``[N, stride]`` — database bytes stored biased
+  (``u = x + 128``); ``stride`` a multiple of :data:`ROW_ALIGN`; padding bytes
+  are arbitrary because the query is zero there.
+* ``queries``: int8 ``[B, stride]``, zero past the dimension.
+* score of (query j, row i) = ``float32(dot) * row_scale[i] * query_scale[j]
+  + row_bias[i]``, computed in float32 in that order; ``dot`` the exact int32
+  dot product of the signed values.
+* result: ``rows int64 [B, k]``, ``scores float32 [B, k]``, best first (higher
+  score, then lower row); slots beyond N hold row ``-1`` and score ``-inf``.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+ROW_ALIGN = 64          # widest chunk any variant reads (one zmm)
+EMPTY_ROW = 2**63 - 1   # heap sentinel, ranks below every real row
+MIN_ROWS_PER_THREAD = 16384
+
+_kernels: dict[tuple, "_ScanKernels"] = {}
+_kernels_lock = threading.Lock()
+_pool: ThreadPoolExecutor | None = None
+
+
+def knn_scan(codes, row_scale, row_bias, queries, query_scale, k: int,
+             threads: int | None = None, isa: str | None = None):
+    """Top-``k`` rows of ``codes`` for every query (see the module docstring)."""
+    import numpy as np
+
+    n_rows, stride = codes.shape
+    n_queries = queries.shape[0]
+    k = int(k)
+    if stride % ROW_ALIGN or queries.shape[1] != stride:
+        raise ValueError(f"row stride {stride} must be a multiple of {ROW_ALIGN} "
+                         f"and match the queries ({queries.shape[1]})")
+    if k <= 0 or n_queries == 0:
+        return np.empty((n_queries, max(k, 0)), np.int64), np.empty((n_queries, max(k, 0)), np.float32)
+    if n_rows == 0:
+        return _empty_result(n_queries, k)
+    choice = isa or os.environ.get("NSL_KNN_ISA") or None
+    from nsl.compiler.jit.codegen import llvm_available
+    if choice == "torch" or not llvm_available():
+        from nsl.compiler.jit.knn_fallback import torch_scan
+        return torch_scan(codes, row_scale, row_bias, queries, query_scale, k)
+    kernels = get_kernels(stride, choice)
+    return kernels.scan(codes, row_scale, row_bias, queries, query_scale, k,
+                        default_threads() if threads is None else threads)
+
+
+def default_threads() -> int:
+    """``NSL_THREADS`` if set, else every CPU this process may use."""
+    env = os.environ.get("NSL_THREADS")
+    if env:
+        return max(1, int(env))
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def get_kernels(stride: int, isa: str | None = None) -> "_ScanKernels":
+    """The compiled kernels for this row stride on this CPU (``isa`` forces a variant)."""
+    from nsl.compiler.jit.codegen import get_codegen
+    from nsl.compiler.jit.knn_isa import ISAS, best_isa, supported_isas
+
+    codegen = get_codegen()
+    name = isa or best_isa(codegen.enabled_features)
+    if name not in supported_isas(codegen.enabled_features):
+        raise ValueError(f"this CPU ({codegen.cpu_name}) cannot run the {name!r} kernels")
+    key = (name, stride)
+    with _kernels_lock:
+        if key not in _kernels:
+            _kernels[key] = _ScanKernels(codegen, ISAS[name], stride)
+        return _kernels[key]
+
+
+def _empty_result(n_queries: int, k: int):
+    import numpy as np
+    return (np.full((n_queries, k), -1, np.int64),
+            np.full((n_queries, k), -np.inf, np.float32))
+
+
+class _ScanKernels:
+    """One kernel per register block (QB queries × RB rows) of one ISA and stride."""
+
+    def __init__(self, codegen, isa, stride: int):
+        from nsl.compiler.jit.knn_ir import SIGNATURE, scan_module
+
+        self.isa = isa
+        self.stride = stride
+        names = {f"knn_scan_q{qb}": (qb, rb) for qb, rb in isa.blocks}
+        library = codegen.create_library(f"knn_{isa.name}_s{stride}", signature=SIGNATURE)
+        library.add_ir(scan_module(isa, stride, names, codegen.ir_header()))
+        p, i64 = ctypes.c_void_p, ctypes.c_int64
+        argtypes = (p, p, p, i64, i64, p, p, p, i64, i64, p, p)
+        self.library = library
+        self.functions = {block: library.get_function(name, None, *argtypes)
+                          for name, block in names.items()}
+
+    def plan(self, n_queries: int) -> list[tuple[tuple[int, int], int, int]]:
+        """Split queries into (block, first, count) segments, count a multiple of
+        the block's QB; the last segment may run past ``n_queries`` (padding)."""
+        blocks = sorted(self.isa.blocks, reverse=True)
+        widest = blocks[0][0]
+        whole = n_queries - n_queries % widest
+        segments = [(blocks[0], 0, whole)] if whole else []
+        rest = n_queries - whole
+        if rest:
+            block = min((b for b in blocks if b[0] >= rest), key=lambda b: b[0])
+            segments.append((block, whole, block[0]))
+        return segments
+
+    def scan(self, codes, row_scale, row_bias, queries, query_scale, k, threads):
+        import numpy as np
+
+        codes = np.ascontiguousarray(codes, np.uint8)
+        row_scale = np.ascontiguousarray(row_scale, np.float32)
+        row_bias = np.ascontiguousarray(row_bias, np.float32)
+        n_rows, n_queries = codes.shape[0], queries.shape[0]
+        segments = self.plan(n_queries)
+        padded = segments[-1][1] + segments[-1][2]
+        signed = np.zeros((padded, self.stride), np.int8)
+        signed[:n_queries] = queries
+        scales = np.zeros(padded, np.float32)
+        scales[:n_queries] = query_scale
+        query_buf = np.ascontiguousarray(signed, np.dtype(self.isa.query_dtype))
+        biases = (signed.sum(axis=1, dtype=np.int64) * 128).astype(np.int32)
+        lanes = [_lane_constants(scales, biases, block, j0, count)
+                 for block, j0, count in segments]
+        threads = max(1, min(int(threads), n_rows // MIN_ROWS_PER_THREAD or 1))
+        bounds = np.linspace(0, n_rows, threads + 1).astype(np.int64)
+        heaps = [(np.full((padded, k), -np.inf, np.float32),
+                  np.full((padded, k), EMPTY_ROW, np.int64)) for _ in range(threads)]
+
+        def run(t):
+            heap_scores, heap_rows = heaps[t]
+            common = (codes.ctypes.data, row_scale.ctypes.data, row_bias.ctypes.data,
+                      int(bounds[t]), int(bounds[t + 1]))
+            for (block, j0, count), (lane_scale, lane_bias) in zip(segments, lanes):
+                self.functions[block](
+                    *common, query_buf[j0:].ctypes.data, lane_scale.ctypes.data,
+                    lane_bias.ctypes.data, count, k,
+                    heap_scores[j0:].ctypes.data, heap_rows[j0:].ctypes.data)
+
+        if threads == 1:
+            run(0)
+        else:
+            list(_thread_pool().map(run, range(threads)))  # ctypes drops the GIL
+        return merge_heaps([h[0][:n_queries] for h in heaps],
+                           [h[1][:n_queries] for h in heaps], k)
+
+
+def _lane_constants(scales, biases, block, j0, count):
+    """Per-query constants spread over a block's pairs: lane P → query P // RB."""
+    import numpy as np
+
+    qb, rb = block
+    query_of_lane = np.arange(qb * rb) // rb
+    index = j0 + np.arange(0, count, qb)[:, None] + query_of_lane[None, :]
+    return (np.ascontiguousarray(scales[index], np.float32),
+            np.ascontiguousarray(biases[index], np.int32))
+
+
+def _thread_pool() -> ThreadPoolExecutor:
+    global _pool
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=max(2, default_threads()),
+                                   thread_name_prefix="nsl-knn")
+    return _pool
+
+
+def merge_heaps(score_parts, row_parts, k: int):
+    """Best ``k`` of several per-part candidate lists, in the contract's order."""
+    import numpy as np
+
+    scores = np.concatenate(score_parts, axis=1)
+    rows = np.concatenate(row_parts, axis=1)
+    order = np.lexsort((rows, -scores), axis=1)[:, :k]
+    top_rows = np.take_along_axis(rows, order, axis=1)
+    top_scores = np.take_along_axis(scores, order, axis=1)
+    top_rows[top_rows == EMPTY_ROW] = -1
+    return top_rows, top_scores
