@@ -51,7 +51,10 @@ def _expand(statements, sources: SourceMap, seen: set) -> list:
         if stmt.path in seen:
             continue
         seen.add(stmt.path)
-        text, name = _stdlib_source(stmt)
+        try:
+            text, name = _stdlib_source(stmt)
+        except CompileError as exc:
+            raise CompileError(exc.diagnostics, sources) from None
         module = parse(text, name, sources)
         out.extend(_expand(module.statements, sources, seen))
     return out

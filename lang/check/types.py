@@ -265,11 +265,12 @@ class _Checker:
                     if t is not None and t != "str":
                         self.report(f"'++' joins strings, but this is {t}", getattr(side, "span", e.span))
             else:
-                for t, side in ((lt, e.left), (rt, e.right)):
-                    if t is not None and t not in NUMERIC:
-                        hint = " (use '++' to join strings)" if t == "str" and e.op == "+" else ""
-                        self.report(f"'{e.op}' needs numbers, but this is {t}{hint}",
-                                    getattr(side, "span", e.span))
+                bad = [(t, side) for t, side in ((lt, e.left), (rt, e.right)) if t is not None and t not in NUMERIC]
+                if bad:
+                    t, side = bad[0]
+                    hint = " (use '++' to join strings)" if t == "str" and e.op == "+" else ""
+                    self.report(f"'{e.op}' needs numbers, but this is {t}{hint}",
+                                getattr(side, "span", e.span))
         elif isinstance(e, A.Neg):
             self.expr(e.operand, env)
             t = expr_type(e.operand, env)

@@ -1,0 +1,40 @@
+"""Shared test helpers: tests read like specifications (Scallop's style)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import nsl
+from nsl.lang.diagnostics import CompileError
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run_program(source: str, facts=None, queries=()):
+    return nsl.compile(source).run(facts=facts, queries=queries)
+
+
+def expect_result(source: str, expected: dict, facts=None) -> None:
+    """Run ``source``; each named relation must hold exactly the given rows."""
+    result = run_program(source, facts=facts, queries=tuple(expected))
+    for rel, rows in expected.items():
+        assert result.rows(rel) == sorted(rows), f"{rel}: {result.rows(rel)} != {sorted(rows)}"
+
+
+def expect_error(source: str, *fragments: str) -> str:
+    """Compiling ``source`` must fail; the rendered diagnostics contain every fragment."""
+    try:
+        nsl.compile(source)
+    except CompileError as exc:
+        text = exc.render()
+        for fragment in fragments:
+            assert fragment in text, f"{fragment!r} not in:\n{text}"
+        return text
+    raise AssertionError("expected a compile error")
+
+
+def nslc(*args: str, input: str | None = None, cwd: str | None = None, timeout: float = 120):
+    """Run the CLI as a user would (a subprocess); returns CompletedProcess."""
+    return subprocess.run([sys.executable, "-m", "nsl", *args], input=input, capture_output=True,
+                          text=True, cwd=cwd, timeout=timeout)
