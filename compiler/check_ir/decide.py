@@ -1,0 +1,176 @@
+"""From two lifted functions to a verdict: differential stage, then SMT.
+
+Cheap first: native execution finds most wrong translations in milliseconds.
+Only the SMT stage may answer ``equivalent`` or ``refines``; every
+counterexample is re-evaluated by the interpreter (and, when its inputs are
+plain values, re-executed natively) before it is reported.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from .differential import CRASH, Sides, reexecute, run_differential
+from .inputs import plan_inputs
+from .interpreter import Outcome, evaluate
+from .ir_model import Function
+from .jit_kernels import Signature
+from .refinement import check_refinement
+from .verdict import CheckIrResult, Counterexample
+
+
+@dataclass(frozen=True)
+class Options:
+    mode: str = "refine"       # refine | equiv
+    unroll: int = 8
+    samples: int = 100_000
+    timeout: float = 20.0
+    native: bool = True        # run the differential stage
+
+
+def violates(ref: Outcome, cand: Outcome) -> str | None:
+    """The refinement check ``cand`` fails against ``ref``, if any (value|poison|ub)."""
+    if ref.kind in ("ub", "cut") or cand.kind == "cut":
+        return None
+    if cand.kind == "ub":
+        return "ub"
+    if ref.kind == "poison":
+        return None
+    if cand.kind == "poison":
+        return "poison"
+    return "value" if cand.value != ref.value else None
+
+
+def _show_inputs(inputs):
+    return tuple("poison" if v is None else v for v in inputs)
+
+
+def _show(outcome: Outcome):
+    return outcome.to_json()
+
+
+def native_signature(ref: Function) -> Signature | None:
+    """The signature the JIT loop can call, or None (wide or non-integer types)."""
+    if any(not 1 <= p.width <= 64 for p in ref.params):
+        return None
+    if ref.ret_width > 64 or (ref.ret_width == 0 and ref.ret_type_text != "void"):
+        return None
+    return Signature(tuple(p.width for p in ref.params), ref.ret_width)
+
+
+class Decider:
+    def __init__(self, ref: Function, cand: Function, ref_ir: str, cand_ir: str, options: Options):
+        self.ref, self.cand, self.options = ref, cand, options
+        self.started = time.monotonic()
+        self.in_subset = ref.in_subset and cand.in_subset
+        sig = native_signature(ref)
+        self.sides = Sides(ref_ir, cand_ir, ref.name, cand.name, sig) if sig else None
+        self.tested = 0
+        self.names = dict(reference_function=ref.name, candidate_function=cand.name)
+
+    def left(self) -> float:
+        return max(self.options.timeout - (time.monotonic() - self.started), 0.05)
+
+    def result(self, verdict, **fields) -> CheckIrResult:
+        return CheckIrResult(verdict, tested=self.tested, **self.names, **fields)
+
+    def decide(self) -> CheckIrResult:
+        native_note = ""
+        if self.options.native and self.sides is not None:
+            found, native_note = self.differential()
+            if found is not None:
+                return found
+        elif self.sides is None:
+            native_note = "not natively runnable (argument or result wider than 64 bits or not an integer)"
+        if not self.in_subset:
+            reasons = "; ".join(sorted(set(self.ref.unsupported + self.cand.unsupported)))
+            tail = f"tested on {self.tested} inputs without a difference"
+            return self.result("unknown", reason=f"outside the SMT subset ({reasons}); "
+                               + (native_note or tail))
+        return self.smt(native_note)
+
+    # -- differential stage ----------------------------------------------------
+    def differential(self):
+        plan = plan_inputs(self.sides.signature.params, self.options.samples)
+        budget = self.left() * (0.4 if self.in_subset else 0.9)
+        run = run_differential(self.sides, plan, budget)
+        self.tested = run.tested
+        for diff in run.differences:
+            confirmed = self.confirm_native(diff)
+            if confirmed is not None:
+                return confirmed, ""
+        note = run.error
+        if not note and not run.complete:
+            note = f"differential stage stopped by the time limit after {run.tested} of {plan.count} inputs"
+        if run.complete and plan.mode == "sweep" and not note:
+            note = f"all {plan.count} inputs tested natively without a difference"
+        return None, note
+
+    def confirm_native(self, diff):
+        """A native difference becomes a counterexample only once confirmed."""
+        if self.in_subset:
+            ref_out, cand_out = evaluate(self.ref, diff.inputs), evaluate(self.cand, diff.inputs)
+            check = violates(ref_out, cand_out)
+            if check is None:  # e.g. the reference is poison there: any result is allowed
+                return None
+            return self.result("counterexample", proved=True, counterexample=Counterexample(
+                diff.inputs, _show(ref_out), _show(cand_out), check))
+        again = reexecute(self.sides, diff.inputs)
+        if again is None or again.reference == CRASH:
+            return None
+        check = "ub" if again.candidate == CRASH else "value"
+        return self.result("counterexample", proved=False, counterexample=Counterexample(
+            diff.inputs, again.reference, again.candidate, check),
+            reason="found and re-executed natively; the functions are outside the SMT subset, "
+                   "so poison or UB in the reference at this input is not excluded")
+
+    # -- SMT stage ---------------------------------------------------------------
+    def smt(self, native_note: str) -> CheckIrResult:
+        opts = self.options
+        forward = check_refinement(self.ref, self.cand, opts.unroll, self.left() * 1000)
+        bound = opts.unroll if forward.has_loops else None
+        if forward.status == "unknown":
+            return self.result("unknown", bound=bound, reason=_join(forward.reason, native_note))
+        if forward.status == "fails":
+            return self.solver_counterexample(forward.counterexample, self.ref, self.cand,
+                                              bound, swapped=False)
+        if forward.bound_reached:
+            return self.result("unknown", bound=bound, reason=(
+                f"loop bound {opts.unroll} reached: the candidate refines the reference on every "
+                f"execution that finishes within {opts.unroll} iterations of each loop"))
+        backward = check_refinement(self.cand, self.ref, opts.unroll, self.left() * 1000)
+        if backward.status == "holds" and not backward.bound_reached:
+            return self.result("equivalent", bound=bound, proved=True)
+        if opts.mode == "refine":
+            return self.result("refines", bound=bound, proved=True)
+        if backward.status == "fails":
+            return self.solver_counterexample(backward.counterexample, self.cand, self.ref,
+                                              bound, swapped=True)
+        return self.result("unknown", bound=bound, reason=_join(
+            "the candidate refines the reference; the converse is undecided: "
+            + (backward.reason or f"loop bound {opts.unroll} reached"), native_note))
+
+    def solver_counterexample(self, cex, src: Function, tgt: Function, bound, swapped: bool):
+        if src.has_undef or tgt.has_undef:
+            return self.result("unknown", bound=bound, reason=(
+                "undef not modelled: the solver found a difference that may rely on undef"))
+        src_out = evaluate(src, cex.inputs, self.options.unroll)
+        tgt_out = evaluate(tgt, cex.inputs, self.options.unroll, dict(cex.candidate_choices))
+        check = violates(src_out, tgt_out)
+        if check is None or (src_out, tgt_out) != (cex.reference, cex.candidate):
+            return self.result("unknown", bound=bound, reason=(
+                "internal disagreement: the solver's counterexample did not reproduce in the "
+                f"interpreter (solver {cex.reference}/{cex.candidate}, "
+                f"interpreter {src_out}/{tgt_out})"))
+        ref_out, cand_out = (tgt_out, src_out) if swapped else (src_out, tgt_out)
+        reason = None
+        if swapped:
+            reason = "the candidate refines the reference but not conversely"
+            check = "ub" if ref_out.kind == "ub" else "poison" if ref_out.kind == "poison" else "value"
+        return self.result("counterexample", bound=bound, proved=True, reason=reason,
+                           counterexample=Counterexample(_show_inputs(cex.inputs), _show(ref_out),
+                                                         _show(cand_out), check))
+
+
+def _join(*parts) -> str:
+    return "; ".join(p for p in parts if p)

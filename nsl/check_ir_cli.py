@@ -1,0 +1,73 @@
+"""``nslc check-ir REF.ll [CAND.ll]``: IR translation checks from the shell.
+
+Thin: arguments in, :func:`nsl.compiler.check_ir.check_ir` called, the result
+printed (``--json``: exactly the documented object). Exit status: 0 for
+equivalent, refines and unknown (the reason is printed), 1 for
+counterexample and invalid-ir, so a failing translation fails a script;
+2 for usage errors. Heavy imports happen inside :func:`run`.
+"""
+from __future__ import annotations
+
+import argparse
+
+EXIT_BY_VERDICT = {"equivalent": 0, "refines": 0, "unknown": 0, "counterexample": 1,
+                   "invalid-ir": 1}
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
+    return value
+
+
+def register(subparsers) -> None:
+    """Add the ``check-ir`` subcommand."""
+    parser = subparsers.add_parser(
+        "check-ir", help="check that a candidate LLVM IR function behaves like a reference",
+        description="Compare two LLVM IR functions: native differential testing, then an SMT "
+                    "proof (poison and UB tracked) for the integer subset. One file defining "
+                    "@src and @tgt is checked as reference and candidate.")
+    parser.add_argument("reference", metavar="REF.ll")
+    parser.add_argument("candidate", metavar="CAND.ll", nargs="?",
+                        help="omit when REF.ll defines @src and @tgt")
+    parser.add_argument("--function", "-f", metavar="F",
+                        help="the function to compare (optional when each file defines one)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--mode", choices=("refine", "equiv"), default="refine",
+                        help="refine: the candidate may be more defined (default); "
+                             "equiv: refinement both ways is required")
+    parser.add_argument("--unroll", type=_non_negative_int, default=8, metavar="K",
+                        help="loop iterations unrolled by the proof (default 8)")
+    parser.add_argument("--samples", type=_non_negative_int, default=100_000, metavar="N",
+                        help="random and boundary inputs when not exhaustive (default 100000)")
+    parser.add_argument("--timeout", type=_positive_float, default=20.0, metavar="S",
+                        help="seconds for the whole check (default 20)")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    import json
+
+    from nsl.compiler.check_ir.api import check_ir
+
+    result = check_ir(args.reference, args.candidate, function=args.function, mode=args.mode,
+                      unroll=args.unroll, samples=args.samples, timeout=args.timeout)
+    if args.json:
+        print(json.dumps(result.to_json()))
+    else:
+        print(result.render())
+    return EXIT_BY_VERDICT[result.verdict]
