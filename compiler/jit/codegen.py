@@ -59,6 +59,7 @@ class Codegen:
         # initialised on import; only the native target and printer are needed.
         llvm.initialize_native_target()
         llvm.initialize_native_asmprinter()
+        llvm.initialize_native_asmparser()  # for IR with inline asm
         self.opt_level = opt_level
         self.cpu_name: str = llvm.get_host_cpu_name()
         self.cpu_features: str = llvm.get_host_cpu_features().flatten()

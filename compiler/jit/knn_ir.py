@@ -120,8 +120,13 @@ def _mask(values) -> str:
     return f"<{len(values)} x i32> <" + ", ".join(f"i32 {v}" for v in values) + ">"
 
 
-def scan_function(isa: Isa, name: str, stride: int, block: tuple[int, int]) -> str:
-    """IR text of one scan kernel (see the module docstring for its contract)."""
+def scan_function(isa: Isa, name: str, stride: int, block: tuple[int, int],
+                  queries_outer: bool = False) -> str:
+    """IR text of one scan kernel (see the module docstring for its contract).
+
+    ``queries_outer`` swaps the loops (each query block streams all rows): for a
+    kernel only ever called with ``nq == QB``. Otherwise LLVM hoists the widened
+    row chunks out of the (one-iteration) query loop and spills them."""
     if stride % isa.width:
         raise ValueError(f"stride {stride} is not a multiple of {isa.width}")
     qb, rb = block
@@ -134,24 +139,70 @@ def scan_function(isa: Isa, name: str, stride: int, block: tuple[int, int]) -> s
         "ptr noalias %heap_ids) nounwind {")
     out.label("entry")
     out("%span = sub i64 %r1, %r0", f"%blocks = sdiv i64 %span, {rb}",
-        f"%whole_rows = mul i64 %blocks, {rb}", "%r_main = add i64 %r0, %whole_rows",
-        "br label %main_head")
-    _row_loop(out, isa, stride, qb, rb, "main", "%r0", "entry", "%r_main", "tail_head", True)
-    # Leftover rows (fewer than RB): one row at a time, scored pair by pair.
-    _row_loop(out, isa, stride, qb, rb, "tail", "%r_main", "main_head", "%r1", "exit", False)
+        f"%whole_rows = mul i64 %blocks, {rb}", "%r_main = add i64 %r0, %whole_rows")
+    if queries_outer:
+        out("br label %q_head")
+        out.label("q_head")
+        out("%q_j = phi i64 [0, %entry], [%q_j_next, %q_latch]",
+            "%q_more = icmp slt i64 %q_j, %nq",
+            "br i1 %q_more, label %q_body, label %exit")
+        out.label("q_body")
+        _query_setup(out, isa, stride, qb, rb, "q")
+        out("br label %main_head")
+        _rows_only(out, isa, stride, qb, rb, "main", "%r0", "q_body", "%r_main", "tail_head", True)
+        _rows_only(out, isa, stride, qb, rb, "tail", "%r_main", "main_head", "%r1", "q_latch", False)
+        out.label("q_latch")
+        out(f"%q_j_next = add i64 %q_j, {qb}", "br label %q_head")
+    else:
+        out("br label %main_head")
+        _row_loop(out, isa, stride, qb, rb, "main", "%r0", "entry", "%r_main", "tail_head", True)
+        # Leftover rows (fewer than RB): one row at a time, scored pair by pair.
+        _row_loop(out, isa, stride, qb, rb, "tail", "%r_main", "main_head", "%r1", "exit", False)
     out.label("exit")
     out("ret void", "}")
     return "\n".join(out.lines) + "\n"
 
 
+def _rows_only(out, isa, stride, qb, rb, tag, start, pred, end, exit_label, vector):
+    """for r in [start, end) step RB: one block against the current query block."""
+    out.label(f"{tag}_head")
+    out(f"%{tag}_r = phi i64 [{start}, %{pred}], [%{tag}_r_next, %{tag}_latch]",
+        f"%{tag}_more = icmp slt i64 %{tag}_r, {end}",
+        f"br i1 %{tag}_more, label %{tag}_rows, label %{exit_label}")
+    out.label(f"{tag}_rows")
+    step = _row_setup(out, stride, rb, tag, vector)
+    _block(out, isa, stride, qb, rb, step, tag, "q", vector)
+    out(f"br label %{tag}_latch")
+    out.label(f"{tag}_latch")
+    out(f"%{tag}_r_next = add i64 %{tag}_r, {step}", f"br label %{tag}_head")
+
+
 def _row_loop(out, isa, stride, qb, rb, tag, start, pred, end, exit_label, vector):
-    step = rb if vector else 1
-    lanes_per_block = qb * rb
+    """for r in [start, end) step RB: for j in [0, nq) step QB: one block."""
     out.label(f"{tag}_head")
     out(f"%{tag}_r = phi i64 [{start}, %{pred}], [%{tag}_r_next, %{tag}_q_exit]",
         f"%{tag}_more = icmp slt i64 %{tag}_r, {end}",
         f"br i1 %{tag}_more, label %{tag}_rows, label %{exit_label}")
     out.label(f"{tag}_rows")
+    step = _row_setup(out, stride, rb, tag, vector)
+    out(f"br label %{tag}_q_head")
+    out.label(f"{tag}_q_head")
+    out(f"%{tag}_j = phi i64 [0, %{tag}_rows], [%{tag}_j_next, %{tag}_q_body_end]",
+        f"%{tag}_qmore = icmp slt i64 %{tag}_j, %nq",
+        f"br i1 %{tag}_qmore, label %{tag}_q_body, label %{tag}_q_exit")
+    out.label(f"{tag}_q_body")
+    _query_setup(out, isa, stride, qb, rb, tag)
+    _block(out, isa, stride, qb, rb, step, tag, tag, vector)
+    out(f"br label %{tag}_q_body_end")
+    out.label(f"{tag}_q_body_end")
+    out(f"%{tag}_j_next = add i64 %{tag}_j, {qb}", f"br label %{tag}_q_head")
+    out.label(f"{tag}_q_exit")
+    out(f"%{tag}_r_next = add i64 %{tag}_r, {step}", f"br label %{tag}_head")
+
+
+def _row_setup(out, stride, rb, tag, vector) -> int:
+    """Row pointers, scales and biases of the block starting at %{tag}_r."""
+    step = rb if vector else 1
     for b in range(step):
         out(f"%{tag}_i{b} = add i64 %{tag}_r, {b}",
             f"%{tag}_roff{b} = mul i64 %{tag}_i{b}, {stride}",
@@ -162,30 +213,30 @@ def _row_loop(out, isa, stride, qb, rb, tag, start, pred, end, exit_label, vecto
             f"%{tag}_rb{b} = load float, ptr %{tag}_rbp{b}")
     if vector:
         _row_lane_vectors(out, tag, rb)
-    out(f"br label %{tag}_q_head")
-    out.label(f"{tag}_q_head")
-    out(f"%{tag}_j = phi i64 [0, %{tag}_rows], [%{tag}_j_next, %{tag}_q_body_end]",
-        f"%{tag}_qmore = icmp slt i64 %{tag}_j, %nq",
-        f"br i1 %{tag}_qmore, label %{tag}_q_body, label %{tag}_q_exit")
-    out.label(f"{tag}_q_body")
-    out(f"%{tag}_jb = sdiv i64 %{tag}_j, {qb}",
-        f"%{tag}_lane0 = mul i64 %{tag}_jb, {lanes_per_block}")
+    return step
+
+
+def _query_setup(out, isa, stride, qb, rb, qt):
+    """Query pointers, heap pointers and lane offset of the block at %{qt}_j."""
+    qrow_bytes = stride * (2 if isa.query_dtype == "int16" else 1)
+    out(f"%{qt}_jb = sdiv i64 %{qt}_j, {qb}",
+        f"%{qt}_lane0 = mul i64 %{qt}_jb, {qb * rb}")
     for a in range(qb):
-        out(f"%{tag}_ja{a} = add i64 %{tag}_j, {a}",
-            f"%{tag}_hoff{a} = mul i64 %{tag}_ja{a}, %k",
-            f"%{tag}_hs{a} = getelementptr float, ptr %heap_scores, i64 %{tag}_hoff{a}",
-            f"%{tag}_hi{a} = getelementptr i64, ptr %heap_ids, i64 %{tag}_hoff{a}")
-    accs = _dot_block(out, isa, stride, qb, step, tag)
+        out(f"%{qt}_ja{a} = add i64 %{qt}_j, {a}",
+            f"%{qt}_hoff{a} = mul i64 %{qt}_ja{a}, %k",
+            f"%{qt}_hs{a} = getelementptr float, ptr %heap_scores, i64 %{qt}_hoff{a}",
+            f"%{qt}_hi{a} = getelementptr i64, ptr %heap_ids, i64 %{qt}_hoff{a}",
+            f"%{qt}_qoff{a} = mul i64 %{qt}_ja{a}, {qrow_bytes}",
+            f"%{qt}_qp{a} = getelementptr i8, ptr %queries, i64 %{qt}_qoff{a}")
+
+
+def _block(out, isa, stride, qb, rb, step, tag, qt, vector):
+    accs = _dot_block(out, isa, stride, qb, step, tag, qt)
     if vector:
-        _score_block_vector(out, isa, tag, qb, rb, accs)
+        _score_block_vector(out, isa, tag, qt, qb, rb, accs)
     else:
         for a in range(qb):
-            _score_pair_scalar(out, isa, tag, a, rb, accs[a][0])
-    out(f"br label %{tag}_q_body_end")
-    out.label(f"{tag}_q_body_end")
-    out(f"%{tag}_j_next = add i64 %{tag}_j, {qb}", f"br label %{tag}_q_head")
-    out.label(f"{tag}_q_exit")
-    out(f"%{tag}_r_next = add i64 %{tag}_r, {step}", f"br label %{tag}_head")
+            _score_pair_scalar(out, isa, tag, qt, a, rb, accs[a][0])
 
 
 def _row_lane_vectors(out, tag, rb):
@@ -199,31 +250,42 @@ def _row_lane_vectors(out, tag, rb):
             f"{_mask([p % rb for p in range(8)])}")
 
 
-def _dot_block(out, isa, stride, qb, rb, tag):
+def _dot_block(out, isa, stride, qb, rb, tag, qt):
     """Accumulate the qb × rb chunk dot products; returns accumulator names."""
     chunks = stride // isa.width
     qstep = isa.width * (2 if isa.query_dtype == "int16" else 1)  # query bytes per chunk
-    qrow_bytes = stride * (2 if isa.query_dtype == "int16" else 1)
-    for a in range(qb):
-        out(f"%{tag}_qoff{a} = mul i64 %{tag}_ja{a}, {qrow_bytes}",
-            f"%{tag}_qp{a} = getelementptr i8, ptr %queries, i64 %{tag}_qoff{a}")
+    if chunks <= UNROLL_CHUNKS and qb == 1:
+        # One query: finish each row's chain before the next. Emitting all
+        # rows chunk by chunk keeps RB accumulators and the query live at once,
+        # and LLVM then spills accumulators inside the loop.
+        accs = [[None] * rb]
+        for b in range(rb):
+            acc = isa.zero()
+            for c in range(chunks):
+                step = _chunk(out, isa, f"{tag}_b{b}", qt, 1, 1, [[acc]], f"c{c}",
+                              c * isa.width, c * qstep, row_base=f"%{tag}_row{b}")
+                acc = step[0][0]
+            accs[0][b] = acc
+        return accs
     if chunks <= UNROLL_CHUNKS:
         accs = [[isa.zero() for _ in range(rb)] for _ in range(qb)]
         for c in range(chunks):
-            accs = _chunk(out, isa, tag, qb, rb, accs, f"c{c}", c * isa.width, c * qstep)
+            accs = _chunk(out, isa, tag, qt, qb, rb, accs, f"c{c}", c * isa.width, c * qstep)
         return accs
     # Rolled loop over chunks, accumulators carried in phis.
     body = f"{tag}_chunk"
+    out(f"br label %{tag}_chunk_entry")
+    out.label(f"{tag}_chunk_entry")
     out(f"br label %{body}")
     out.label(body)
     phis = [[f"%{tag}_acc{a}_{b}" for b in range(rb)] for a in range(qb)]
-    out(f"%{tag}_c = phi i64 [0, %{tag}_q_body], [%{tag}_c_next, %{body}]")
+    out(f"%{tag}_c = phi i64 [0, %{tag}_chunk_entry], [%{tag}_c_next, %{body}]")
     for a in range(qb):
         for b in range(rb):
-            out(f"{phis[a][b]} = phi {isa.acc_type} [zeroinitializer, %{tag}_q_body], "
+            out(f"{phis[a][b]} = phi {isa.acc_type} [zeroinitializer, %{tag}_chunk_entry], "
                 f"[%{tag}_cl_{a}_{b}, %{body}]")
     out(f"%{tag}_roffc = mul i64 %{tag}_c, {isa.width}", f"%{tag}_qoffc = mul i64 %{tag}_c, {qstep}")
-    new = _chunk(out, isa, tag, qb, rb, phis, "cl", f"%{tag}_roffc", f"%{tag}_qoffc")
+    new = _chunk(out, isa, tag, qt, qb, rb, phis, "cl", f"%{tag}_roffc", f"%{tag}_qoffc")
     out(f"%{tag}_c_next = add i64 %{tag}_c, 1",
         f"%{tag}_c_more = icmp slt i64 %{tag}_c_next, {chunks}",
         f"br i1 %{tag}_c_more, label %{body}, label %{tag}_chunk_done")
@@ -231,17 +293,17 @@ def _dot_block(out, isa, stride, qb, rb, tag):
     return new
 
 
-def _chunk(out, isa, tag, qb, rb, accs, cname, row_off, q_off):
+def _chunk(out, isa, tag, qt, qb, rb, accs, cname, row_off, q_off, row_base=None):
     row_cache: dict = {}
     rptr = []
     for b in range(rb):
         p = f"%{tag}_{cname}_rp{b}"
-        out(f"{p} = getelementptr i8, ptr %{tag}_row{b}, i64 {row_off}")
+        out(f"{p} = getelementptr i8, ptr {row_base or f'%{tag}_row{b}'}, i64 {row_off}")
         rptr.append(p)
     new = [[None] * rb for _ in range(qb)]
     for a in range(qb):
         qp = f"%{tag}_{cname}_qp{a}"
-        out(f"{qp} = getelementptr i8, ptr %{tag}_qp{a}, i64 {q_off}")
+        out(f"{qp} = getelementptr i8, ptr %{qt}_qp{a}, i64 {q_off}")
         for b in range(rb):
             name = f"{tag}_{cname}_{a}_{b}"
             out(*isa.step(name, accs[a][b], rptr[b], qp, row_cache))
@@ -270,11 +332,11 @@ def _reduce8(out, name, vs):
         f"%{name} = add {v} %{name}_e, %{name}_o")
 
 
-def _score_block_vector(out, isa, tag, qb, rb, accs):
+def _score_block_vector(out, isa, tag, qt, qb, rb, accs):
     pairs = [(a, b) for a in range(qb) for b in range(rb)]
     roots = "undef"
     for a in range(qb):
-        out(f"%{tag}_root{a} = load float, ptr %{tag}_hs{a}",
+        out(f"%{tag}_root{a} = load float, ptr %{qt}_hs{a}",
             f"%{tag}_rootv{a} = insertelement <{qb} x float> {roots}, float %{tag}_root{a}, i32 {a}")
         roots = f"%{tag}_rootv{a}"
     for g in range(len(pairs) // 8):
@@ -285,7 +347,7 @@ def _score_block_vector(out, isa, tag, qb, rb, accs):
             out(*isa.fold_to_8(f"{n}_f{a}_{b}", accs[a][b]))
             folded.append(f"%{n}_f{a}_{b}")
         _reduce8(out, f"{n}_raw", folded)
-        out(f"%{n}_lane = add i64 %{tag}_lane0, {8 * g}",
+        out(f"%{n}_lane = add i64 %{qt}_lane0, {8 * g}",
             f"%{n}_qsp = getelementptr float, ptr %lane_qscale, i64 %{n}_lane",
             f"%{n}_qs = load <8 x float>, ptr %{n}_qsp, align 4",
             f"%{n}_qbp = getelementptr i32, ptr %lane_qbias, i64 %{n}_lane",
@@ -306,23 +368,23 @@ def _score_block_vector(out, isa, tag, qb, rb, accs):
             # heap_offer re-checks against the current root, which earlier
             # lanes of this group may have raised.
             out(f"%{n}_s{p} = extractelement <8 x float> %{n}, i32 {p}",
-                f"call void @heap_offer(ptr %{tag}_hs{a}, ptr %{tag}_hi{a}, i64 %k, "
+                f"call void @heap_offer(ptr %{qt}_hs{a}, ptr %{qt}_hi{a}, i64 %k, "
                 f"float %{n}_s{p}, i64 %{tag}_i{b})")
         out(f"br label %{n}_next")
         out.label(f"{n}_next")
         # Later groups compare with the roots as this group's offers left them.
         roots = "undef"
         for a in range(qb):
-            out(f"%{n}_root{a} = load float, ptr %{tag}_hs{a}",
+            out(f"%{n}_root{a} = load float, ptr %{qt}_hs{a}",
                 f"%{n}_rootv{a} = insertelement <{qb} x float> {roots}, float %{n}_root{a}, i32 {a}")
             roots = f"%{n}_rootv{a}"
 
 
-def _score_pair_scalar(out, isa, tag, a, rb, acc):
+def _score_pair_scalar(out, isa, tag, qt, a, rb, acc):
     """Score query a against the single tail row (lane constants at pair a·RB)."""
     n = f"{tag}_s{a}"
     out(*isa.reduce(f"{n}_raw", acc))
-    out(f"%{n}_lane = add i64 %{tag}_lane0, {a * rb}",
+    out(f"%{n}_lane = add i64 %{qt}_lane0, {a * rb}",
         f"%{n}_qsp = getelementptr float, ptr %lane_qscale, i64 %{n}_lane",
         f"%{n}_qs = load float, ptr %{n}_qsp",
         f"%{n}_qbp = getelementptr i32, ptr %lane_qbias, i64 %{n}_lane",
@@ -332,19 +394,20 @@ def _score_pair_scalar(out, isa, tag, a, rb, acc):
         f"%{n}_x = fmul float %{n}_f, %{tag}_rs0",
         f"%{n}_y = fmul float %{n}_x, %{n}_qs",
         f"%{n} = fadd float %{n}_y, %{tag}_rb0",
-        f"%{n}_root = load float, ptr %{tag}_hs{a}",
+        f"%{n}_root = load float, ptr %{qt}_hs{a}",
         f"%{n}_cand = fcmp oge float %{n}, %{n}_root",
         f"br i1 %{n}_cand, label %{n}_offer, label %{n}_next")
     out.label(f"{n}_offer")
-    out(f"call void @heap_offer(ptr %{tag}_hs{a}, ptr %{tag}_hi{a}, i64 %k, float %{n}, i64 %{tag}_i0)",
+    out(f"call void @heap_offer(ptr %{qt}_hs{a}, ptr %{qt}_hi{a}, i64 %k, float %{n}, i64 %{tag}_i0)",
         f"br label %{n}_next")
     out.label(f"{n}_next")
 
 
-def scan_module(isa: Isa, stride: int, blocks: dict[str, tuple[int, int]], header: str) -> str:
-    """A module with ``heap_offer`` and one scan function per named block."""
+def scan_module(isa: Isa, stride: int, blocks: dict, header: str) -> str:
+    """A module with ``heap_offer`` and one scan function per name in ``blocks``
+    (name → ((QB, RB), queries_outer))."""
     parts = [header, isa.declarations, "declare i32 @llvm.vector.reduce.add.v8i32(<8 x i32>)",
              "declare i32 @llvm.vector.reduce.add.v16i32(<16 x i32>)", HEAP_OFFER]
-    for fn_name, block in blocks.items():
-        parts.append(scan_function(isa, fn_name, stride, block))
+    for fn_name, (block, queries_outer) in blocks.items():
+        parts.append(scan_function(isa, fn_name, stride, block, queries_outer))
     return "\n".join(parts)

@@ -94,14 +94,18 @@ class _ScanKernels:
 
         self.isa = isa
         self.stride = stride
-        names = {f"knn_scan_q{qb}": (qb, rb) for qb, rb in isa.blocks}
+        # The widest block runs whole batches (queries inside rows, so a row is
+        # read once for all of them); the others only take a remainder of
+        # exactly QB queries, so they stream rows inside the query block.
+        widest = max(isa.blocks)
+        names = {f"knn_scan_q{qb}": ((qb, rb), (qb, rb) != widest) for qb, rb in isa.blocks}
         library = codegen.create_library(f"knn_{isa.name}_s{stride}", signature=SIGNATURE)
         library.add_ir(scan_module(isa, stride, names, codegen.ir_header()))
         p, i64 = ctypes.c_void_p, ctypes.c_int64
         argtypes = (p, p, p, i64, i64, p, p, p, i64, i64, p, p)
         self.library = library
         self.functions = {block: library.get_function(name, None, *argtypes)
-                          for name, block in names.items()}
+                          for name, (block, _) in names.items()}
 
     def plan(self, n_queries: int) -> list[tuple[tuple[int, int], int, int]]:
         """Split queries into (block, first, count) segments, count a multiple of
