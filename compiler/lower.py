@@ -111,8 +111,9 @@ class _Lowering:
         for stmt in self.checked.program.statements:
             if isinstance(stmt, A.Query):
                 types = self.types_of(stmt.atom.rel)
+                given = stmt.atom.args or (A.Wildcard(stmt.span),) * len(types)  # `query rel.`
                 args = []
-                for arg, t in zip(stmt.atom.args, types):
+                for arg, t in zip(given, types):
                     value = _constant_value(arg)
                     if value is not None:
                         args.append(ir.Lit(float(value) if t == "float" else value, t))

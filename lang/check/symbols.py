@@ -159,7 +159,8 @@ def _check_uses(table: SymbolTable, stmt, diags) -> None:
         for atom, _ in atoms_in_body(stmt.body):
             _check_atom_use(table, atom, diags)
     elif isinstance(stmt, A.Query):
-        _check_atom_use(table, stmt.atom, diags)
+        if stmt.atom.args or stmt.atom.rel not in table.relations:
+            _check_atom_use(table, stmt.atom, diags)  # `query rel.` asks for the whole relation
     elif isinstance(stmt, (A.ConstraintStmt, A.EntailsStmt)):
         if isinstance(stmt, A.EntailsStmt) and any(o.name == "premises" for o in stmt.options):
             return  # its relations live in the other file
