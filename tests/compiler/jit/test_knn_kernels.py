@@ -1,0 +1,136 @@
+"""Every knn kernel variant against the numpy reference, on random shapes."""
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from nsl.compiler.jit import knn_kernels
+from nsl.compiler.jit.knn_kernels import ROW_ALIGN, knn_scan
+
+
+# The obviously-correct scan every kernel is compared with: plain numpy, all
+# scores, one full sort; same contract as knn_kernels.knn_scan.
+def reference_scan(codes, row_scale, row_bias, queries, query_scale, k):
+    n_rows, n_queries = codes.shape[0], queries.shape[0]
+    signed_rows = codes.astype(np.int64) - 128
+    dots = (queries.astype(np.int64) @ signed_rows.T).astype(np.int32)
+    scores = (dots.astype(np.float32) * row_scale[None, :].astype(np.float32))
+    scores = scores * query_scale[:, None].astype(np.float32) + row_bias[None, :].astype(np.float32)
+    rows = np.full((n_queries, k), -1, np.int64)
+    top = np.full((n_queries, k), -np.inf, np.float32)
+    for j in range(n_queries):  # test code: clarity over speed
+        order = sorted(range(n_rows), key=lambda i: (-scores[j, i], i))[:k]
+        rows[j, :len(order)] = order
+        top[j, :len(order)] = scores[j, order]
+    return rows, top
+
+
+def _variants():
+    out = ["torch"]
+    try:
+        from nsl.compiler.jit import get_codegen
+        from nsl.compiler.jit.knn_isa import supported_isas
+        out += supported_isas(get_codegen().enabled_features)
+    except ImportError:
+        pass
+    return out
+
+
+VARIANTS = _variants()
+
+
+def _problem(rng, n_rows, dim, n_queries, code_range=256):
+    stride = -(-max(dim, 1) // ROW_ALIGN) * ROW_ALIGN
+    low = 128 - code_range // 2
+    codes = rng.integers(low, low + code_range, (n_rows, stride)).astype(np.uint8)
+    codes[:, dim:] = rng.integers(0, 256, (n_rows, stride - dim))  # padding: any bytes
+    queries = np.zeros((n_queries, stride), np.int8)
+    queries[:, :dim] = rng.integers(-127, 128, (n_queries, dim))
+    row_scale = (rng.random(n_rows) + 0.25).astype(np.float32)
+    row_bias = rng.standard_normal(n_rows).astype(np.float32)
+    query_scale = (rng.random(n_queries) + 0.25).astype(np.float32)
+    return codes, row_scale, row_bias, queries, query_scale
+
+
+def _check(variant, problem, k, threads=1):
+    rows, scores = knn_scan(*problem, k, threads=threads, isa=variant)
+    want_rows, want_scores = reference_scan(*problem, k)
+    np.testing.assert_array_equal(rows, want_rows)
+    np.testing.assert_array_equal(scores, want_scores)
+    assert rows.dtype == np.int64 and scores.dtype == np.float32
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(n_rows=st.integers(0, 150), dim=st.integers(1, 200), n_queries=st.integers(1, 9),
+       k=st.integers(1, 40), seed=st.integers(0, 2**32 - 1),
+       narrow=st.booleans())
+def test_kernel_matches_reference(variant, n_rows, dim, n_queries, k, seed, narrow):
+    # narrow codes make equal scores common, exercising the tie order
+    rng = np.random.default_rng(seed)
+    problem = _problem(rng, n_rows, dim, n_queries, code_range=3 if narrow else 256)
+    if narrow:
+        problem = (problem[0], np.ones_like(problem[1]), np.zeros_like(problem[2]),
+                   *problem[3:])
+    _check(variant, problem, k)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_k_larger_than_rows_pads_with_minus_one(variant):
+    problem = _problem(np.random.default_rng(1), 5, 20, 3)
+    rows, scores = knn_scan(*problem, 8, isa=variant)
+    assert (rows[:, 5:] == -1).all() and np.isneginf(scores[:, 5:]).all()
+    assert sorted(rows[0, :5]) == [0, 1, 2, 3, 4]
+    _check(variant, problem, 8)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_empty_database_and_zero_k(variant):
+    problem = _problem(np.random.default_rng(2), 0, 16, 2)
+    rows, scores = knn_scan(*problem, 3, isa=variant)
+    assert rows.shape == (2, 3) and (rows == -1).all() and np.isneginf(scores).all()
+    rows, scores = knn_scan(*_problem(np.random.default_rng(2), 4, 16, 2), 0, isa=variant)
+    assert rows.shape == (2, 0) and scores.shape == (2, 0)
+
+
+@pytest.mark.parametrize("variant", [v for v in VARIANTS if v != "torch"])
+def test_wide_rows_use_the_rolled_chunk_loop(variant):
+    problem = _problem(np.random.default_rng(3), 37, 2100, 6)  # stride 2112: > 32 chunks
+    _check(variant, problem, 5)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_threads_split_rows_and_merge_exactly(variant, monkeypatch):
+    monkeypatch.setattr(knn_kernels, "MIN_ROWS_PER_THREAD", 7)
+    problem = _problem(np.random.default_rng(4), 101, 70, 5, code_range=4)
+    _check(variant, problem, 12, threads=3)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_batch_and_remainder_blocks_agree_with_single_queries(variant):
+    # 4m + r queries take the blocked kernel plus a remainder kernel (r = 1, 2, 3)
+    problem = _problem(np.random.default_rng(5), 300, 128, 11)
+    rows, scores = knn_scan(*problem, 7, isa=variant)
+    for j in range(11):
+        one = (*problem[:3], problem[3][j:j + 1], problem[4][j:j + 1])
+        r1, s1 = knn_scan(*one, 7, isa=variant)
+        np.testing.assert_array_equal(r1[0], rows[j])
+        np.testing.assert_array_equal(s1[0], scores[j])
+
+
+def test_unknown_or_unsupported_variant_is_refused():
+    pytest.importorskip("llvmlite")
+    from nsl.compiler.jit import get_codegen
+    from nsl.compiler.jit.knn_isa import ISAS, supported_isas
+    missing = [n for n in ISAS if n not in supported_isas(get_codegen().enabled_features)]
+    if not missing:
+        pytest.skip("this CPU supports every variant")
+    with pytest.raises(ValueError, match="cannot run"):
+        knn_scan(*_problem(np.random.default_rng(6), 3, 8, 1), 1, isa=missing[0])
+
+
+def test_bad_stride_is_refused():
+    codes = np.zeros((2, 10), np.uint8)
+    with pytest.raises(ValueError, match="multiple"):
+        knn_scan(codes, np.ones(2, np.float32), np.zeros(2, np.float32),
+                 np.zeros((1, 10), np.int8), np.ones(1, np.float32), 1)
