@@ -1,0 +1,214 @@
+"""Executes an IR ``Module``: facts and inputs in, strata to fixpoint, a ``Database`` out.
+
+A rule is a pipeline of operators over a binding :class:`Table` that starts as
+the unit table. A stratum runs its ``init`` rules once (their inserts land
+immediately), then its ``loop`` rules semi-naively: every iteration reads the
+full relations as they were at its start plus the deltas of the previous
+iteration, buffers its inserts, and only then adds them — the delta of a
+relation is what was new (or re-tagged) — until every delta is empty.
+"""
+from __future__ import annotations
+
+import torch
+
+from nsl.compiler import ir
+
+from .aggregate import aggregate
+from .database import Database
+from .errors import NotAvailable, NslRuntimeError
+from .expr import evaluate, to_column
+from .interner import Interner
+from .join import AtomSpec, antijoin, concat_tables, index_of, join
+from .provenance import make_provenance
+from .provenance.base import cat_tags, gather_tags, mul_tags
+from .relation import StoredRelation
+from .table import Table
+
+
+def execute(module: ir.Module, inputs=None, provenance=None) -> Database:
+    """Run ``module``; ``inputs`` maps input relations to rows or columns (see ``load_inputs``);
+    ``provenance`` is a Provenance instance, or None for ``module.provenance``."""
+    prov = provenance if provenance is not None else make_provenance(module.provenance)
+    ex = Executor(module, prov)
+    ex.load(inputs or {})
+    for stratum in module.strata:
+        ex.run_stratum(stratum)
+    return Database(ex.store, ex.interner, prov, module)
+
+
+def _unsupported(ops):
+    for op in ops:
+        if isinstance(op, ir.Neural):
+            yield op, f"neural module '{op.module}' cannot run: neural predicates are not " \
+                      "available in this runtime yet"
+        elif isinstance(op, ir.Knn):
+            yield op, f"knn over index '{op.index}' is not available in this runtime yet"
+        elif isinstance(op, ir.Aggregate):
+            for alt in op.body:
+                yield from _unsupported(alt)
+
+
+class Executor:
+    def __init__(self, module: ir.Module, prov):
+        self.module, self.prov = module, prov
+        self.interner = Interner()
+        self.store = {r.name: StoredRelation(r.name, r.types, prov) for r in module.relations}
+        self.deltas: dict = {}
+        self._specs: dict = {}
+        for stratum in module.strata:
+            for rule in stratum.init + stratum.loop:
+                for op, message in _unsupported(rule.ops):
+                    raise NotAvailable(message, op.origin or rule.origin)
+
+    # ---- input ------------------------------------------------------------------------
+    def load(self, inputs: dict):
+        from .loading import columns_of, fact_columns
+        for facts in self.module.facts:
+            rel = self._rel(facts.rel)
+            cols, tags, n = fact_columns(facts.rows, rel.types, self.interner, self.prov)
+            rel.add(cols, tags, n)
+        for name, data in inputs.items():
+            rel = self._rel(name)
+            cols, n = columns_of(data, rel.types, self.interner, name)
+            rel.add(cols, None, n)
+        for r in self.module.relations:
+            if r.kind == "input" and r.name not in inputs and r.source:
+                from .io import load_facts
+                cols, n = columns_of(load_facts(r.source, r.types), r.types, self.interner, r.name)
+                self.store[r.name].add(cols, None, n)
+
+    def _rel(self, name) -> StoredRelation:
+        if name not in self.store:
+            raise NslRuntimeError(f"unknown relation '{name}'")
+        return self.store[name]
+
+    # ---- strata -----------------------------------------------------------------------
+    def run_stratum(self, stratum: ir.Stratum):
+        def insert_now(rel, cols, tags, n):
+            self._rel(rel).add(cols, tags, n)
+
+        for rule in stratum.init:
+            self.run_ops(rule.ops, Table.unit(), insert_now)
+        if stratum.loop:
+            for r in stratum.relations:
+                self.deltas[r] = self.store[r].consolidated()
+            while True:
+                pending: dict = {}
+
+                def buffer(rel, cols, tags, n):
+                    pending.setdefault(rel, []).append((cols, tags, n))
+
+                for rule in stratum.loop:
+                    if self._reads_empty_delta(rule):
+                        continue
+                    self.run_ops(rule.ops, Table.unit(), buffer)
+                changed = False
+                for r in stratum.relations:
+                    self.deltas[r] = self._add_batches(r, pending.pop(r, []))
+                    changed |= self.deltas[r].n > 0
+                for r, parts in pending.items():  # inserts outside the stratum, if any
+                    self._add_batches(r, parts)
+                if not changed:
+                    break
+        for r in stratum.relations:
+            self.deltas.pop(r, None)
+            self.store[r].consolidated()
+
+    def _reads_empty_delta(self, rule) -> bool:
+        for op in rule.ops:
+            if isinstance(op, ir.Join) and op.version == "delta":
+                d = self.deltas.get(op.rel)
+                if d is None or d.n == 0:
+                    return True
+        return False
+
+    def _add_batches(self, rel, parts):
+        store = self._rel(rel)
+        if not parts:
+            return store.empty_run()
+        if len(parts) == 1:
+            return store.add(*parts[0])
+        cols = [torch.cat(c) for c in zip(*(p[0] for p in parts))] if parts[0][0] else []
+        tags = cat_tags(self.prov, [p[1] for p in parts], [p[2] for p in parts])
+        return store.add(cols, tags, sum(p[2] for p in parts))
+
+    # ---- operators --------------------------------------------------------------------
+    def run_ops(self, ops, table: Table, sink=None) -> Table:
+        """Run a pipeline; Insert ops hand their rows to ``sink(rel, cols, tags, n)``."""
+        for op in ops:
+            if table.n == 0 and sink is not None:
+                return table  # nothing left to insert
+            table = self._op(op, table, sink)
+        return table
+
+    def _spec(self, op, table) -> AtomSpec:
+        key = (id(op), tuple(table.cols))
+        spec = self._specs.get(key)
+        if spec is None:
+            spec = self._specs[key] = AtomSpec(op.args, table.cols, self.interner)
+        return spec
+
+    def _runs(self, op):
+        if op.version == "delta":
+            d = self.deltas.get(op.rel)
+            return [d if d is not None else self._rel(op.rel).empty_run()]
+        return self._rel(op.rel).snapshot()
+
+    def _op(self, op, table: Table, sink) -> Table:
+        prov = self.prov
+        if isinstance(op, ir.Join):
+            spec = self._spec(op, table)
+            runs = self._runs(op)
+            if table.n == 1 and not table.cols and not spec.lits and not spec.eqs and len(runs) == 1:
+                run = runs[0]  # a scan: share the run's columns, no gather
+                tags = run.tags if table.tags is None else mul_tags(
+                    prov, prov.gather(table.tags, torch.zeros(run.n, dtype=torch.int64)), run.tags)
+                return Table({v: run.cols[p] for v, p in spec.new_vars.items()}, tags, run.n)
+            return join(prov, table, runs, spec)
+        if isinstance(op, ir.AntiJoin):
+            return antijoin(prov, table, self._rel(op.rel).snapshot(), self._spec(op, table))
+        if isinstance(op, ir.Filter):
+            value, ok = evaluate(op.cond, table, self.interner)
+            mask = value if value.dtype == torch.bool else value != 0
+            return table.where(prov, mask if ok is None else mask & ok)
+        if isinstance(op, ir.Map):
+            value, ok = evaluate(op.expr, table, self.interner)
+            cols = dict(table.cols)
+            cols[op.var] = to_column(value, op.expr.type)
+            out = Table(cols, table.tags, table.n)
+            return out if ok is None else out.where(prov, ok)
+        if isinstance(op, ir.Aggregate):
+            return aggregate(self, op, table)
+        if isinstance(op, ir.Weight):
+            fresh = prov.fresh(op.prob, table.n)
+            if fresh is None:
+                return table
+            tags = mul_tags(prov, table.tags, fresh)
+            out = Table(table.cols, tags, table.n).where(prov, ~prov.is_zero(tags))
+            out.tags = prov.canonical(out.tags)
+            return out
+        if isinstance(op, ir.Insert):
+            self._insert(op, table, sink)
+            return table
+        if isinstance(op, (ir.Neural, ir.Knn)):
+            raise NotAvailable(next(_unsupported([op]))[1], op.origin)
+        raise NslRuntimeError(f"unknown IR operator {type(op).__name__}")
+
+    def _insert(self, op: ir.Insert, table: Table, sink):
+        if sink is None:
+            raise NslRuntimeError("Insert inside an aggregate body")
+        types = self._rel(op.rel).types
+        cols, valid = [], None
+        for e, ty in zip(op.exprs, types):
+            value, ok = evaluate(e, table, self.interner)
+            cols.append(to_column(value, ty))
+            valid = ok if valid is None else (valid if ok is None else valid & ok)
+        if valid is None:
+            sink(op.rel, cols, table.tags, table.n)
+            return
+        idx = torch.nonzero(valid).reshape(-1)
+        sink(op.rel, [c[idx] for c in cols], gather_tags(self.prov, table.tags, idx),
+             int(idx.shape[0]))
+
+
+__all__ = ["execute", "Executor", "index_of", "concat_tables"]

@@ -1,0 +1,183 @@
+"""Facts files: CSV, TSV and JSONL, one fact per row, no header (torch-free).
+
+Values are converted to the declared column types; a bad row raises
+``FactFileError(path, line, col, message)`` with a 1-based character column.
+"""
+from __future__ import annotations
+
+import json
+import re
+
+from .errors import FactFileError
+
+_INT = re.compile(r"[+-]?[0-9]+\Z")
+_BOOL = {"true": True, "false": False, "1": True, "0": False}
+
+
+def load_facts(path, types) -> list[tuple]:
+    """Rows of the facts file at ``path`` as tuples of Python values typed by ``types``."""
+    path = str(path)
+    lower = path.lower()
+    if lower.endswith((".jsonl", ".ndjson", ".json")):
+        parse = _jsonl_fields
+    elif lower.endswith(".tsv") or lower.endswith(".tab"):
+        parse = lambda line, n: _delimited_fields(path, line, n, "\t")  # noqa: E731
+    else:
+        parse = lambda line, n: _delimited_fields(path, line, n, ",")  # noqa: E731
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            text = f.read()
+    except OSError as e:
+        raise FactFileError(path, 0, 0, f"cannot read facts file: {e.strerror or e}") from None
+    except UnicodeDecodeError as e:
+        raise FactFileError(path, 0, 0, f"not UTF-8 text: {e.reason}") from None
+    rows = []
+    for line_no, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            fields = parse(line, line_no)
+        except _Bad as bad:
+            raise FactFileError(path, line_no, bad.col, bad.message) from None
+        if len(fields) != len(types):
+            col = fields[len(types)][0] if len(fields) > len(types) else len(line) + 1
+            raise FactFileError(path, line_no, col, f"expected {len(types)} values, "
+                                                    f"found {len(fields)}")
+        row = []
+        for (col, value), ty in zip(fields, types):
+            try:
+                row.append(_convert(value, ty, parse is _jsonl_fields))
+            except _Bad as bad:
+                raise FactFileError(path, line_no, col, bad.message) from None
+        rows.append(tuple(row))
+    return rows
+
+
+class _Bad(Exception):
+    def __init__(self, message, col=1):
+        self.message, self.col = message, col
+
+
+def _delimited_fields(path, line, line_no, sep):
+    """``[(col, text)]`` of one CSV/TSV line; double-quoted fields, ``""`` escapes a quote."""
+    fields, i, n = [], 0, len(line)
+    while True:
+        start = i
+        if i < n and line[i] == '"':
+            i += 1
+            buf = []
+            while True:
+                if i >= n:
+                    raise _Bad("unterminated quoted field", start + 1)
+                if line[i] == '"':
+                    if i + 1 < n and line[i + 1] == '"':
+                        buf.append('"')
+                        i += 2
+                        continue
+                    i += 1
+                    break
+                buf.append(line[i])
+                i += 1
+            if i < n and line[i] != sep:
+                raise _Bad("unexpected text after a quoted field", i + 1)
+            fields.append((start + 1, "".join(buf), True))
+        else:
+            j = line.find(sep, i)
+            j = n if j < 0 else j
+            fields.append((start + 1, line[i:j], False))
+            i = j
+        if i >= n:
+            return [(c, (v, quoted)) for c, v, quoted in fields]
+        i += 1  # skip the separator
+
+
+_DECODER = json.JSONDecoder()
+_WS = re.compile(r"[ \t\r]*")
+
+
+def _jsonl_fields(line, line_no):
+    """``[(col, value)]`` of a JSON array (or an object, values in column order)."""
+    i = _WS.match(line, 0).end()
+    if i >= len(line) or line[i] not in "[{":
+        raise _Bad("expected a JSON array (or object) of values", i + 1)
+    is_obj, close = line[i] == "{", "]" if line[i] == "[" else "}"
+    i = _WS.match(line, i + 1).end()
+    fields = []
+    if i < len(line) and line[i] == close:
+        i += 1
+    else:
+        while True:
+            if is_obj:
+                key, i = _decode(line, i)
+                if not isinstance(key, str):
+                    raise _Bad("expected a string key", i)
+                i = _WS.match(line, i).end()
+                if i >= len(line) or line[i] != ":":
+                    raise _Bad("expected ':'", i + 1)
+                i = _WS.match(line, i + 1).end()
+            col = i + 1
+            value, i = _decode(line, i)
+            fields.append((col, value))
+            i = _WS.match(line, i).end()
+            if i < len(line) and line[i] == ",":
+                i = _WS.match(line, i + 1).end()
+                continue
+            if i < len(line) and line[i] == close:
+                i += 1
+                break
+            raise _Bad(f"expected ',' or '{close}'", i + 1)
+    if line[i:].strip():
+        raise _Bad("unexpected text after the JSON value", i + 1)
+    return fields
+
+
+def _decode(line, i):
+    try:
+        return _DECODER.raw_decode(line, i)
+    except json.JSONDecodeError as e:
+        raise _Bad(f"invalid JSON: {e.msg}", e.colno) from None
+
+
+def _convert(value, ty, is_json):
+    if is_json:
+        return _convert_json(value, ty)
+    text, quoted = value
+    if ty == "str":
+        return text
+    t = text.strip()
+    if ty == "int":
+        if not _INT.match(t):
+            raise _Bad(f"expected an int, found {text!r}")
+        v = int(t)
+        if not -(1 << 63) <= v < (1 << 63):
+            raise _Bad(f"int out of 64-bit range: {t}")
+        return v
+    if ty == "float":
+        try:
+            return float(t)
+        except ValueError:
+            raise _Bad(f"expected a float, found {text!r}") from None
+    if ty == "bool":
+        if t.lower() not in _BOOL:
+            raise _Bad(f"expected true or false, found {text!r}")
+        return _BOOL[t.lower()]
+    raise _Bad(f"a {ty} column needs a JSONL facts file")
+
+
+def _convert_json(v, ty):
+    if ty == "str" and isinstance(v, str):
+        return v
+    if ty == "int" and isinstance(v, int) and not isinstance(v, bool):
+        if not -(1 << 63) <= v < (1 << 63):
+            raise _Bad(f"int out of 64-bit range: {v}")
+        return v
+    if ty == "float" and isinstance(v, (int, float)) and not isinstance(v, bool):
+        return float(v)
+    if ty == "bool" and isinstance(v, bool):
+        return v
+    if ty.startswith("tensor") and isinstance(v, list):
+        return v
+    raise _Bad(f"expected {ty}, found {json.dumps(v)}")
+
+
+__all__ = ["load_facts", "FactFileError"]

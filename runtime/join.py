@@ -1,0 +1,162 @@
+"""Join and antijoin of a binding table with a relation (a list of sorted runs).
+
+The relation side is indexed per run — rows filtered by the atom's literals and
+repeated variables, sorted by the key of the join columns — and the index is
+cached on the run, so an unchanged relation (``edge``) is sorted once per
+execution. The table side probes with two ``searchsorted`` and fans out with
+one ``repeat_interleave``.
+"""
+from __future__ import annotations
+
+import torch
+
+from nsl.compiler import ir
+
+from .expr import literal_value
+from .keys import KeyCodec, expand, rows_equal
+from .provenance.base import cat_tags, gather_tags, mul_tags
+from .table import Table
+
+
+class AtomSpec:
+    """How an atom's arguments meet a table with columns ``bound``."""
+
+    def __init__(self, args, bound, interner):
+        self.key_pos, self.key_vars, self.lits, self.eqs = [], [], [], []
+        self.new_vars: dict[str, int] = {}
+        for pos, arg in enumerate(args):
+            if isinstance(arg, ir.Lit):
+                self.lits.append((pos, literal_value(arg, interner)))
+            elif isinstance(arg, ir.ColRef):
+                if arg.name in bound:
+                    self.key_pos.append(pos)
+                    self.key_vars.append(arg.name)
+                elif arg.name in self.new_vars:
+                    self.eqs.append((self.new_vars[arg.name], pos))
+                else:
+                    self.new_vars[arg.name] = pos
+        self.cache_key = (tuple(self.key_pos), tuple(self.lits), tuple(self.eqs))
+
+
+class Index:
+    """Selected rows of a run in the order of their join key."""
+
+    __slots__ = ("rows", "key", "codec", "cols")
+
+    def __init__(self, rows, key, codec, cols):
+        self.rows, self.key, self.codec, self.cols = rows, key, codec, cols
+
+
+def index_of(run, spec: AtomSpec) -> Index:
+    idx = run.indexes.get(spec.cache_key)
+    if idx is None:
+        idx = run.indexes[spec.cache_key] = _build_index(run, spec)
+    return idx
+
+
+def _build_index(run, spec: AtomSpec) -> Index:
+    rows = None
+    if spec.lits or spec.eqs:
+        mask = torch.ones(run.n, dtype=torch.bool, device=run.key.device)
+        for pos, value in spec.lits:
+            mask &= run.cols[pos] == value
+        for p, q in spec.eqs:
+            c = run.cols[p] == run.cols[q]
+            mask &= c if c.dim() == 1 else c.reshape(run.n, -1).all(1)
+        rows = torch.nonzero(mask).reshape(-1)
+    if not spec.key_pos:
+        rows = torch.arange(run.n, device=run.key.device) if rows is None else rows
+        return Index(rows, None, None, [])
+    cols = [run.cols[p] if rows is None else run.cols[p][rows] for p in spec.key_pos]
+    codec = KeyCodec.fit(cols)
+    key, _ = codec.encode(cols)
+    key, perm = torch.sort(key, stable=True)
+    rows = perm if rows is None else rows[perm]
+    return Index(rows, key, codec, [run.cols[p] for p in spec.key_pos])
+
+
+def _matches(table: Table, run, spec: AtomSpec):
+    """``(q, r)``: table row q matches run row r."""
+    idx = index_of(run, spec)
+    dev = idx.rows.device
+    if idx.key is None:  # no join key: cross product with the selected rows
+        m = idx.rows.shape[0]
+        if table.n == 1:
+            return torch.zeros(m, dtype=torch.int64, device=dev), idx.rows
+        q = torch.repeat_interleave(torch.arange(table.n, device=dev), m)
+        return q, idx.rows.repeat(table.n)
+    probe = [table.cols[v] for v in spec.key_vars]
+    key, ok = idx.codec.encode(probe)
+    lo = torch.searchsorted(idx.key, key, side="left")
+    hi = torch.searchsorted(idx.key, key, side="right")
+    if ok is not None:
+        hi = torch.where(ok, hi, lo)
+    q, r = expand(lo, hi)
+    r = idx.rows[r]
+    if not idx.codec.exact:
+        same = rows_equal(probe, q, idx.cols, r)
+        q, r = q[same], r[same]
+    return q, r
+
+
+def join(prov, table: Table, runs: list, spec: AtomSpec) -> Table:
+    """Rows of ``table`` extended with every matching row of the relation (tags ⊗)."""
+    parts = []
+    for run in runs:
+        q, r = _matches(table, run, spec)
+        cols = {k: v[q] for k, v in table.cols.items()}
+        for var, pos in spec.new_vars.items():
+            cols[var] = run.cols[pos][r]
+        tags = mul_tags(prov, gather_tags(prov, table.tags, q), gather_tags(prov, run.tags, r))
+        parts.append(Table(cols, tags, int(q.shape[0])))
+    return concat_tables(prov, parts)
+
+
+def antijoin(prov, table: Table, runs: list, spec: AtomSpec) -> Table:
+    """Rows of ``table`` without a match; under a probabilistic semiring the tag of a matched
+    row is multiplied by the negation of the ⊕ of its matches' tags."""
+    if not spec.key_pos and table.n != 1:
+        # no key: one existence test, its factor shared by every row
+        unit = antijoin(prov, Table({}, None, 1), runs, spec)
+        if unit.n == 0:
+            return table.take(prov, torch.zeros(0, dtype=torch.int64))
+        if unit.tags is None:
+            return table
+        factor = prov.gather(unit.tags, torch.zeros(table.n, dtype=torch.int64))
+        return Table(table.cols, mul_tags(prov, table.tags, factor), table.n)
+    dev = next(iter(table.cols.values())).device if table.cols else None
+    qs, match_tags = [], []
+    for run in runs:
+        q, r = _matches(table, run, spec)
+        qs.append(q)
+        match_tags.append(gather_tags(prov, run.tags, r))
+    q = torch.cat(qs) if qs else torch.zeros(0, dtype=torch.int64, device=dev)
+    tags = cat_tags(prov, match_tags, [x.shape[0] for x in qs], dev)
+    if tags is None and bool(prov.is_zero(prov.negate(prov.one(1, dev))).all()):
+        keep = torch.ones(table.n, dtype=torch.bool, device=dev)
+        keep[q] = False  # matched certainly: the row's tag becomes zero
+        return table.where(prov, keep)
+    if tags is None:
+        tags = prov.one(q.shape[0], dev)
+    q, order = torch.sort(q, stable=True)
+    tags = prov.gather(tags, order)
+    new = torch.ones(q.shape[0], dtype=torch.bool, device=dev)
+    new[1:] = q[1:] != q[:-1]
+    starts = torch.nonzero(new).reshape(-1)
+    hit = q[starts]
+    neg = prov.negate(prov.add_segments(tags, starts, int(starts.shape[0])))
+    row_tags = prov.one(table.n, dev) if table.tags is None else table.tags.clone()
+    row_tags[hit] = prov.mul(prov.gather(row_tags, hit), neg)
+    out = Table(table.cols, row_tags, table.n)
+    out = out.where(prov, ~prov.is_zero(row_tags))
+    out.tags = prov.canonical(out.tags)
+    return out
+
+
+def concat_tables(prov, parts: list) -> Table:
+    if len(parts) == 1:
+        return parts[0]
+    names = list(parts[0].cols)
+    cols = {k: torch.cat([p.cols[k] for p in parts]) for k in names}
+    tags = cat_tags(prov, [p.tags for p in parts], [p.n for p in parts])
+    return Table(cols, tags, sum(p.n for p in parts))

@@ -1,0 +1,175 @@
+"""Storage of a full relation: a log-structured set of sorted runs (an LSM / binary counter).
+
+Adding a batch dedups it, tests membership against each run with one
+``searchsorted`` (so the cost is O(|batch| · log |full|), not O(|full|)), appends
+the new rows as a run, and merges runs of similar size; there are O(log n)
+runs and every row is merged O(log n) times. The batch's new (or re-tagged) rows
+are returned as the delta for semi-naive evaluation.
+"""
+from __future__ import annotations
+
+import torch
+
+from .keys import KeyCodec, expand, lookup, rows_equal, sort_unique
+from .provenance.base import gather_tags, materialize
+from .table import Run
+
+
+def empty_column(ty: str, device=None) -> torch.Tensor:
+    if ty == "float":
+        return torch.zeros(0, dtype=torch.float64, device=device)
+    if ty.startswith("tensor"):
+        dims = [int(d) for d in ty[ty.index("[") + 1:ty.rindex("]")].split(",") if d.strip()]
+        return torch.zeros([0] + dims, dtype=torch.float32, device=device)
+    return torch.zeros(0, dtype=torch.int64, device=device)
+
+
+class StoredRelation:
+    """The full contents of one relation, with the semiring that combines duplicate tags."""
+
+    def __init__(self, name: str, types: tuple, prov, device=None):
+        self.name, self.types, self.prov, self.device = name, tuple(types), prov, device
+        self.codec: KeyCodec | None = None
+        self.runs: list[Run] = []
+        self.version = 0  # bumped on every change; lets callers cache per-content results
+
+    # ---- reading ----------------------------------------------------------------------
+    def __len__(self):
+        return sum(r.n for r in self.runs)
+
+    def empty_run(self) -> Run:
+        return Run.empty([empty_column(t, self.device) for t in self.types], self.device)
+
+    def snapshot(self) -> list[Run]:
+        """The runs as they are now (joins iterate over them)."""
+        return list(self.runs) if self.runs else [self.empty_run()]
+
+    def consolidated(self) -> Run:
+        """All rows as one sorted run (merging the runs once)."""
+        while len(self.runs) > 1:
+            b = self.runs.pop()
+            self.runs[-1] = self._merge(self.runs[-1], b)
+        return self.runs[0] if self.runs else self.empty_run()
+
+    # ---- writing ----------------------------------------------------------------------
+    def add(self, cols: list, tags, n: int) -> Run:
+        """Insert rows (duplicates ⊕-combined); return the delta: rows new or re-tagged."""
+        prov = self.prov
+        if n == 0:
+            return self.empty_run()
+        if self.codec is None:
+            self.codec = KeyCodec.fit(cols, slack=True)
+        elif not self.codec.covers(cols):
+            self._recode(self.codec.widened(cols))
+        perm, key_sorted, starts = sort_unique(self.codec, cols, n, self.device)
+        m = int(starts.shape[0])
+        if m == n:
+            idx, key, tags = perm, key_sorted, gather_tags(prov, tags, perm)
+        else:
+            idx, key = perm[starts], key_sorted[starts]
+            if tags is not None:
+                tags = prov.add_segments(prov.gather(tags, perm), starts, m)
+        cols = [c[idx] for c in cols]
+        is_new = torch.ones(m, dtype=torch.bool, device=key.device)
+        moved_rows, moved_tags = [], []
+        for run in self.runs:
+            found, pos = self._find(run, key, cols)
+            if tags is None and run.tags is None and prov.one_is_absorbing:
+                is_new &= ~found
+                continue
+            hit = torch.nonzero(found).reshape(-1)
+            is_new[hit] = False
+            if hit.shape[0]:
+                self._update_tags(run, pos[hit], hit, tags, moved_rows, moved_tags)
+        fresh = torch.nonzero(is_new).reshape(-1)
+        delta = None
+        if fresh.shape[0]:
+            delta = Run([c[fresh] for c in cols], gather_tags(prov, tags, fresh), key[fresh])
+            self._push(delta)
+        if moved_rows:
+            out = materialize(prov, tags, m, self.device).clone()
+            moved = torch.cat(moved_rows)
+            out[moved] = prov.cat(moved_tags)
+            rows = torch.sort(torch.cat([moved, fresh])).values  # key order: ``key`` is sorted
+            delta = Run([c[rows] for c in cols], prov.gather(out, rows), key[rows])
+        if delta is None:
+            return self.empty_run()
+        self.version += 1
+        return delta
+
+    # ---- internals --------------------------------------------------------------------
+    def _find(self, run: Run, key, cols):
+        """Which batch rows (distinct, sorted) already are in ``run``, and where."""
+        if self.codec.exact:
+            return lookup(run.key, key)
+        lo = torch.searchsorted(run.key, key, side="left")
+        hi = torch.searchsorted(run.key, key, side="right")
+        q, r = expand(lo, hi)
+        eq = rows_equal(cols, q, run.cols, r)
+        found = torch.zeros(key.shape[0], dtype=torch.bool, device=key.device)
+        pos = torch.zeros_like(key)
+        found[q[eq]] = True
+        pos[q[eq]] = r[eq]
+        return found, pos
+
+    def _update_tags(self, run: Run, pos, hit, tags, moved_rows, moved_tags):
+        """⊕ the batch tags of ``hit`` rows into ``run`` at ``pos``; collect the rows whose
+        tag moved (not saturated) and their new tags."""
+        prov = self.prov
+        old = materialize(prov, gather_tags(prov, run.tags, pos), pos.shape[0], self.device)
+        new = materialize(prov, gather_tags(prov, tags, hit), hit.shape[0], self.device)
+        combined = prov.add(old, new)
+        moved = torch.nonzero(~prov.is_saturated(old, combined)).reshape(-1)
+        if moved.shape[0] == 0:
+            return
+        run.tags = materialize(prov, run.tags, run.n, self.device).clone()
+        run.tags[pos[moved]] = prov.gather(combined, moved)
+        moved_rows.append(hit[moved])
+        moved_tags.append(prov.gather(combined, moved))
+
+    def _push(self, run: Run):
+        self.runs.append(run)
+        while len(self.runs) >= 2 and self.runs[-2].n <= 2 * self.runs[-1].n:
+            b = self.runs.pop()
+            self.runs[-1] = self._merge(self.runs[-1], b)
+
+    def _merge(self, a: Run, b: Run) -> Run:
+        """Merge two sorted runs with disjoint rows by searchsorted scatter (a true merge)."""
+        if a.n == 0:
+            return b
+        if b.n == 0:
+            return a
+        n = a.n + b.n
+        dev = a.key.device
+        pa = torch.searchsorted(b.key, a.key, side="left") + torch.arange(a.n, device=dev)
+        pb = torch.searchsorted(a.key, b.key, side="right") + torch.arange(b.n, device=dev)
+
+        def scatter(x, y):
+            out = torch.empty((n,) + tuple(x.shape[1:]), dtype=x.dtype, device=dev)
+            out[pa] = x
+            out[pb] = y
+            return out
+
+        cols = [scatter(x, y) for x, y in zip(a.cols, b.cols)]
+        tags = None
+        if a.tags is not None or b.tags is not None:
+            tags = scatter(materialize(self.prov, a.tags, a.n, dev),
+                           materialize(self.prov, b.tags, b.n, dev))
+        return Run(cols, tags, scatter(a.key, b.key))
+
+    def _recode(self, codec: KeyCodec):
+        """Re-key every run under a wider codec (packed order is lexicographic, so runs stay
+        sorted; switching to hashing re-sorts them)."""
+        resort = codec.mode != self.codec.mode
+        self.codec = codec
+        runs = []
+        for run in self.runs:
+            key, _ = codec.encode(run.cols, run.n, self.device)
+            if resort:
+                perm = torch.argsort(key, stable=True)
+                run = Run([c[perm] for c in run.cols], gather_tags(self.prov, run.tags, perm),
+                          key[perm])
+            else:
+                run = Run(run.cols, run.tags, key)
+            runs.append(run)
+        self.runs = runs

@@ -1,0 +1,103 @@
+"""Symmetric int8 quantization of database rows and queries.
+
+A value ``x`` is stored as ``round(x / s)`` clipped to [-127, 127] (never
+-128, so a negation stays in range), written biased (``+128`` as u8) because
+that is what the VNNI kernel reads (see ``nsl.compiler.jit.knn_isa``).
+
+Scale schemes (``docs/retrieval.md`` has the measured recall of each):
+
+* ``vector`` (default): one scale per row, ``max|x| / 127``. The kernel pays
+  one multiply per row for it, and every row uses its full 8 bits.
+* ``dimension``: one scale per dimension, fixed at build time from the build
+  vectors; folded into the query, so the scan pays nothing. Later rows that
+  exceed the build range are clipped.
+* ``global``: one scale for the whole index, fixed at build time (the Aeon
+  paper's scheme).
+
+Queries always get their own scale (per query), which only rescales scores.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SCHEMES = ("vector", "dimension", "global")
+QMAX = 127.0
+
+
+@dataclass
+class Quantizer:
+    """Everything needed to quantize rows and queries the same way every time."""
+
+    dim: int
+    stride: int
+    scheme: str = "vector"
+    dim_scale: "object | None" = None  # float32 [dim] for dimension/global schemes
+
+    @classmethod
+    def fit(cls, vectors, scheme: str, stride: int) -> "Quantizer":
+        """Choose the fixed scales of ``scheme`` from the build vectors."""
+        import numpy as np
+
+        if scheme not in SCHEMES:
+            raise ValueError(f"unknown scale scheme {scheme!r} (expected one of {', '.join(SCHEMES)})")
+        dim = vectors.shape[1]
+        dim_scale = None
+        if scheme != "vector":
+            magnitude = np.abs(vectors).max(axis=0) if len(vectors) else np.zeros(dim, np.float32)
+            if scheme == "global":
+                magnitude = np.full(dim, magnitude.max(initial=0.0))
+            dim_scale = _safe_scale(magnitude.astype(np.float32))
+        return cls(dim, stride, scheme, dim_scale)
+
+    def quantize_rows(self, vectors):
+        """Biased u8 codes ``[n, stride]`` and the per-row scale ``[n]``."""
+        import numpy as np
+
+        vectors = np.asarray(vectors, np.float32)
+        if self.scheme == "vector":
+            row_scale = _safe_scale(np.abs(vectors).max(axis=1, initial=0.0))
+            scaled = vectors / row_scale[:, None]
+        else:
+            row_scale = np.ones(len(vectors), np.float32)
+            scaled = vectors / self.dim_scale[None, :]
+        codes = np.full((len(vectors), self.stride), 128, np.uint8)
+        codes[:, :self.dim] = (np.clip(np.rint(scaled), -QMAX, QMAX) + 128).astype(np.uint8)
+        return codes, row_scale.astype(np.float32)
+
+    def quantize_queries(self, queries):
+        """Signed int8 codes ``[B, stride]`` (zero padded) and the per-query scale."""
+        import numpy as np
+
+        queries = np.asarray(queries, np.float32)
+        if self.dim_scale is not None:
+            # x·q = Σ (x_d / s_d)·(q_d·s_d): the dimension scales move onto the query
+            queries = queries * self.dim_scale[None, :]
+        query_scale = _safe_scale(np.abs(queries).max(axis=1, initial=0.0))
+        codes = np.zeros((len(queries), self.stride), np.int8)
+        codes[:, :self.dim] = np.clip(np.rint(queries / query_scale[:, None]), -QMAX, QMAX)
+        return codes, query_scale
+
+    def dequantize_rows(self, codes, row_scale):
+        """Float approximations of stored rows (for tests and diagnostics)."""
+        import numpy as np
+
+        values = codes[:, :self.dim].astype(np.float32) - 128.0
+        values *= row_scale[:, None]
+        if self.dim_scale is not None:
+            values *= self.dim_scale[None, :]
+        return values
+
+
+def _safe_scale(magnitude):
+    """``max|x| / 127``, with 1 where the magnitude is 0 (an all-zero row)."""
+    import numpy as np
+
+    magnitude = np.asarray(magnitude, np.float32)
+    return np.where(magnitude > 0, magnitude / np.float32(QMAX), np.float32(1.0)).astype(np.float32)
+
+
+def row_stride(dim: int) -> int:
+    """Bytes per stored row: ``dim`` rounded up to the kernels' row alignment."""
+    from nsl.compiler.jit.knn_kernels import ROW_ALIGN
+
+    return -(-max(dim, 1) // ROW_ALIGN) * ROW_ALIGN

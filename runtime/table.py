@@ -1,0 +1,49 @@
+"""Columnar tables: the binding table of a rule pipeline, and stored runs of a relation."""
+from __future__ import annotations
+
+import torch
+
+from .provenance.base import gather_tags
+
+
+class Table:
+    """A binding table: one column per variable, one tag per row (None: all tags one).
+
+    ``n`` is explicit because a table may have no columns (the unit table has one row).
+    """
+
+    __slots__ = ("cols", "tags", "n")
+
+    def __init__(self, cols: dict, tags, n: int):
+        self.cols, self.tags, self.n = cols, tags, n
+
+    @staticmethod
+    def unit() -> "Table":
+        return Table({}, None, 1)
+
+    def take(self, prov, idx: torch.Tensor) -> "Table":
+        """Rows ``idx`` (an index tensor) of this table."""
+        return Table({k: v[idx] for k, v in self.cols.items()},
+                     gather_tags(prov, self.tags, idx), int(idx.shape[0]))
+
+    def where(self, prov, mask: torch.Tensor) -> "Table":
+        return self.take(prov, torch.nonzero(mask).reshape(-1))
+
+
+class Run:
+    """Rows of a relation, sorted by their key under the relation's codec, distinct.
+
+    Columns are immutable; ``tags`` may be updated in place when a fact's tag grows.
+    ``indexes`` caches join indexes built over this run (see ``join.Index``).
+    """
+
+    __slots__ = ("cols", "tags", "key", "n", "indexes")
+
+    def __init__(self, cols: list, tags, key: torch.Tensor):
+        self.cols, self.tags, self.key = cols, tags, key
+        self.n = int(key.shape[0])
+        self.indexes = {}
+
+    @staticmethod
+    def empty(types_or_cols, device=None) -> "Run":
+        return Run(list(types_or_cols), None, torch.zeros(0, dtype=torch.int64, device=device))
