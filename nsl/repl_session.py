@@ -1,0 +1,337 @@
+"""The REPL's session logic, free of any terminal UI so tests can drive it.
+
+A session is the list of inputs accepted so far. Every input is checked by
+re-compiling the whole session with it, so the session never holds a program
+that ``nslc run`` would reject; an input that fails to parse or check is
+reported (carets and all) and dropped, leaving the session as it was.
+
+Queries (``query p(x).`` or ``p(x)?``) run against the session and print their
+facts; they are never kept, so each one prints only what it asked for.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+from nsl.lang import ast as A
+from nsl.lang.diagnostics import CompileError, SourceMap, Span, UsageError, error
+
+INPUT_FILE = "<repl>"  # the file name diagnostics give the input just typed
+_ENDED_EARLY = "the program ended unexpectedly"  # lang/parser.py's message for a cut-short input
+
+KEYWORDS = frozenset("""type rel input from not query import neural python train on constraint
+    soft prove using consistent entails solve minimize maximize index check_ir forall exists
+    exactly_one and or in true false""".split())
+TYPE_NAMES = frozenset("int float real bool str tensor".split())
+BUILTINS = frozenset("count sum min max argmin argmax abs knn".split())
+
+# One regex over everything the lexer needs to tell apart; unknown characters
+# (`?`, stray symbols) come out as one-character `punct` tokens.
+_TOKEN = re.compile(r"""
+    (?P<comment>//[^\n]*|/\*[\s\S]*?(?:\*/|\Z))
+  | (?P<string>"(?:[^"\\\n]|\\.)*"?)
+  | (?P<number>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?:ms|s)?(?![A-Za-z_]))
+  | (?P<directive>@[A-Za-z_]\w*)
+  | (?P<name>[A-Za-z_]\w*)
+  | (?P<space>\s+)
+  | (?P<operator>:-|::|\.\.|<->|->|==|!=|<=|>=|\*\*|\+\+|[-+*/%<>=])
+  | (?P<punct>.)
+""", re.VERBOSE)
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str   # comment string number directive keyword type builtin relation variable operator punct space
+    text: str
+    start: int  # offset in the tokenized text
+
+
+def tokenize(text: str, relations: frozenset[str] = frozenset()) -> list[Token]:
+    """Split ``text`` into highlighting tokens; names are classified by keyword
+    tables, by a following ``(``, and by the ``relations`` known so far."""
+    raw = [(m.lastgroup, m.group(), m.start()) for m in _TOKEN.finditer(text)]
+    tokens = []
+    for i, (kind, tok, start) in enumerate(raw):
+        if kind == "name":
+            kind = _classify_name(tok, raw[i + 1:], relations)
+        tokens.append(Token(kind, tok, start))
+    return tokens
+
+
+def _classify_name(name: str, rest, relations) -> str:
+    if name in KEYWORDS:
+        return "keyword"
+    if name in TYPE_NAMES:
+        return "type"
+    following = next((tok for kind, tok, _ in rest if kind != "space"), "")
+    if name in BUILTINS and following == "(":
+        return "builtin"
+    if following == "(" or name in relations:
+        return "relation"
+    return "variable"
+
+
+def _significant(tokens: list[Token]) -> list[Token]:
+    return [t for t in tokens if t.kind not in ("space", "comment")]
+
+
+def _question_mark(text: str) -> int | None:
+    """The offset of a final ``?`` (``path(1, x)?``), or None when the input is not a question."""
+    tokens = _significant(tokenize(text))
+    if tokens and tokens[-1].text == "?":
+        return tokens[-1].start
+    return None
+
+
+def is_complete(text: str) -> bool:
+    """Whether ``text`` should be submitted rather than continued on another line.
+
+    Only input the parser finds cut short (an open ``(``, a rule without its
+    final ``.``, an open block comment) continues; a real syntax error is
+    complete, so it is reported at once instead of trapping the user.
+    """
+    stripped = text.strip()
+    if not stripped or stripped.startswith(":") or _question_mark(text) is not None:
+        return True
+    tokens = tokenize(text)
+    last = tokens[-1] if tokens else None
+    if last is not None and last.kind == "comment" and last.text.startswith("/*") \
+            and not last.text.endswith("*/"):
+        return False
+    from nsl.lang.parser import parse
+
+    try:
+        parse(text, INPUT_FILE)
+    except CompileError as exc:
+        return not any(d.message.startswith(_ENDED_EARLY) for d in exc.diagnostics)
+    return True
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """One accepted input: a typed statement group or a loaded file."""
+
+    label: str               # the file name its spans carry: "<repl:N>" or the loaded path
+    text: str                # what was typed or loaded, for :show and carets
+    statements: tuple        # parsed, imports expanded, queries removed
+
+
+COMMAND_HELP = {
+    ":help": "show this help",
+    ":load FILE": "add the statements of an .nsl file (its queries run once)",
+    ":rels": "list the relations with their arity and column types",
+    ":ir": "print the optimised IR of the current program",
+    ":run": "run the program and print every derived relation",
+    ":show": "print the statements added so far",
+    ":reset": "forget every statement",
+    ":quit": "leave (also :q or Ctrl-D)",
+}
+COMMANDS = tuple(c.split()[0] for c in COMMAND_HELP) + (":q",)
+
+HELP = "\n".join(
+    ["Type statements (facts, rules, declarations) to add them to the program;",
+     "`query path(1, x).` or `path(1, x)?` runs the program and prints the matching facts.",
+     "A statement continues on the next line until it is complete (Meta-Enter submits as is).",
+     ""] + [f"  {cmd:<12} {text}" for cmd, text in COMMAND_HELP.items()])
+
+
+class ReplSession:
+    """The program built up in a REPL: ``feed`` one input, get the text to print."""
+
+    def __init__(self, base_dir: str | None = None):
+        self._chunks: list[_Chunk] = []
+        self._sources = SourceMap()   # every accepted chunk's text, for rendering carets
+        self._program = None          # the compiled session, or None until next needed
+        self._accepted = 0            # numbers the `<repl:N>` labels of stored inputs
+        # Relative `from "x.csv"` paths resolve against the last loaded file's folder, as in `nslc run`.
+        self.base_dir = base_dir or os.getcwd()
+        self.errors = 0               # inputs that were rejected or failed to run
+        self.finished = False         # set by :quit
+
+    # ---- the one entry point ------------------------------------------------
+
+    def feed(self, text: str) -> str:
+        """Handle one complete input (statements, a query or a `:command`); never raises
+        for anything a user can type. Returns the text to show, without a final newline."""
+        if not text.strip():
+            return ""
+        try:
+            if text.strip().startswith(":"):
+                return self._command(text.strip())
+            return self._add(text, INPUT_FILE)
+        except CompileError as exc:
+            self.errors += 1
+            return exc.render()
+        except UsageError as exc:
+            self.errors += 1
+            return f"error: {exc}"
+        except Exception as exc:  # a bug in nslc must not end the session
+            self.errors += 1
+            return f"internal error: {type(exc).__name__}: {exc} (please report this)"
+
+    def relation_names(self) -> list[str]:
+        """Relations declared or defined so far (for completion and highlighting)."""
+        try:
+            return sorted(self._current().relations)
+        except Exception:  # completion must work even while the engine is broken
+            return []
+
+    def load(self, path: str) -> str:
+        """``:load``: add a file's statements and run its queries."""
+        from nsl.lang.loader import read_source
+
+        text = read_source(path)
+        previous, self.base_dir = self.base_dir, os.path.dirname(os.path.abspath(path))
+        try:
+            return self._add(text, path)
+        except BaseException:
+            self.base_dir = previous
+            raise
+
+    # ---- adding statements ----------------------------------------------------
+
+    def _add(self, text: str, label: str) -> str:
+        statements = _parse_input(text, label, self._sources)
+        program, warnings = self._compile(self._statements() + statements)
+        # The whole session is re-checked each time: show only the warnings about this input.
+        out = [w.render(self._sources) for w in warnings if w.span is not None and w.span.file == label]
+        has_queries = any(isinstance(s, A.Query) for s in statements)
+        adds_statements = not all(isinstance(s, A.Query) for s in statements)
+        if label == INPUT_FILE and adds_statements:
+            # re-label it, so messages about it can be told from messages about the next input
+            self._accepted += 1
+            label = f"<repl:{self._accepted}>"
+            statements = _parse_input(text, label, self._sources)
+        kept = tuple(s for s in statements if not isinstance(s, A.Query))
+        if kept:
+            self._chunks.append(_Chunk(label, text, kept))
+        # The program just compiled carries this input's queries, so it is the session only without them.
+        self._program = None if has_queries else program
+        if has_queries:
+            out.append(self._run(program))
+        return "\n".join(o for o in out if o)
+
+    def _statements(self) -> tuple:
+        """Every stored statement; a standard module imported twice is spliced in once."""
+        out, included = [], set()
+        for chunk in self._chunks:
+            spliced_here = set()
+            for stmt in chunk.statements:
+                file = stmt.span.file
+                if file != chunk.label:
+                    if file in included:
+                        continue
+                    spliced_here.add(file)
+                out.append(stmt)
+            included |= spliced_here
+        return tuple(out)
+
+    def _compile(self, statements: tuple) -> tuple:
+        """The driver's pipeline from the AST on: inputs are parsed one by one, each
+        under its own file name, so a diagnostic points into the input it is about.
+        Returns the :class:`nsl.Program` and the checker's warnings."""
+        from nsl.api import Program
+        from nsl.compiler.driver import Compilation
+        from nsl.compiler.lower import lower
+        from nsl.compiler.pipeline import run_passes
+        from nsl.lang.check import check_program
+
+        program = A.Program(statements, INPUT_FILE)
+        checked = check_program(program, self._sources)
+        lowered = lower(checked)
+        module = run_passes(lowered)
+        compilation = Compilation(self._sources, program, checked, lowered, module)
+        return Program(compilation, self.base_dir), checked.warnings
+
+    def _current(self):
+        if self._program is None:
+            self._program, _ = self._compile(self._statements())
+        return self._program
+
+    def _run(self, program) -> str:
+        from nsl.commands import format_result
+
+        try:
+            return format_result(program.run()).rstrip("\n")
+        except CompileError as exc:
+            self.errors += 1
+            return exc.render()
+        except UsageError as exc:
+            self.errors += 1
+            return f"error: {exc}"
+        except Exception as exc:  # the engine failing must not lose the statements just added
+            self.errors += 1
+            return f"error: the program could not run: {type(exc).__name__}: {exc}"
+
+    # ---- commands ---------------------------------------------------------------
+
+    def _command(self, line: str) -> str:
+        name, _, arg = line.partition(" ")
+        arg = arg.strip()
+        if name in (":quit", ":q", ":exit"):
+            self.finished = True
+            return ""
+        if name == ":help":
+            return HELP
+        if name == ":load":
+            if not arg:
+                raise UsageError(":load needs a file name, e.g. `:load examples/graph.nsl`")
+            return self.load(arg.strip("'\""))
+        if arg:
+            raise UsageError(f"{name} takes no argument")
+        if name == ":reset":
+            self._chunks, self._sources, self._program = [], SourceMap(), None
+            return "the session is empty"
+        if name == ":rels":
+            return self._describe_relations()
+        if name == ":ir":
+            return self._print_ir()
+        if name == ":run":
+            return self._run(self._current())
+        if name == ":show":
+            return "\n".join(f"// {c.label}\n{c.text.strip()}" for c in self._chunks)
+        from nsl.lang.check.symbols import suggest
+
+        raise UsageError(f"unknown command '{name}'" + suggest(name, COMMANDS) + " (:help lists them)")
+
+    def _describe_relations(self) -> str:
+        relations = self._current().relations
+        if not relations:
+            return "no relations yet"
+        return "\n".join(f"{name}/{len(types)}" + (f" ({', '.join(types)})" if types else "")
+                         for name, types in sorted(relations.items()))
+
+    def _print_ir(self) -> str:
+        program = self._current()
+        try:
+            from nsl.compiler.ir_printer import print_module
+        except ImportError as exc:
+            return f"error: the IR printer is not available in this build ({exc})"
+        return print_module(program.ir).rstrip("\n")
+
+
+def _parse_input(text: str, label: str, sources: SourceMap) -> tuple:
+    """Parse one input (imports expanded); a final ``atom?`` becomes a query.
+
+    The ``?`` is swapped for a ``.`` so the atom parses as a fact in place,
+    keeping every column where the user typed it; the fact is then made a query.
+    """
+    from nsl.lang.loader import load_program
+
+    mark = _question_mark(text)
+    source = text if mark is None else text[:mark] + "." + text[mark + 1:]
+    try:
+        statements = list(load_program(source, label, sources).statements)
+    finally:
+        sources.add(label, text)  # carets show what was typed, `?` included
+    if mark is not None:
+        last = statements[-1] if statements else None
+        if not (isinstance(last, A.Rule) and last.body is None and last.prob is None
+                and last.span.file == label):
+            line = text.count("\n", 0, mark) + 1
+            col = mark - (text.rfind("\n", 0, mark) + 1) + 1
+            raise CompileError([error("`?` follows one atom to ask about it, e.g. `path(1, x)?`",
+                                      Span(label, line, col, line, col))], sources)
+        statements[-1] = A.Query(last.head, last.span)
+    return tuple(statements)
