@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 
 from .differential import CRASH, Sides, reexecute, run_differential
-from .inputs import plan_inputs
+from .inputs import exhaustive_plan, plan_inputs
 from .interpreter import Outcome, evaluate
 from .ir_model import Function
 from .jit_kernels import Signature
@@ -75,36 +75,50 @@ class Decider:
         return CheckIrResult(verdict, tested=self.tested, **self.names, **fields)
 
     def decide(self) -> CheckIrResult:
-        native_note = ""
-        if self.options.native and self.sides is not None:
-            found, native_note = self.differential()
+        """Quick native pass, then the proof, then (if undecided) the exhaustive sweep."""
+        notes = []
+        runnable = self.options.native and self.sides is not None
+        if self.sides is None:
+            notes.append("not natively runnable (argument or result wider than 64 bits "
+                         "or not an integer)")
+        if runnable:
+            quick = plan_inputs(self.sides.signature.params, self.options.samples)
+            found = self.differential(quick, self.left() * (0.3 if self.in_subset else 0.5), notes)
             if found is not None:
                 return found
-        elif self.sides is None:
-            native_note = "not natively runnable (argument or result wider than 64 bits or not an integer)"
-        if not self.in_subset:
-            reasons = "; ".join(sorted(set(self.ref.unsupported + self.cand.unsupported)))
-            tail = f"tested on {self.tested} inputs without a difference"
-            return self.result("unknown", reason=f"outside the SMT subset ({reasons}); "
-                               + (native_note or tail))
-        return self.smt(native_note)
+        verdict = self.smt() if self.in_subset else None
+        if verdict is not None and verdict.verdict != "unknown":
+            return verdict
+        sweep = exhaustive_plan(self.sides.signature.params) if runnable else None
+        if sweep is not None and sweep.count > quick.count:
+            found = self.differential(sweep, self.left(), notes)
+            if found is not None:
+                return found
+        if verdict is not None:  # the proof's unknown, with what testing added
+            return self.result("unknown", bound=verdict.bound,
+                               reason=_join(verdict.reason, *notes))
+        reasons = "; ".join(sorted(set(self.ref.unsupported + self.cand.unsupported)))
+        return self.result("unknown", reason=_join(
+            f"outside the SMT subset ({reasons})",
+            *(notes or [f"tested on {self.tested} inputs without a difference"])))
 
     # -- differential stage ----------------------------------------------------
-    def differential(self):
-        plan = plan_inputs(self.sides.signature.params, self.options.samples)
-        budget = self.left() * (0.4 if self.in_subset else 0.9)
+    def differential(self, plan, budget, notes):
+        """Run ``plan`` natively; a confirmed counterexample, or None (notes appended)."""
         run = run_differential(self.sides, plan, budget)
-        self.tested = run.tested
+        self.tested += run.tested
         for diff in run.differences:
             confirmed = self.confirm_native(diff)
             if confirmed is not None:
-                return confirmed, ""
-        note = run.error
-        if not note and not run.complete:
-            note = f"differential stage stopped by the time limit after {run.tested} of {plan.count} inputs"
-        if run.complete and plan.mode == "sweep" and not note:
-            note = f"all {plan.count} inputs tested natively without a difference"
-        return None, note
+                return confirmed
+        if run.error:
+            notes.append(run.error)
+        elif not run.complete:
+            notes.append(f"native testing stopped by the time limit after {run.tested} "
+                         f"of {plan.count} inputs")
+        elif plan.mode == "sweep":
+            notes.append(f"all {plan.count} inputs tested natively without a difference")
+        return None
 
     def confirm_native(self, diff):
         """A native difference becomes a counterexample only once confirmed."""
@@ -125,12 +139,12 @@ class Decider:
                    "so poison or UB in the reference at this input is not excluded")
 
     # -- SMT stage ---------------------------------------------------------------
-    def smt(self, native_note: str) -> CheckIrResult:
+    def smt(self) -> CheckIrResult:
         opts = self.options
         forward = check_refinement(self.ref, self.cand, opts.unroll, self.left() * 1000)
         bound = opts.unroll if forward.has_loops else None
         if forward.status == "unknown":
-            return self.result("unknown", bound=bound, reason=_join(forward.reason, native_note))
+            return self.result("unknown", bound=bound, reason=forward.reason)
         if forward.status == "fails":
             return self.solver_counterexample(forward.counterexample, self.ref, self.cand,
                                               bound, swapped=False)
@@ -146,9 +160,9 @@ class Decider:
         if backward.status == "fails":
             return self.solver_counterexample(backward.counterexample, self.cand, self.ref,
                                               bound, swapped=True)
-        return self.result("unknown", bound=bound, reason=_join(
+        return self.result("unknown", bound=bound, reason=(
             "the candidate refines the reference; the converse is undecided: "
-            + (backward.reason or f"loop bound {opts.unroll} reached"), native_note))
+            + (backward.reason or f"loop bound {opts.unroll} reached")))
 
     def solver_counterexample(self, cex, src: Function, tgt: Function, bound, swapped: bool):
         if src.has_undef or tgt.has_undef:

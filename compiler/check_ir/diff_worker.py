@@ -24,10 +24,10 @@ CHUNK = 1 << 13    # inputs per map call: both output buffers stay in L1/L2
 _MAP = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p)
 
 
-def _library(codegen, name, module_text, function, sig):
+def _library(codegen, name, module_text, function, sig, kind, locate):
     lib = codegen.create_library(name)
     lib.add_ir(module_text)
-    lib.add_ir(codegen.ir_header() + side_wrapper_ir(function, sig))
+    lib.add_ir(codegen.ir_header() + side_wrapper_ir(function, sig, kind, locate))
     return lib.finalize()
 
 
@@ -42,10 +42,13 @@ def main() -> int:
 
     sig = Signature(tuple(request["params"]), request["ret"])
     codegen = get_codegen()
-    sides = {"ref": _library(codegen, "check_ir_ref", request["ref_ir"], request["ref_fn"], sig),
-             "cand": _library(codegen, "check_ir_cand", request["cand_ir"], request["cand_fn"], sig)}
     mode = request["mode"]                        # sweep | vector
     kind = "sweep" if mode == "sweep" else "vec"
+    locate = request.get("locate")
+    wanted = (locate,) if locate else ("ref", "cand")
+    sides = {side: _library(codegen, f"check_ir_{side}", request[f"{side}_ir"],
+                            request[f"{side}_fn"], sig, kind, bool(locate))
+             for side in wanted}
     columns = None
     cols_ptr = ctypes.c_void_p(0)
     if mode == "vector":
@@ -57,9 +60,9 @@ def main() -> int:
     progress_addr = ctypes.addressof(ctypes.c_char.from_buffer(progress))
     lo, hi = request["lo"], request["hi"]
 
-    if request.get("locate"):
+    if locate:
         # One side, one input at a time; a crash leaves the index in progress.
-        fn = _MAP(sides[request["locate"]].get_pointer(f"__nsl_locate_{kind}"))
+        fn = _MAP(sides[locate].get_pointer("__nsl_locate"))
         fn(cols_ptr, lo, hi - lo, progress_addr)
         print(json.dumps({"crashed": False}))
         return 0
@@ -70,8 +73,8 @@ def main() -> int:
         "__nsl_drive", ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p, ctypes.c_void_p,
         ctypes.c_int64, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p, ctypes.c_void_p,
         ctypes.c_void_p)
-    ref_map = sides["ref"].get_pointer(f"__nsl_map_{kind}")
-    cand_map = sides["cand"].get_pointer(f"__nsl_map_{kind}")
+    ref_map = sides["ref"].get_pointer("__nsl_map")
+    cand_map = sides["cand"].get_pointer("__nsl_map")
     out_dtype = np.dtype(f"uint{sig.out_bits}")
     buf_a = np.zeros(CHUNK, dtype=out_dtype)
     buf_b = np.zeros(CHUNK, dtype=out_dtype)

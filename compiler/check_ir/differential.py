@@ -141,7 +141,7 @@ def _locate(worker: _Worker, lo: int, hi: int):
     """(index, side) of the first crashing input in [lo, hi), reference first."""
     for side in ("ref", "cand"):
         reply = worker.run(lo, hi, 60.0, locate=side)
-        if reply.get("crashed"):
+        if reply.get("crashed") and lo <= reply["at"] < hi:
             return reply["at"], side
     return None, None
 

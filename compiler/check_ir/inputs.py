@@ -1,10 +1,12 @@
 """Which inputs the differential stage runs.
 
-When the arguments total at most 32 bits the whole input space is swept (the
-JIT loop decodes a counter, so nothing is materialised). Otherwise: boundary
+The quick pass runs about ``samples`` inputs: boundary
 values of every argument (0, ±1, ±2, the signed and unsigned extremes and
 their neighbours, powers of two and their neighbours) in combination, then
-uniform random values, then random small magnitudes, up to ``samples``.
+uniform random values, then random small magnitudes. When the arguments total
+at most 32 bits and the proof did not settle the question, the exhaustive
+pass sweeps the whole input space (the JIT loop decodes a counter, so nothing
+is materialised).
 """
 from __future__ import annotations
 
@@ -43,11 +45,17 @@ def boundary_values(width: int) -> list[int]:
     return sorted(v & m for v in values)
 
 
-def plan_inputs(widths: tuple[int, ...], samples: int, seed: int = 0) -> InputPlan:
-    """Exhaustive when the arguments total ≤ 32 bits, else about ``samples`` vectors."""
+def exhaustive_plan(widths: tuple[int, ...]) -> InputPlan | None:
+    """Every input, when the arguments total ≤ 32 bits."""
     total = sum(widths)
-    if total <= EXHAUSTIVE_BITS:
-        return InputPlan("sweep", 1 << total, widths)
+    return InputPlan("sweep", 1 << total, widths) if total <= EXHAUSTIVE_BITS else None
+
+
+def plan_inputs(widths: tuple[int, ...], samples: int, seed: int = 0) -> InputPlan:
+    """The quick pass: every input when there are at most ``samples`` of them,
+    else about ``samples`` boundary and random vectors."""
+    if sum(widths) <= EXHAUSTIVE_BITS and 1 << sum(widths) <= max(samples, 1):
+        return InputPlan("sweep", 1 << sum(widths), widths)
     rng = np.random.default_rng(seed)
     samples = max(samples, 1)
     per_arg = [boundary_values(w) for w in widths]

@@ -47,6 +47,10 @@ def _decl(name: str, sig: Signature) -> str:
 
 def _call_and_store(name: str, sig: Signature, args: list[str], out_ptr: str, volatile: bool) -> str:
     ret = f"i{sig.ret}" if sig.ret else "void"
+    if volatile:  # locate: an opaque indirect call, see side_wrapper_ir
+        head = "  %fp = load volatile ptr, ptr @__nsl_target\n"
+        return head + _call_and_store("%fp", sig, args, out_ptr, False).replace(
+            "store ", "store volatile ", 1).replace("@%fp", "%fp")
     call_args = ", ".join(f"i{w} {a}" for w, a in zip(sig.params, args))
     out_t = f"i{sig.out_bits}"
     if not sig.ret:
@@ -60,10 +64,16 @@ def _call_and_store(name: str, sig: Signature, args: list[str], out_ptr: str, vo
     return lines + f"  store {'volatile ' if volatile else ''}{out_t} {value}, ptr {out_ptr}\n"
 
 
+def _narrow(value: str, name: str, width: int) -> str:
+    if width == 64:  # trunc i64 to i64 is invalid IR
+        return f"  {name} = or i64 {value}, 0\n"
+    return f"  {name} = trunc i64 {value} to i{width}\n"
+
+
 def _sweep_args(sig: Signature) -> tuple[str, list[str]]:
     lines, args = "", []
     for k, (width, offset) in enumerate(zip(sig.params, sig.sweep_offsets())):
-        lines += f"  %s{k} = lshr i64 %c, {offset}\n  %a{k} = trunc i64 %s{k} to i{width}\n"
+        lines += f"  %s{k} = lshr i64 %c, {min(offset, 63)}\n" + _narrow(f"%s{k}", f"%a{k}", width)
         args.append(f"%a{k}")
     return lines, args
 
@@ -74,8 +84,7 @@ def _vector_args(sig: Signature) -> tuple[str, list[str]]:
         lines += (f"  %cp{k} = getelementptr ptr, ptr %cols, i64 {k}\n"
                   f"  %col{k} = load ptr, ptr %cp{k}\n"
                   f"  %ep{k} = getelementptr i64, ptr %col{k}, i64 %c\n"
-                  f"  %e{k} = load i64, ptr %ep{k}\n"
-                  f"  %a{k} = trunc i64 %e{k} to i{width}\n")
+                  f"  %e{k} = load i64, ptr %ep{k}\n" + _narrow(f"%e{k}", f"%a{k}", width))
         args.append(f"%a{k}")
     return lines, args
 
@@ -97,26 +106,28 @@ exit:
 """
 
 
-def side_wrapper_ir(function: str, sig: Signature) -> str:
-    """Map and locate loops around ``@function`` (linked into its module).
+def side_wrapper_ir(function: str, sig: Signature, kind: str, locate: bool) -> str:
+    """The map (or locate) loop around ``@function``, linked into its module.
 
-    ``map_*(…, lo, n, out)`` writes f(input lo+i) to out[i]; ``locate_*``
-    calls f one input at a time after a volatile store of the input's index
-    to out[0], so a crash leaves the culprit's index behind.
+    ``kind`` is ``sweep`` (inputs decoded from a counter) or ``vec`` (inputs
+    read from columns). ``__nsl_map(…, lo, n, out)`` writes f(input lo+i) to
+    out[i]; ``__nsl_locate`` calls f one input at a time after a volatile
+    store of the input's index to out[0], so a crash leaves the culprit's
+    index behind. Only one loop is emitted: compile time is the worker's cost.
     """
     out_t = f"i{sig.out_bits}"
-    sweep_lines, sweep_args = _sweep_args(sig)
-    vec_lines, vec_args = _vector_args(sig)
-    store_map = "  %op = getelementptr " + out_t + ", ptr %out, i64 %i\n"
-    locate_mark = "  store volatile i64 %c, ptr %out\n  %op = getelementptr i64, ptr %out, i64 1\n"
-    parts = [_decl(function, sig)]
-    for name, params, args_lines, args in (("sweep", "ptr %unused", sweep_lines, sweep_args),
-                                          ("vec", "ptr %cols", vec_lines, vec_args)):
-        parts.append(_loop(f"__nsl_map_{name}", params, args_lines + store_map
-                           + _call_and_store(function, sig, args, "%op", False)))
-        parts.append(_loop(f"__nsl_locate_{name}", params, args_lines + locate_mark
-                           + _call_and_store(function, sig, args, "%op", True)))
-    return "\n".join(parts)
+    args_lines, args = _sweep_args(sig) if kind == "sweep" else _vector_args(sig)
+    params = "ptr %unused" if kind == "sweep" else "ptr %cols"
+    if locate:
+        # The callee is reached through a volatile pointer: inlined, a trapping
+        # udiv could be hoisted above the index store (UB may travel in time).
+        body = ("  store volatile i64 %c, ptr %out\n  %op = getelementptr i64, ptr %out, i64 1\n"
+                + _call_and_store(function, sig, args, "%op", True))
+        return (_decl(function, sig) + f"\n@__nsl_target = global ptr @{function}\n"
+                + _loop("__nsl_locate", params, args_lines + body))
+    body = (f"  %op = getelementptr {out_t}, ptr %out, i64 %i\n"
+            + _call_and_store(function, sig, args, "%op", False))
+    return _decl(function, sig) + "\n" + _loop("__nsl_map", params, args_lines + body)
 
 
 def driver_ir(sig: Signature) -> str:

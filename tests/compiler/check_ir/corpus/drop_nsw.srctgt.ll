@@ -1,0 +1,10 @@
+; EXPECT: refines
+; Dropping nsw makes the candidate more defined: it refines, but is not equivalent.
+define i8 @src(i8 %x, i8 %y) {
+  %r = add nsw i8 %x, %y
+  ret i8 %r
+}
+define i8 @tgt(i8 %x, i8 %y) {
+  %r = add i8 %x, %y
+  ret i8 %r
+}
