@@ -1,0 +1,222 @@
+"""``nsl.VectorIndex``: an int8-quantized vector index, optionally persistent.
+
+A persistent index is a directory with a data file (``data.nsl8``, see
+``storage``) and a write-ahead log (``wal.log``, see ``wal``). ``add`` appends
+to the log and returns only once the record is fsynced; ``save`` (a
+checkpoint) folds the log into a new data file. ``open`` reads the data file
+and replays the log, ignoring a torn tail.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from nsl.runtime.retrieval.storage import CorruptIndexError, RowStore
+
+METRICS = ("ip", "cosine", "l2")
+DATA_FILE = "data.nsl8"
+WAL_FILE = "wal.log"
+
+
+class RetrievalError(ValueError):
+    """Bad input to an index: wrong dimension, NaN, unknown metric, ..."""
+
+
+class VectorIndex:
+    """Symmetric int8 vectors with fused JIT scan + top-k search."""
+
+    def __init__(self, quantizer, metric: str, keep_vectors: bool, store: RowStore):
+        self.quantizer = quantizer
+        self.metric = metric
+        self.keep_vectors = keep_vectors
+        self._store = store
+        self.path: Path | None = None
+        self._wal = None
+
+    # -- construction ----------------------------------------------------------------
+    @classmethod
+    def build(cls, vectors, metric: str = "ip", *, ids=None, scale: str = "vector",
+              keep_vectors: bool = False, path=None) -> "VectorIndex":
+        """An index over ``vectors`` (float ``[n, d]``). ``keep_vectors`` keeps the
+        float rows for exact re-ranking; ``path`` makes it persistent at once."""
+        from nsl.runtime.retrieval.quantization import Quantizer, row_stride
+
+        if metric not in METRICS:
+            raise RetrievalError(f"unknown metric {metric!r} (expected one of {', '.join(METRICS)})")
+        vectors = _as_matrix(vectors, None, "vectors")
+        if vectors.shape[1] == 0:
+            raise RetrievalError("vectors have dimension 0")
+        prepared = _normalize(vectors) if metric == "cosine" else vectors
+        quantizer = Quantizer.fit(prepared, scale, row_stride(vectors.shape[1]))
+        index = cls(quantizer, metric, keep_vectors,
+                    RowStore(quantizer.stride, quantizer.dim, keep_vectors, len(vectors)))
+        index._append(vectors, ids)
+        if path is not None:
+            index.save(path)
+        return index
+
+    @classmethod
+    def open(cls, path) -> "VectorIndex":
+        """Open a saved index: read its data file, replay its write-ahead log."""
+        import numpy as np
+
+        from nsl.runtime.retrieval.quantization import Quantizer
+        from nsl.runtime.retrieval.storage import read_data_file
+        from nsl.runtime.retrieval.wal import WriteAheadLog
+
+        directory = Path(path)
+        data = directory / DATA_FILE
+        if not data.is_file():
+            raise CorruptIndexError("not an NSL vector index (no data file)")
+        params, arrays = read_data_file(data)
+        try:
+            dim, stride = int(params["dim"]), int(params["stride"])
+            dim_scale = arrays.get("dim_scale")
+            quantizer = Quantizer(dim, stride, params["scale"],
+                                  None if dim_scale is None else np.array(dim_scale))
+            keep = bool(params["keep_vectors"])
+            index = cls(quantizer, params["metric"], keep,
+                        RowStore(stride, dim, keep, len(arrays["ids"]) + 1024))
+            index._store.append(arrays["codes"], arrays["row_scale"], arrays["row_bias"],
+                                arrays["ids"], arrays.get("vectors"))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CorruptIndexError(f"index header is inconsistent ({exc})") from None
+        index.path = directory
+        index._wal = WriteAheadLog(directory / WAL_FILE)
+        for first_row, record in index._wal.replay(index._record_layout()):
+            end = first_row + len(record["ids"])
+            if end <= index._store.count:
+                continue  # already folded into the data file by a checkpoint
+            if first_row != index._store.count:
+                raise CorruptIndexError(f"write-ahead log skips rows {index._store.count}..{first_row}")
+            index._store.append(record["codes"], record["row_scale"], record["row_bias"],
+                                record["ids"], record.get("vectors"))
+        return index
+
+    # -- updates -----------------------------------------------------------------------
+    def add(self, vectors, ids=None):
+        """Append rows; returns their ids. Durable when it returns (persistent index)."""
+        return self._append(_as_matrix(vectors, self.dim, "vectors"), ids)
+
+    def _append(self, vectors, ids):
+        import numpy as np
+
+        n = len(vectors)
+        if ids is None:
+            start = int(self._store.ids.max(initial=-1)) + 1
+            ids = np.arange(start, start + n, dtype=np.int64)
+        else:
+            ids = np.asarray(ids)
+            if ids.shape != (n,) or not np.issubdtype(ids.dtype, np.integer):
+                raise RetrievalError(f"ids must be {n} integers")
+            ids = ids.astype(np.int64)
+        prepared = _normalize(vectors) if self.metric == "cosine" else vectors
+        codes, row_scale = self.quantizer.quantize_rows(prepared)
+        # l2 ranks by 2·x·q − ‖x‖²; the exact norm is kept as the row bias
+        row_bias = (-np.einsum("ij,ij->i", vectors, vectors).astype(np.float32)
+                    if self.metric == "l2" else np.zeros(n, np.float32))
+        kept = prepared.astype(np.float32) if self.keep_vectors else None
+        if self._wal is not None and n:
+            arrays = [ids, codes, row_scale, row_bias] + ([kept] if self.keep_vectors else [])
+            self._wal.append(self._store.count, arrays)
+        self._store.append(codes, row_scale, row_bias, ids, kept)
+        return ids
+
+    def save(self, path=None) -> None:
+        """Write a checkpoint (data file) at ``path`` and empty the log there."""
+        from nsl.runtime.retrieval.storage import write_data_file
+        from nsl.runtime.retrieval.wal import WriteAheadLog
+
+        directory = Path(path) if path is not None else self.path
+        if directory is None:
+            raise RetrievalError("save() needs a path for an index that was never saved")
+        directory.mkdir(parents=True, exist_ok=True)
+        arrays = self._store.arrays()
+        if self.quantizer.dim_scale is not None:
+            arrays["dim_scale"] = self.quantizer.dim_scale
+        write_data_file(directory / DATA_FILE, self._params(), arrays)
+        if self._wal is None or directory != self.path:
+            if self._wal is not None:
+                self._wal.close()
+            self._wal = WriteAheadLog(directory / WAL_FILE)
+            self.path = directory
+        self._wal.reset()
+
+    def close(self) -> None:
+        """Release the log file (the index stays usable in memory)."""
+        if self._wal is not None:
+            self._wal.close()
+            self._wal = None
+
+    # -- queries ------------------------------------------------------------------------
+    def search(self, queries, k: int, *, rerank: int | None = None, threads: int | None = None):
+        """Ids ``int64 [B, k]`` and scores ``float32 [B, k]`` of the best rows per
+        query (higher is better; for ``l2`` the score is the squared distance,
+        lower is better). Missing slots: id ``-1``. ``rerank = r`` re-scores the
+        best ``r·k`` candidates exactly (needs ``keep_vectors``)."""
+        from nsl.runtime.retrieval.search import search_index
+
+        single = getattr(queries, "ndim", None) == 1
+        queries = _as_matrix(queries, self.dim, "queries")
+        ids, scores = search_index(self, queries, int(k), rerank, threads)
+        return (ids[0], scores[0]) if single else (ids, scores)
+
+    def __len__(self) -> int:
+        return self._store.count
+
+    @property
+    def dim(self) -> int:
+        return self.quantizer.dim
+
+    @property
+    def ids(self):
+        return self._store.ids
+
+    def info(self) -> dict:
+        """A JSON-ready summary (``nslc index info``)."""
+        info = dict(self._params(), rows=len(self), bytes_per_row=self.quantizer.stride)
+        if self._wal is not None:
+            info["wal_bytes"] = self._wal.size()
+        return info
+
+    def _params(self) -> dict:
+        return {"dim": self.dim, "stride": self.quantizer.stride, "metric": self.metric,
+                "scale": self.quantizer.scheme, "keep_vectors": self.keep_vectors,
+                "quant": "int8"}
+
+    def _record_layout(self):
+        layout = [("ids", "<i8", ()), ("codes", "u1", (self.quantizer.stride,)),
+                  ("row_scale", "<f4", ()), ("row_bias", "<f4", ())]
+        if self.keep_vectors:
+            layout.append(("vectors", "<f4", (self.dim,)))
+        return layout
+
+    def __repr__(self) -> str:
+        where = f", path={str(self.path)!r}" if self.path else ""
+        return f"VectorIndex(rows={len(self)}, dim={self.dim}, metric={self.metric!r}{where})"
+
+
+def _as_matrix(values, dim, what):
+    """A finite float32 ``[n, d]`` array, or a RetrievalError saying what is wrong."""
+    import numpy as np
+
+    try:
+        array = np.asarray(values, dtype=np.float32)
+    except (TypeError, ValueError):
+        raise RetrievalError(f"{what} must be numeric") from None
+    if array.ndim == 1:
+        array = array[None, :]
+    if array.ndim != 2:
+        raise RetrievalError(f"{what} must be a 2-d array, got {array.ndim} dimensions")
+    if dim is not None and array.shape[1] != dim:
+        raise RetrievalError(f"{what} have dimension {array.shape[1]}, the index has {dim}")
+    if not np.isfinite(array).all():
+        bad = int(np.argwhere(~np.isfinite(array))[0][0])
+        raise RetrievalError(f"{what} contain NaN or infinity (row {bad})")
+    return np.ascontiguousarray(array)
+
+
+def _normalize(vectors):
+    import numpy as np
+
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return (vectors / np.where(norms > 0, norms, 1.0)).astype(np.float32)
