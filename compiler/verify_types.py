@@ -1,0 +1,130 @@
+"""Types of IR values and expressions, for the verifier (see ``verify.py``).
+
+A binding environment maps each bound variable to its type, or to ``None``
+while the type is not known yet (a neural output or a knn id: the IR does not
+record them, so the first use fixes the type and later uses must agree).
+"""
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+from nsl.compiler import ir
+from nsl.compiler.ir_printer import format_expr, format_value
+
+NUMERIC_TYPES = ("int", "float")
+_TENSOR_TYPE = re.compile(r"tensor\[[A-Za-z0-9_,?]*\]\Z")
+
+Env = dict  # variable name -> IR type, or None while unknown
+
+
+def is_valid_type(type_) -> bool:
+    return isinstance(type_, str) and (type_ in ir.SCALAR_TYPES or bool(_TENSOR_TYPE.match(type_)))
+
+
+def is_tensor_type(type_) -> bool:
+    return isinstance(type_, str) and bool(_TENSOR_TYPE.match(type_))
+
+
+def value_has_type(value, type_: str) -> bool:
+    """Whether a literal fits a column: bools are not ints, ints may stand for floats."""
+    if isinstance(value, bool):
+        return type_ == "bool"
+    if isinstance(value, int):
+        return type_ in NUMERIC_TYPES
+    if isinstance(value, float):
+        return type_ == "float"
+    if isinstance(value, str):
+        return type_ == "str"
+    return False
+
+
+def describe_value(value) -> str:
+    try:
+        return format_value(value)
+    except TypeError:
+        return repr(value)
+
+
+def _numeric_result(left: str, right: str) -> str:
+    return "float" if "float" in (left, right) else "int"
+
+
+class ExprChecker:
+    """Type-checks expressions against an environment, reporting through ``report(message)``."""
+
+    def __init__(self, env: Env, report: Callable[[str], None]):
+        self.env = env
+        self.report = report
+
+    def check(self, expr) -> str | None:
+        """The annotated type of ``expr`` after checking it (None for a non-expression)."""
+        if isinstance(expr, ir.ColRef):
+            return self.colref(expr)
+        if isinstance(expr, ir.Lit):
+            self.type_name(expr.type, expr)
+            if not value_has_type(expr.value, expr.type):
+                self.report(f"literal {describe_value(expr.value)} does not have type {expr.type}")
+            return expr.type
+        if isinstance(expr, ir.BinExpr):
+            left, right = self.check(expr.left), self.check(expr.right)
+            self.expect(expr, self.binary_type(expr, left, right))
+            return expr.type
+        if isinstance(expr, ir.UnExpr):
+            operand = self.check(expr.operand)
+            if expr.op not in ir.UNARY_OPS:
+                self.report(f"unknown unary operator {expr.op!r} in {format_expr(expr)}")
+            elif operand is not None and operand not in NUMERIC_TYPES:
+                self.report(f"{expr.op} needs a number, not {operand}, in {format_expr(expr)}")
+            else:
+                self.expect(expr, operand)
+            return expr.type
+        self.report(f"not an expression: {expr!r}")
+        return None
+
+    def colref(self, ref: ir.ColRef) -> str:
+        self.type_name(ref.type, ref)
+        if ref.name not in self.env:
+            self.report(f"variable {ref.name} is used before it is bound")
+            self.env[ref.name] = ref.type  # report it once, not at every later use
+        elif self.env[ref.name] is None:
+            self.env[ref.name] = ref.type
+        elif self.env[ref.name] != ref.type:
+            self.report(f"variable {ref.name} has type {self.env[ref.name]} "
+                        f"but is used as {ref.type}")
+        return ref.type
+
+    def type_name(self, type_, node) -> None:
+        if not is_valid_type(type_):
+            self.report(f"unknown type {type_!r} in {format_expr(node)}")
+
+    def binary_type(self, expr: ir.BinExpr, left, right) -> str | None:
+        """The type ``expr`` must have given its operand types; None after reporting."""
+        shown = format_expr(expr)
+        both_numeric = left in NUMERIC_TYPES and right in NUMERIC_TYPES
+        if expr.op in ir.CMP_OPS:
+            ordered = expr.op not in ("eq", "ne")
+            if not (both_numeric or (left == right and left in ir.SCALAR_TYPES)):
+                self.report(f"{expr.op} compares {left} with {right} in {shown}")
+            elif ordered and left == "bool":
+                self.report(f"{expr.op} does not order bools in {shown}")
+            return "bool"
+        if expr.op == "concat":
+            if (left, right) != ("str", "str"):
+                self.report(f"concat needs two strs, not {left} and {right}, in {shown}")
+                return None
+            return "str"
+        if expr.op in ("min", "max") and left == right == "str":
+            return "str"
+        if expr.op in ir.ARITH_OPS:
+            if not both_numeric:
+                self.report(f"{expr.op} needs numbers, not {left} and {right}, in {shown}")
+                return None
+            return _numeric_result(left, right)
+        self.report(f"unknown binary operator {expr.op!r} in {shown}")
+        return None
+
+    def expect(self, expr, computed: str | None) -> None:
+        if computed is not None and computed != expr.type:
+            self.report(f"expression {format_expr(expr)} has type {computed} "
+                        f"but is annotated {expr.type}")
