@@ -131,7 +131,7 @@ def _solve(body, i, env, db):
     elif kind == "bind":
         op, a, b, mod = lit[2]
         a, b = (env[x] if isinstance(x, str) else x for x in (a, b))
-        value = {"+": a + b, "*": a * b, "-": a - b}[op] % mod
+        value = _c_remainder({"+": a + b, "*": a * b, "-": a - b}[op], mod)
         if lit[1] in env:
             if env[lit[1]] == value:
                 yield from _solve(body, i + 1, env, db)
@@ -159,6 +159,12 @@ def _solve(body, i, env, db):
         found = any(_match(args, row, env) is not None for row in db[rel])
         if found != negated:
             yield from _solve(body, i + 1, env, db)
+
+
+def _c_remainder(a: int, b: int) -> int:
+    """NSL's `%` on ints: the remainder of division truncated toward zero (as in C)."""
+    r = abs(a) % abs(b)
+    return r if a >= 0 else -r
 
 
 # ---- generation (hypothesis) ----------------------------------------------------------
