@@ -23,6 +23,7 @@ from pathlib import Path
 RECORD_MAGIC = 0x4C41574E  # "NWAL"
 _HEAD = struct.Struct("<III")
 _PAYLOAD_HEAD = struct.Struct("<QI")
+WRITE_CHUNK = 1 << 20  # bytes per write(): bounds a syscall; tests shrink it to tear records
 
 
 class WriteAheadLog:
@@ -44,9 +45,9 @@ class WriteAheadLog:
         payload = b"".join([_PAYLOAD_HEAD.pack(first_row, n)]
                            + [np.ascontiguousarray(a).tobytes() for a in arrays])
         record = _HEAD.pack(RECORD_MAGIC, len(payload), zlib.crc32(payload)) + payload
-        written = 0
-        while written < len(record):  # os.write may be partial for large records
-            written += os.write(self._fd, record[written:])
+        view, written = memoryview(record), 0
+        while written < len(record):  # os.write may also be partial on its own
+            written += os.write(self._fd, view[written:written + WRITE_CHUNK])
         os.fsync(self._fd)
 
     def replay(self, layout: list[tuple[str, object, tuple]]):

@@ -1,0 +1,167 @@
+"""VectorIndex: API, metrics, recall, re-ranking, persistence, bad inputs."""
+import os
+
+import numpy as np
+import pytest
+
+import nsl
+from nsl.runtime.retrieval import CorruptIndexError, RetrievalError, VectorIndex, knn_search
+from nsl.runtime.retrieval.index import DATA_FILE, WAL_FILE
+
+
+def _data(n=3000, d=48, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((n, d)).astype(np.float32), rng.standard_normal((20, d)).astype(np.float32)
+
+
+def _exact(x, q, metric):
+    if metric == "ip":
+        return q @ x.T
+    if metric == "cosine":
+        return (q / np.linalg.norm(q, axis=1, keepdims=True)) @ (x / np.linalg.norm(x, axis=1, keepdims=True)).T
+    return -((q[:, None, :] - x[None]) ** 2).sum(-1)
+
+
+def _recall(found, truth):
+    return np.mean([len(set(a) & set(b)) / len(b) for a, b in zip(found, truth)])
+
+
+def test_public_name():
+    assert nsl.VectorIndex is VectorIndex
+
+
+@pytest.mark.parametrize("metric", ["ip", "cosine", "l2"])
+def test_search_finds_the_true_neighbours(metric):
+    x, q = _data()
+    index = VectorIndex.build(x, metric, keep_vectors=True)
+    truth = np.argsort(-_exact(x, q, metric), axis=1, kind="stable")[:, :10]
+    ids, scores = index.search(q, 10)
+    assert ids.shape == scores.shape == (20, 10)
+    assert _recall(ids, truth) >= 0.9
+    exact_ids, exact_scores = index.search(q, 10, rerank=4)
+    assert _recall(exact_ids, truth) >= 0.99
+    want = _exact(x, q, metric)[np.arange(20)[:, None], exact_ids]
+    np.testing.assert_allclose(exact_scores, -want if metric == "l2" else want, rtol=1e-4, atol=1e-3)
+    # best first: descending similarity, ascending distance
+    assert (np.diff(scores, axis=1) >= 0).all() if metric == "l2" else (np.diff(scores, axis=1) <= 0).all()
+
+
+def test_ids_are_kept_and_auto_ids_continue():
+    x, q = _data(50)
+    index = VectorIndex.build(x[:10], ids=np.arange(100, 110))
+    new = index.add(x[10:15])
+    assert list(new) == [110, 111, 112, 113, 114]
+    ids, _ = index.search(x[12], 1)
+    assert ids[0] == 112 and len(index) == 15
+
+
+def test_k_beyond_rows_pads_and_empty_index_returns_nothing():
+    x, q = _data(4)
+    ids, scores = VectorIndex.build(x).search(q[:2], 6)
+    assert (ids[:, 4:] == -1).all() and np.isneginf(scores[:, 4:]).all()
+    empty = VectorIndex.build(np.zeros((0, 48), np.float32), "l2")
+    ids, scores = empty.search(q[:2], 3)
+    assert (ids == -1).all() and np.isposinf(scores).all()
+
+
+def test_knn_search_is_the_batch_entry_point():
+    x, q = _data(200)
+    index = VectorIndex.build(x, "cosine")
+    ids, scores = knn_search(index, q, 5)
+    assert ids.dtype == np.int64 and scores.dtype == np.float32 and ids.shape == (20, 5)
+    np.testing.assert_array_equal(ids, index.search(q, 5)[0])
+
+
+@pytest.mark.parametrize("bad, message", [
+    (np.zeros((3, 5), np.float32), "dimension 5"),
+    (np.full((1, 48), np.nan, np.float32), "NaN"),
+    (np.zeros((2, 2, 48), np.float32), "2-d"),
+    ([["a"] * 48], "numeric"),
+])
+def test_bad_vectors_are_refused_with_a_clear_message(bad, message):
+    index = VectorIndex.build(_data(10)[0])
+    with pytest.raises(RetrievalError, match=message):
+        index.add(bad)
+    with pytest.raises(RetrievalError, match=message):
+        index.search(bad, 1)
+
+
+def test_bad_parameters_are_refused():
+    x, _ = _data(10)
+    with pytest.raises(RetrievalError, match="metric"):
+        VectorIndex.build(x, "hamming")
+    with pytest.raises(RetrievalError, match="keep_vectors"):
+        VectorIndex.build(x).search(x[:1], 1, rerank=4)
+    with pytest.raises(RetrievalError, match="ids"):
+        VectorIndex.build(x).add(x[:2], ids=[1])
+
+
+def test_save_open_round_trip_with_log(tmp_path):
+    x, q = _data(500)
+    index = VectorIndex.build(x[:300], "l2", keep_vectors=True, scale="dimension", path=tmp_path / "i")
+    index.add(x[300:400])
+    index.add(x[400:])
+    assert (tmp_path / "i" / WAL_FILE).stat().st_size > 0
+    again = VectorIndex.open(tmp_path / "i")
+    assert len(again) == 500 and again.metric == "l2" and again.quantizer.scheme == "dimension"
+    for a, b in zip(index.search(q, 7, rerank=2), again.search(q, 7, rerank=2)):
+        np.testing.assert_array_equal(a, b)
+    again.save()  # checkpoint: log folded into the data file
+    assert (tmp_path / "i" / WAL_FILE).stat().st_size == 0
+    np.testing.assert_array_equal(VectorIndex.open(tmp_path / "i").ids, index.ids)
+
+
+def test_a_torn_log_tail_is_ignored_and_cut(tmp_path):
+    x, _ = _data(30)
+    index = VectorIndex.build(x[:10], path=tmp_path)
+    index.add(x[10:20])
+    good = (tmp_path / WAL_FILE).stat().st_size
+    index.add(x[20:30])
+    index.close()
+    with open(tmp_path / WAL_FILE, "r+b") as f:
+        f.truncate(good + (os.path.getsize(tmp_path / WAL_FILE) - good) // 2)
+    again = VectorIndex.open(tmp_path)
+    assert list(again.ids) == list(range(20))
+    assert (tmp_path / WAL_FILE).stat().st_size == good
+    again.add(x[20:30])  # appends after the cut, and replays
+    assert list(VectorIndex.open(tmp_path).ids) == list(range(30))
+
+
+def test_a_corrupt_log_record_stops_the_replay(tmp_path):
+    x, _ = _data(30)
+    index = VectorIndex.build(x[:10], path=tmp_path)
+    index.add(x[10:20])
+    index.add(x[20:30])
+    index.close()
+    raw = bytearray((tmp_path / WAL_FILE).read_bytes())
+    raw[-5] ^= 0xFF  # flip a byte in the last record's payload
+    (tmp_path / WAL_FILE).write_bytes(bytes(raw))
+    assert list(VectorIndex.open(tmp_path).ids) == list(range(20))
+
+
+def test_checkpoint_interrupted_before_the_log_reset_does_not_duplicate(tmp_path):
+    x, _ = _data(30)
+    index = VectorIndex.build(x[:10], path=tmp_path)
+    index.add(x[10:20])
+    log = (tmp_path / WAL_FILE).read_bytes()
+    index.save()
+    (tmp_path / WAL_FILE).write_bytes(log)  # as if the crash hit right after the rename
+    assert list(VectorIndex.open(tmp_path).ids) == list(range(20))
+
+
+@pytest.mark.parametrize("damage", ["garbage", "flip", "truncate", "missing"])
+def test_damaged_data_files_are_reported(tmp_path, damage):
+    VectorIndex.build(_data(100)[0], path=tmp_path)
+    data = tmp_path / DATA_FILE
+    raw = bytearray(data.read_bytes())
+    if damage == "garbage":
+        data.write_bytes(b"hello world" * 10)
+    elif damage == "flip":
+        raw[len(raw) // 2] ^= 1
+        data.write_bytes(bytes(raw))
+    elif damage == "truncate":
+        data.write_bytes(bytes(raw[:len(raw) // 2]))
+    else:
+        data.unlink()
+    with pytest.raises(CorruptIndexError):
+        VectorIndex.open(tmp_path)
