@@ -3,7 +3,7 @@
 The contract is meaning preservation: ``parse(format_program(p)) == p`` for any
 program the parser can produce (spans aside), and formatting is idempotent.
 Layout: one statement per line; a blank line between groups of statements of
-different kinds (facts group by relation); a rule whose one-line form passes
+different kinds (facts, rules, declarations, ...); a rule whose one-line form passes
 ``WIDTH`` columns puts each body literal on its own line, indented 4.
 Parentheses are the fewest the grammar's precedence needs.
 
@@ -48,10 +48,8 @@ def format_program(program: A.Program) -> str:
 
 def group_of(stmt) -> object:
     """Statements of one group sit together; a blank line separates groups."""
-    if isinstance(stmt, A.Rule) and stmt.body is None:
-        return ("fact", stmt.head.rel)
-    if isinstance(stmt, A.AnnotatedDisjunction):
-        return ("fact", stmt.choices[0][1].rel)
+    if isinstance(stmt, A.Rule) and stmt.body is None or isinstance(stmt, A.AnnotatedDisjunction):
+        return "fact"
     if isinstance(stmt, (A.TypeDecl, A.RelDecl)):
         return "decl"
     if isinstance(stmt, A.EntailsStmt):
@@ -283,6 +281,9 @@ def _expr(e) -> tuple[str, int]:
         prec = _BINOP_PREC[e.op]
         if e.op == "**":  # right-assoc, and its left side is a unary
             left, right = expr(e.left, UNARY), expr(e.right, POW)
+            if left.startswith("-"):
+                # NSL reads `-x ** 2` as `(-x) ** 2`; Python and maths readers would not.
+                left = f"({left})"
         else:
             left, right = expr(e.left, prec), expr(e.right, prec + 1)
         return f"{left} {e.op} {right}", prec
@@ -358,3 +359,9 @@ def quote(s: str) -> str:
             out.append(f"\\x{code:02x}" if code < 0x100 else
                        f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
     return '"' + "".join(out) + '"'
+
+
+def format_source(text: str, file: str = "<input>") -> str:
+    """Format NSL source text in the canonical layout, keeping its comments (``nslc fmt``)."""
+    from nsl.lang.formatter_comments import format_source as with_comments
+    return with_comments(text, file)

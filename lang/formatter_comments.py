@@ -10,9 +10,9 @@ statements by position:
   hoisted above that statement, since the statement is re-laid out anyway;
 * comments after the last statement stay at the end.
 
-A blank line is kept (one at most) before a comment, and between a comment and
-what follows it, where the source had one; otherwise blank lines are those of
-:func:`nsl.lang.formatter.format_program`.
+Blank lines: one is kept wherever the source had one or more (between
+statements, around comments), and one is added between groups of statements
+of different kinds as :func:`nsl.lang.formatter.format_program` does.
 """
 from __future__ import annotations
 
