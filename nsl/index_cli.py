@@ -1,0 +1,231 @@
+"""``nslc index build|add|search|info``: persistent int8 vector indexes from the shell.
+
+Thin: ``.npy`` files in, :class:`nsl.runtime.retrieval.VectorIndex` called,
+results printed (``--json`` for scripts). A bad input file or index is one
+line, ``PATH: error: message``, exit 1; a bad invocation exits 2. numpy and
+the index are imported inside :func:`run`, so ``nslc --help`` stays light.
+"""
+from __future__ import annotations
+
+import argparse
+
+METRICS = ("ip", "cosine", "l2")
+SCALES = ("vector", "dimension", "global")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
+def register(subparsers) -> None:
+    """Add the ``index`` subcommand and its build/add/search/info actions."""
+    parser = subparsers.add_parser(
+        "index", help="build, extend and query persistent int8 vector indexes",
+        description="Persistent vector indexes: symmetric int8 codes scanned by JIT-compiled "
+                    "kernels, appends made durable by a write-ahead log.")
+    actions = parser.add_subparsers(dest="index_action", metavar="ACTION",
+                                    parser_class=type(parser))
+    actions.required = True
+
+    build = actions.add_parser("build", help="create an index from a .npy matrix")
+    build.add_argument("out", metavar="OUT", help="index directory to create")
+    build.add_argument("--from", dest="source", required=True, metavar="VECTORS.npy")
+    build.add_argument("--metric", choices=METRICS, default="ip")
+    build.add_argument("--scale", choices=SCALES, default="vector",
+                       help="int8 scale per vector (default), per dimension, or one global")
+    build.add_argument("--ids", metavar="IDS.npy", help="int64 ids, one per row (default 0..n-1)")
+    build.add_argument("--keep-vectors", action="store_true",
+                       help="also store float32 vectors, for exact re-ranking")
+    build.add_argument("--force", action="store_true", help="replace an existing index")
+
+    add = actions.add_parser("add", help="append vectors (durable when the command returns)")
+    add.add_argument("out", metavar="INDEX")
+    add.add_argument("--from", dest="source", required=True, metavar="VECTORS.npy")
+    add.add_argument("--ids", metavar="IDS.npy")
+    add.add_argument("--checkpoint", action="store_true",
+                     help="fold the write-ahead log into the data file afterwards")
+
+    search = actions.add_parser("search", help="k nearest rows for each query")
+    search.add_argument("out", metavar="INDEX")
+    search.add_argument("--queries", required=True, metavar="QUERIES.npy")
+    search.add_argument("-k", type=_positive_int, default=10)
+    search.add_argument("--rerank", type=_positive_int, metavar="R",
+                        help="re-score the best R·k candidates exactly (needs --keep-vectors)")
+    search.add_argument("--threads", type=_positive_int)
+    search.add_argument("--json", action="store_true", help="print one JSON object")
+
+    info = actions.add_parser("info", help="describe an index")
+    info.add_argument("out", metavar="INDEX")
+    info.add_argument("--json", action="store_true")
+
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    """Dispatch to the action; library errors become ``PATH: error: message``."""
+    from pathlib import Path
+
+    from nsl.runtime.retrieval import CorruptIndexError, RetrievalError
+
+    if args.index_action != "build" and not Path(args.out).exists():
+        _fail(args.out, "no such index")
+    action = {"build": _build, "add": _add, "search": _search, "info": _info}[args.index_action]
+    try:
+        return action(args)
+    except (CorruptIndexError, RetrievalError, OSError) as exc:
+        _fail(getattr(exc, "nsl_path", args.out), _message(exc))
+
+
+def _build(args) -> int:
+    from pathlib import Path
+
+    from nsl.runtime.retrieval import VectorIndex
+    from nsl.runtime.retrieval.index import DATA_FILE, WAL_FILE
+
+    out = Path(args.out)
+    if (out / DATA_FILE).exists() and not args.force:
+        _fail(args.out, "an index already exists here (use --force to replace it)")
+    if out.exists() and not out.is_dir():
+        _fail(args.out, "exists and is not a directory")
+    vectors = _load_vectors(args.source)
+    ids = _load_ids(args.ids, len(vectors)) if args.ids else None
+    with _blame(args.source):
+        index = VectorIndex.build(vectors, args.metric, ids=ids, scale=args.scale,
+                                  keep_vectors=args.keep_vectors)
+    if args.force and (out / WAL_FILE).exists():
+        (out / WAL_FILE).unlink()  # the old log belongs to the replaced index
+    index.save(out)
+    print(f"built {out}: {len(index)} rows, dim {index.dim}, metric {index.metric}")
+    return 0
+
+
+def _add(args) -> int:
+    from nsl.runtime.retrieval import VectorIndex
+
+    index = VectorIndex.open(args.out)
+    vectors = _load_vectors(args.source)
+    ids = _load_ids(args.ids, len(vectors)) if args.ids else None
+    with _blame(args.source):
+        added = index.add(vectors, ids)
+    if args.checkpoint:
+        index.save()
+    index.close()
+    print(f"added {len(added)} rows to {args.out}: {len(index)} rows")
+    return 0
+
+
+def _search(args) -> int:
+    import json
+    import math
+
+    from nsl.runtime.retrieval import VectorIndex
+
+    index = VectorIndex.open(args.out)
+    if args.rerank and not index.keep_vectors:
+        _fail(args.out, "built without --keep-vectors, so it cannot --rerank")
+    queries = _load_vectors(args.queries)
+    with _blame(args.queries):
+        ids, scores = index.search(queries, args.k, rerank=args.rerank, threads=args.threads)
+    if args.json:
+        rows = [[{"id": int(i), "score": float(s)} for i, s in zip(id_row, score_row) if i >= 0]
+                for id_row, score_row in zip(ids, scores)]
+        print(json.dumps({"metric": index.metric, "k": args.k, "results": rows}))
+        return 0
+    for q, (id_row, score_row) in enumerate(zip(ids, scores)):
+        hits = " ".join(f"{int(i)}:{float(s):.6g}" for i, s in zip(id_row, score_row)
+                        if i >= 0 and math.isfinite(s))
+        print(f"{q}\t{hits}")
+    return 0
+
+
+def _info(args) -> int:
+    import json
+
+    from nsl.runtime.retrieval import VectorIndex
+
+    index = VectorIndex.open(args.out)
+    info = index.info()
+    index.close()
+    if args.json:
+        print(json.dumps(info, sort_keys=True))
+    else:
+        for key in sorted(info):
+            print(f"{key}: {info[key]}")
+    return 0
+
+
+def _load_vectors(path: str):
+    """A 2-d numeric array from a .npy file, or one clear error line."""
+    import numpy as np
+
+    array = _load_npy(path)
+    if array.ndim != 2:
+        _fail(path, f"expected a 2-d array of vectors, got shape {array.shape}")
+    if array.shape[0] == 0:
+        _fail(path, "contains no vectors")
+    if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
+        _fail(path, f"expected numbers, got dtype {array.dtype}")
+    return array.astype(np.float32)
+
+
+def _load_ids(path: str, count: int):
+    import numpy as np
+
+    array = _load_npy(path)
+    if array.shape != (count,) or not np.issubdtype(array.dtype, np.integer):
+        _fail(path, f"expected {count} integer ids, got {array.dtype} array of shape {array.shape}")
+    return array
+
+
+def _load_npy(path: str):
+    import os
+
+    import numpy as np
+
+    try:
+        if os.path.getsize(path) == 0:
+            _fail(path, "empty file")
+        with open(path, "rb") as f:
+            if f.read(6) != b"\x93NUMPY":
+                _fail(path, "not a .npy file (no NumPy header)")
+        return np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        _fail(path, "no such file")
+    except IsADirectoryError:
+        _fail(path, "is a directory, expected a .npy file")
+    except PermissionError:
+        _fail(path, "permission denied")
+    except (ValueError, OSError, EOFError) as exc:
+        _fail(path, f"damaged or unsupported .npy file ({_message(exc)})")
+
+
+class _blame:
+    """Attribute a RetrievalError raised inside the block to an input file."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        from nsl.runtime.retrieval import RetrievalError
+        if isinstance(exc, RetrievalError):
+            exc.nsl_path = self.path
+        return False
+
+
+def _message(exc: Exception) -> str:
+    text = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _fail(path: str, message: str):
+    from nsl.lang.diagnostics import CompileError, Span, error
+    raise CompileError([error(message, Span.unknown(str(path)))])

@@ -1,0 +1,89 @@
+"""``nslc index``: build / add / search / info as a subprocess, and its errors."""
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+
+def nslc(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "nsl", "index", *map(str, args)],
+                          capture_output=True, text=True, cwd=cwd, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    path = tmp_path_factory.mktemp("index_cli")
+    rng = np.random.default_rng(0)
+    vectors = rng.standard_normal((500, 24)).astype(np.float32)
+    np.save(path / "v.npy", vectors)
+    np.save(path / "more.npy", rng.standard_normal((20, 24)).astype(np.float32))
+    np.save(path / "q.npy", vectors[[3, 77]] + 0.01)
+    np.save(path / "wrong_dim.npy", np.zeros((2, 23), np.float32))
+    with_nan = np.zeros((2, 24), np.float32)
+    with_nan[1, 5] = np.nan
+    np.save(path / "nan.npy", with_nan)
+    (path / "empty.npy").write_bytes(b"")
+    (path / "text.npy").write_text("not numpy")
+    np.save(path / "no_rows.npy", np.zeros((0, 24), np.float32))
+    return path
+
+
+def test_build_add_search_info(workdir):
+    built = nslc("build", "idx", "--from", "v.npy", "--metric", "cosine", "--keep-vectors", cwd=workdir)
+    assert built.returncode == 0, built.stderr
+    added = nslc("add", "idx", "--from", "more.npy", cwd=workdir)
+    assert added.returncode == 0 and "520 rows" in added.stdout
+    found = nslc("search", "idx", "--queries", "q.npy", "-k", "3", "--json", cwd=workdir)
+    assert found.returncode == 0, found.stderr
+    result = json.loads(found.stdout)
+    assert [row[0]["id"] for row in result["results"]] == [3, 77]
+    assert all(len(row) == 3 for row in result["results"]) and result["metric"] == "cosine"
+    reranked = nslc("search", "idx", "--queries", "q.npy", "-k", "2", "--rerank", "4", cwd=workdir)
+    assert reranked.returncode == 0 and reranked.stdout.splitlines()[0].startswith("0\t3:")
+    info = json.loads(nslc("info", "idx", "--json", cwd=workdir).stdout)
+    assert info["rows"] == 520 and info["dim"] == 24 and info["quant"] == "int8"
+
+
+def test_k_beyond_rows_lists_what_exists(workdir):
+    assert nslc("build", "small", "--from", "q.npy", cwd=workdir).returncode == 0
+    result = json.loads(nslc("search", "small", "--queries", "q.npy", "-k", "5", "--json",
+                             cwd=workdir).stdout)
+    assert [len(row) for row in result["results"]] == [2, 2]
+
+
+@pytest.mark.parametrize("args, path, message", [
+    (("add", "idx", "--from", "wrong_dim.npy"), "wrong_dim.npy", "dimension 23, the index has 24"),
+    (("add", "idx", "--from", "nan.npy"), "nan.npy", "NaN"),
+    (("add", "idx", "--from", "empty.npy"), "empty.npy", "empty file"),
+    (("add", "idx", "--from", "text.npy"), "text.npy", "not a .npy file"),
+    (("add", "idx", "--from", "no_rows.npy"), "no_rows.npy", "no vectors"),
+    (("add", "idx", "--from", "absent.npy"), "absent.npy", "no such file"),
+    (("search", "idx", "--queries", "wrong_dim.npy"), "wrong_dim.npy", "dimension"),
+    (("info", "v.npy"), "v.npy", "not an NSL vector index"),
+    (("info", "nowhere"), "nowhere", "no such index"),
+    (("build", "idx", "--from", "v.npy"), "idx", "already exists"),
+])
+def test_bad_inputs_give_one_clear_line(workdir, args, path, message):
+    if not (workdir / "idx").exists():
+        nslc("build", "idx", "--from", "v.npy", "--metric", "cosine", "--keep-vectors", cwd=workdir)
+    run = nslc(*args, cwd=workdir)
+    assert run.returncode == 1
+    assert run.stderr.startswith(f"{path}: error: ") and message in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize("args", [("search", "idx", "--queries", "q.npy", "-k", "0"),
+                                  ("build", "x"), ()])
+def test_usage_errors_exit_2(workdir, args):
+    run = nslc(*args, cwd=workdir)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+
+
+def test_help_does_not_import_heavy_modules():
+    code = ("import sys, nsl.cli, nsl.index_cli\n"
+            "try:\n    nsl.cli.main(['index', '--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('numpy', 'torch', 'llvmlite', 'z3') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
