@@ -77,13 +77,14 @@ def _worker(args: list[str], timeout: float) -> tuple[int | None, str, str]:
 
 
 def probe(systems: list[str]) -> dict:
-    """Which systems can run here (probed in a worker, as the runs will be)."""
-    rc, out, err = _worker(["probe", *systems], SETUP_ALLOWANCE_S)
-    try:
-        return json.loads(out.strip().splitlines()[-1])
-    except (ValueError, IndexError):
-        reason = f"probe failed (exit {rc}): {(err.strip().splitlines() or ['?'])[-1]}"
-        return {s: {"reason": reason, "version": None} for s in systems}
+    """Which peers are installed, and their versions. NSL is probed end to end in each of its
+    worker processes instead (compiling and running a tiny program), so a run imports torch once."""
+    report = {}
+    for s in systems:
+        runner = RUNNERS[s]
+        reason = runner.available() if s != "nsl" else None
+        report[s] = {"reason": reason, "version": runner.version() if reason is None else None}
+    return report
 
 
 def run_once(system: str, workload: Workload, timeout: float) -> dict:
@@ -115,15 +116,24 @@ def check_sizes(workload: Workload, first: dict[str, dict]) -> str | None:
     return None
 
 
-def bench_workload(workload: Workload, systems: list[str], args) -> dict:
-    """All runs of one row: first one run per system (correctness), then the timing repeats."""
+def bench_workload(workload: Workload, systems: list[str], args, unavailable: dict[str, str]) -> dict:
+    """All runs of one row: first one run per system (correctness), then the timing repeats.
+
+    A system found not available (``n/a``) is recorded in ``unavailable`` and not run again."""
     runs: dict[str, list[dict]] = {s: [] for s in systems}
     for rep in range(args.repeat):
         for system in systems:
             if rep and (not runs[system] or runs[system][-1]["status"] != "ok"):
                 continue  # a timeout or error once is a timeout or error every time
+            if system in unavailable:
+                runs[system].append({"status": "n/a", "error": unavailable[system]})
+                continue
             result = run_once(system, workload, args.timeout)
             runs[system].append(result)
+            if result["status"] == "n/a":
+                unavailable[system] = result["error"]
+                _say(f"  note: {system}: not available ({result['error']})")
+                continue
             shown = (f"{result['seconds']:.3f} s, size {result['size']}" if result["status"] == "ok"
                      else f"{result['status']}: {result.get('error', '')}")
             _say(f"  {workload.name:<16} {system:<9} run {rep + 1}/{args.repeat}: {shown}")
@@ -199,22 +209,18 @@ def main(argv: list[str] | None = None) -> int:
         if reason is None:
             systems.append(s)
             _say(f"  {s:<9} {status[s]['version']}")
-        elif s == "nsl":
-            notes.append(f"nsl: not available ({reason})")
         else:
             notes.append(f"{s}: skipped, {reason}")
-    for note in notes:
-        _say(f"  note: {note}")
-    shown = (["nsl"] if "nsl" in wanted else []) + [s for s in systems if s != "nsl"]
+            _say(f"  note: {notes[-1]}")
     _say()
-    rows = []
+    rows, unavailable = [], {}
     for w in workloads:
         _say(f"{w.name}: {w.description}")
-        rows.append(bench_workload(w, systems, args))
-        if "nsl" in wanted and "nsl" not in systems:
-            rows[-1]["runs"]["nsl"] = [{"status": "n/a", "error": notes[0]}]
+        rows.append(bench_workload(w, systems, args, unavailable))
+    notes += [f"{s}: not available ({why})" for s, why in unavailable.items()]
+    status.update({s: {"reason": why, "version": None} for s, why in unavailable.items()})
     _say()
-    table = render_table(rows, shown, args.timeout)
+    table = render_table(rows, systems, args.timeout)
     for line in table:
         _say(line)
     _say()

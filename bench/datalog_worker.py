@@ -9,8 +9,10 @@ allocator and kernel warm-up), then the timed evaluation under an alarm
 that kills the process at TIMEOUT seconds (native code is not interruptible
 from Python, the default SIGALRM action is).
 
-``python -m bench.datalog_worker probe SYSTEM...`` prints, per system, null
-when it is available or the reason it is not, and its version.
+Before an NSL run the worker checks that NSL works end to end (a tiny
+program compiled and run); when it does not the result is ``n/a`` with the
+reason. ``python -m bench.datalog_worker probe SYSTEM...`` prints, per
+system, null when it is available or the reason it is not, and its version.
 """
 from __future__ import annotations
 
@@ -29,6 +31,10 @@ def run_one(system: str, workload_name: str, timeout: float) -> dict:
     """Prepare, warm up, then time one evaluation; the result as a JSON-able dict."""
     runner = RUNNERS[system]
     workload = WORKLOADS[workload_name]
+    if system == "nsl":  # probed here, in the run's own process, to pay for importing torch once
+        reason = runner.available()
+        if reason is not None:
+            return {"status": "n/a", "error": reason}
     rows = workload.rows()
     runner.size(runner.run(runner.prepare(workload.kind, workload.warmup_rows())))
     state = runner.prepare(workload.kind, rows)

@@ -101,4 +101,4 @@ def _sg_tree(depth: int) -> Workload:
 
 
 FULL = (_tc_chain(500), _tc_chain(1000), _tc_chain(2000), _tc_random(2000, 10000), _sg_tree(10))
-QUICK = (_tc_chain(500), _tc_random(300, 1500), _sg_tree(7))
+QUICK = (_tc_chain(200), _tc_random(300, 1500), _sg_tree(7))
