@@ -40,9 +40,15 @@ def run_repl(path: str | None = None) -> int:
     """Run the REPL, first loading ``path`` if given. Returns the exit status:
     0, or 1 when reading from a pipe and some input was rejected."""
     session = ReplSession()
+    interactive = sys.stdin.isatty() and sys.stdout.isatty()
+    if interactive:
+        from nsl import __version__
+
+        print(f"NSL {__version__} — statements are added as you type them; :help for commands, "
+              "Ctrl-D to quit")
     if path:
         _print(sys.stdout, session.feed(":load " + path))
-    if sys.stdin.isatty() and sys.stdout.isatty():
+    if interactive:
         return run_interactive(session)
     return run_piped(session, sys.stdin, sys.stdout)
 
@@ -70,11 +76,7 @@ def _print(out: TextIO, text: str) -> None:
 
 def run_interactive(session: ReplSession) -> int:
     """The prompt_toolkit loop; Ctrl-C drops the current input, Ctrl-D or :quit leaves."""
-    from nsl import __version__
-
     prompt = _make_prompt(session)
-    print(f"NSL {__version__} — statements are added as you type them; :help for commands, "
-          "Ctrl-D to quit")
     while not session.finished:
         try:
             text = prompt.prompt([("class:prompt", PROMPT)])

@@ -204,10 +204,13 @@ class ReplSession:
             label = f"<repl:{self._accepted}>"
             statements = _parse_input(text, label, self._sources)
         kept = tuple(s for s in statements if not isinstance(s, A.Query))
+        # Dropped first: after a Ctrl-C below, the next use recompiles rather than trust a stale one.
+        self._program = None
         if kept:
             self._chunks.append(_Chunk(label, text, kept))
         # The program just compiled carries this input's queries, so it is the session only without them.
-        self._program = None if has_queries else program
+        if not has_queries:
+            self._program = program
         if has_queries:
             out.append(self._run(program))
         return "\n".join(o for o in out if o)

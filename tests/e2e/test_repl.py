@@ -182,8 +182,8 @@ def test_complete_input_or_a_real_error_submits(text):
 
 
 def test_tokens_for_highlighting():
-    kinds = {t.text: t.kind for t in tokenize('path(a, c) :- path(a, b), not e(b, "x"), n = count(m: e(m, _)). // hi',
-                                              frozenset({"e"}))}
+    line = 'path(a, c) :- path(a, b), not e(b, "x"), n = count(m: e(m, _)). // hi'
+    kinds = {t.text: t.kind for t in tokenize(line, frozenset({"e"}))}
     assert kinds["path"] == "relation" and kinds["not"] == "keyword" and kinds["count"] == "builtin"
     assert kinds["a"] == "variable" and kinds['"x"'] == "string" and kinds["// hi"] == "comment"
     assert kinds[":-"] == "operator"
