@@ -39,12 +39,42 @@ class AtomSpec:
 
 
 class Index:
-    """Selected rows of a run in the order of their join key."""
+    """Selected rows of a run in the order of their join key.
 
-    __slots__ = ("rows", "key", "codec", "cols")
+    When the key range is small the index is also direct-addressed: ``first`` and
+    ``count`` per key value (offset by ``low``) replace the two binary searches by two
+    gathers; ``unique`` (no key repeats) lets a probe skip the fan-out.
+    """
+
+    __slots__ = ("rows", "key", "codec", "cols", "low", "first", "count", "unique")
 
     def __init__(self, rows, key, codec, cols):
         self.rows, self.key, self.codec, self.cols = rows, key, codec, cols
+        self.first = self.count = None
+        self.unique = False
+        if key is None or not codec.exact or key.shape[0] == 0:
+            return
+        low, high = torch.stack([key[0], key[-1]]).tolist()
+        if high - low + 1 <= 4 * key.shape[0] + 4096:
+            self.low = low
+            self.count = torch.bincount(key - low, minlength=high - low + 1)
+            self.first = torch.cumsum(self.count, 0) - self.count
+            self.unique = bool(self.count.max() <= 1)
+
+    def probe(self, key, ok):
+        """``(lo, hi)``: the rows with ``key`` are ``rows[lo:hi]``."""
+        if self.first is None:
+            lo = torch.searchsorted(self.key, key, side="left")
+            hi = torch.searchsorted(self.key, key, side="right")
+            return lo, (hi if ok is None else torch.where(ok, hi, lo))
+        at = key - self.low
+        inside = (at >= 0) & (at < self.count.shape[0])
+        if ok is not None:
+            inside &= ok
+        at = torch.where(inside, at, torch.zeros_like(at))
+        lo = torch.index_select(self.first, 0, at)
+        cnt = torch.index_select(self.count, 0, at) * inside
+        return lo, lo + cnt
 
 
 def index_of(run, spec: AtomSpec) -> Index:
@@ -87,12 +117,12 @@ def _matches(table: Table, run, spec: AtomSpec):
         return q, idx.rows.repeat(table.n)
     probe = [table.cols[v] for v in spec.key_vars]
     key, ok = idx.codec.encode(probe)
-    lo = torch.searchsorted(idx.key, key, side="left")
-    hi = torch.searchsorted(idx.key, key, side="right")
-    if ok is not None:
-        hi = torch.where(ok, hi, lo)
+    lo, hi = idx.probe(key, ok)
+    if idx.unique:
+        q = torch.nonzero(hi > lo).reshape(-1)
+        return q, torch.index_select(idx.rows, 0, torch.index_select(lo, 0, q))
     q, r = expand(lo, hi)
-    r = idx.rows[r]
+    r = torch.index_select(idx.rows, 0, r)
     if not idx.codec.exact:
         same = rows_equal(probe, q, idx.cols, r)
         q, r = q[same], r[same]
@@ -104,9 +134,9 @@ def join(prov, table: Table, runs: list, spec: AtomSpec) -> Table:
     parts = []
     for run in runs:
         q, r = _matches(table, run, spec)
-        cols = {k: v[q] for k, v in table.cols.items()}
+        cols = {k: torch.index_select(v, 0, q) for k, v in table.cols.items()}
         for var, pos in spec.new_vars.items():
-            cols[var] = run.cols[pos][r]
+            cols[var] = torch.index_select(run.cols[pos], 0, r)
         tags = mul_tags(prov, gather_tags(prov, table.tags, q), gather_tags(prov, run.tags, r))
         parts.append(Table(cols, tags, int(q.shape[0])))
     return concat_tables(prov, parts)

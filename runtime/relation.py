@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import torch
 
+from .dense import DenseSet
 from .keys import KeyCodec, expand, lookup, rows_equal, sort_unique
 from .provenance.base import gather_tags, materialize
 from .table import Run
@@ -30,6 +31,8 @@ class StoredRelation:
     def __init__(self, name: str, types: tuple, prov, device=None):
         self.name, self.types, self.prov, self.device = name, tuple(types), prov, device
         self.codec: KeyCodec | None = None
+        self.dense: DenseSet | None = None  # while set: bitmap dedup, runs unsorted
+        self.fresh = True  # nothing stored yet: the first batch picks the strategy
         self.runs: list[Run] = []
         self.version = 0  # bumped on every change; lets callers cache per-content results
 
@@ -45,7 +48,13 @@ class StoredRelation:
         return list(self.runs) if self.runs else [self.empty_run()]
 
     def consolidated(self) -> Run:
-        """All rows as one sorted run (merging the runs once)."""
+        """All rows as one run sorted by key (merging the runs once)."""
+        if self.dense is not None:
+            if len(self.runs) > 1 or (self.runs and not self.runs[0].sorted):
+                run = self._cat(self.runs)
+                key, perm = torch.sort(run.key)
+                self.runs = [Run([c[perm] for c in run.cols], None, key)]
+            return self.runs[0] if self.runs else self.empty_run()
         while len(self.runs) > 1:
             b = self.runs.pop()
             self.runs[-1] = self._merge(self.runs[-1], b)
@@ -57,6 +66,12 @@ class StoredRelation:
         prov = self.prov
         if n == 0:
             return self.empty_run()
+        if tags is None and prov.one_is_absorbing and (self.fresh or self.dense is not None):
+            delta = self._add_dense(cols, n)
+            if delta is not None:
+                return delta
+        self._leave_dense()
+        self.fresh = False
         if self.codec is None:
             self.codec = KeyCodec.fit(cols, slack=True)
         elif not self.codec.covers(cols):
@@ -96,6 +111,59 @@ class StoredRelation:
             return self.empty_run()
         self.version += 1
         return delta
+
+    # ---- dense mode -------------------------------------------------------------------
+    def _add_dense(self, cols, n):
+        """Bitmap dedup; None when the batch does not fit the bitmap (then: sorted runs)."""
+        if not DenseSet.eligible(cols):
+            return None
+        if self.dense is None or not self.dense.covers(cols):
+            dense = DenseSet.fit(cols, self.dense, slack=self.dense is not None)
+            if dense is None:
+                return None
+            self._rebuild(dense)
+        self.fresh = False
+        key = self.dense.encode(cols, n)
+        rows = self.dense.insert_new(key)
+        if rows.shape[0] == 0:
+            return self.empty_run()
+        rows = torch.sort(rows).values  # keep the batch's order (cheap, and deterministic)
+        run = Run([torch.index_select(c, 0, rows) for c in cols], None,
+                  torch.index_select(key, 0, rows), sorted=False)
+        self.runs.append(run)
+        while len(self.runs) >= 2 and self.runs[-2].n <= 2 * self.runs[-1].n:
+            b = self.runs.pop()
+            self.runs[-1] = self._cat([self.runs[-1], b])
+        self.version += 1
+        return run
+
+    def _rebuild(self, dense: DenseSet):
+        """Re-key the stored rows for a wider bitmap."""
+        runs = []
+        for run in self.runs:
+            key = dense.encode(run.cols, run.n)
+            dense.bits[key] = True
+            runs.append(Run(run.cols, None, key, sorted=False))
+        self.dense, self.runs = dense, runs
+
+    def _leave_dense(self):
+        """Switch to sorted runs for good (tags appeared, or the range grew too wide)."""
+        if self.dense is None:
+            return
+        run = self.consolidated()
+        self.dense = None
+        self.codec = KeyCodec.fit(run.cols, slack=True)
+        key, _ = self.codec.encode(run.cols, run.n, self.device)
+        if not self.codec.exact:
+            key, perm = torch.sort(key, stable=True)
+            run = Run([c[perm] for c in run.cols], run.tags, key)
+        self.runs = [Run(run.cols, run.tags, key)] if run.n else []
+
+    def _cat(self, runs):
+        if len(runs) == 1:
+            return runs[0]
+        cols = [torch.cat(c) for c in zip(*(r.cols for r in runs))] if runs[0].cols else []
+        return Run(cols, None, torch.cat([r.key for r in runs]), sorted=False)
 
     # ---- internals --------------------------------------------------------------------
     def _find(self, run: Run, key, cols):

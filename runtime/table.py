@@ -23,7 +23,7 @@ class Table:
 
     def take(self, prov, idx: torch.Tensor) -> "Table":
         """Rows ``idx`` (an index tensor) of this table."""
-        return Table({k: v[idx] for k, v in self.cols.items()},
+        return Table({k: torch.index_select(v, 0, idx) for k, v in self.cols.items()},
                      gather_tags(prov, self.tags, idx), int(idx.shape[0]))
 
     def where(self, prov, mask: torch.Tensor) -> "Table":
@@ -33,14 +33,15 @@ class Table:
 class Run:
     """Rows of a relation, sorted by their key under the relation's codec, distinct.
 
+    ``sorted`` is False for the append-only runs of a bitmap-deduplicated relation.
     Columns are immutable; ``tags`` may be updated in place when a fact's tag grows.
     ``indexes`` caches join indexes built over this run (see ``join.Index``).
     """
 
-    __slots__ = ("cols", "tags", "key", "n", "indexes")
+    __slots__ = ("cols", "tags", "key", "n", "indexes", "sorted")
 
-    def __init__(self, cols: list, tags, key: torch.Tensor):
-        self.cols, self.tags, self.key = cols, tags, key
+    def __init__(self, cols: list, tags, key: torch.Tensor, sorted: bool = True):
+        self.cols, self.tags, self.key, self.sorted = cols, tags, key, sorted
         self.n = int(key.shape[0])
         self.indexes = {}
 

@@ -26,6 +26,8 @@ def term(x):
 
 
 def expr(x):
+    if isinstance(x, (ir.BinExpr, ir.UnExpr)):
+        return x
     return term(x)
 
 

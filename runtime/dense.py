@@ -1,0 +1,75 @@
+"""A membership bitmap over a packed key range: O(batch) dedup for relations of small range.
+
+Used while tags carry no information (every tag one and the semiring says one
+absorbs, e.g. bool): a batch's rows are new iff their bit is clear; one gather,
+one sort of the candidates (for duplicates inside the batch), one scatter.
+"""
+from __future__ import annotations
+
+import torch
+
+from .keys import KeyCodec
+
+DENSE_LIMIT = 1 << 25  # bits (bytes) of the bitmap; beyond it, sorted runs take over
+
+
+def _ranges(cols):
+    if not cols or cols[0].numel() == 0:
+        return [0] * len(cols), [0] * len(cols)
+    mm = torch.stack([torch.stack([c.min(), c.max()]) for c in cols]).tolist()
+    return [a for a, _ in mm], [b for _, b in mm]
+
+
+class DenseSet:
+    def __init__(self, lows, highs):
+        self.codec = KeyCodec.for_ranges(lows, highs) if lows else KeyCodec("empty")
+        size = 1
+        for lo, hi in zip(lows, highs):
+            size *= hi - lo + 1
+        self.lows, self.highs, self.size = list(lows), list(highs), size
+        self.bits = torch.zeros(size, dtype=torch.bool)
+
+    @staticmethod
+    def eligible(cols) -> bool:
+        return all(c.dim() == 1 and c.dtype == torch.int64 for c in cols)
+
+    @staticmethod
+    def fit(cols, old: "DenseSet | None" = None, slack: bool = False) -> "DenseSet | None":
+        """A bitmap covering ``cols`` (and ``old``'s range), or None if it would be too big."""
+        lows, highs = _ranges(cols)
+        if old is not None:
+            lows = [min(a, b) for a, b in zip(lows, old.lows)]
+            highs = [max(a, b) for a, b in zip(highs, old.highs)]
+        if slack:
+            widths = [(h - l + 1) // 2 + 8 for l, h in zip(lows, highs)]
+            lows = [l - w for l, w in zip(lows, widths)]
+            highs = [h + w for h, w in zip(highs, widths)]
+        size = 1
+        for lo, hi in zip(lows, highs):
+            size *= hi - lo + 1
+        if size > DENSE_LIMIT and slack:
+            return DenseSet.fit(cols, old, slack=False)
+        return DenseSet(lows, highs) if size <= DENSE_LIMIT else None
+
+    def covers(self, cols) -> bool:
+        if not cols or cols[0].numel() == 0:
+            return True
+        lows, highs = _ranges(cols)
+        return all(a >= l and b <= h for a, b, l, h in zip(lows, highs, self.lows, self.highs))
+
+    def encode(self, cols, n):
+        return self.codec.encode(cols, n)[0]
+
+    def insert_new(self, key: torch.Tensor) -> torch.Tensor:
+        """Indices of batch rows whose key is not yet set (first occurrence each); sets them."""
+        cand = torch.nonzero(torch.index_select(self.bits, 0, key).logical_not_()).reshape(-1)
+        if cand.shape[0] == 0:
+            return cand
+        kc, perm = torch.sort(torch.index_select(key, 0, cand))
+        if kc.shape[0] > 1:
+            first = torch.ones(kc.shape[0], dtype=torch.bool)
+            torch.ne(kc[1:], kc[:-1], out=first[1:])
+            if not bool(first.all()):
+                perm, kc = perm[first], kc[first]
+        self.bits.index_fill_(0, kc, True)
+        return torch.index_select(cand, 0, perm)
