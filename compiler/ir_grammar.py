@@ -3,10 +3,8 @@
 Whitespace and newlines are insignificant; ``//`` starts a comment. A name is a
 plain identifier or a backquoted string (``\\`weird name\\```); a literal is an
 integer, a float (``1.5``, ``1e-09``, ``nan``, ``inf``, ``-inf``), a
-double-quoted string or ``true``/``false``. The LALR parser's contextual lexer
-expects a keyword (``join``, ``map``, ...) only where no name can stand, so
-keywords need no quoting as names; only ``true false nan inf _`` do
-(``ir_printer.KEYWORDS``).
+double-quoted string or ``true``/``false``. A name spelled like a keyword
+must be backquoted (the printer does it, see ``ir_printer.KEYWORDS``).
 """
 
 IR_GRAMMAR = r"""

@@ -25,7 +25,7 @@ text back to an equal module. A sketch::
     outputs reach
     provenance bool
 
-Names that are not plain identifiers (or read as a literal) are written in
+Names that are not plain identifiers (or are keywords) are written in
 backquotes, so a name can never be confused with a string literal.
 """
 from __future__ import annotations
@@ -36,10 +36,15 @@ import re
 from nsl.compiler import ir
 from nsl.lang.diagnostics import Span
 
-# Words that could be read as a literal or `_` where a name may stand. Other
-# keywords (join, map, ...) need no quotes: the contextual lexer only expects
-# them where no name can appear (see ir_grammar.py).
-KEYWORDS = frozenset({"true", "false", "nan", "inf", "_"})
+# Every word the grammar spells as a literal. A name spelled like one is quoted:
+# an LALR state may expect both a name and a keyword (after an expression, the
+# next token may be a second operand or the next op), so the lexer would read
+# the keyword. A test keeps this set in step with ir_grammar.py.
+KEYWORDS = frozenset("""
+    relation facts stratum recursive init loop rule join antijoin filter map
+    aggregate neural knn weight insert outputs query provenance by objective
+    types or in group from true false nan inf loc _
+""".split())
 
 _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_#.]*\Z")
 _PLAIN_TYPE = re.compile(r"tensor\[[A-Za-z0-9_,?]*\]\Z")

@@ -24,7 +24,7 @@ REL_NAMES = ("edge", "path", "r1", "std.graph.reach", "p#0", "map", "in", "a b",
              "true", "tensor", "int")
 VAR_NAMES = ("a", "b", "c", "x", "y", "n", "m", "k", "_t", "v.1", "group", "true",
              "x y", "nan", "_", "ü", "inf", "false", "loc", "or", "from", "types", "objective",
-             "recursive", "init", "loop", "rule", "stratum", "outputs", "provenance")
+             "recursive", "init", "loop", "rule", "stratum", "join", "map", "insert", "filter")
 RULE_NAMES = ("path#0", "r", "rule", "std.x#3", "two words", "", "loc", "init", "join")
 PROVENANCES = (("bool", ()), ("topk_proofs", (("k", 5),)), ("minmax", ()),
                ("custom", (("a", 1.5), ("b", "s\n"), ("c", True), ("d", -3))))
