@@ -17,7 +17,7 @@ import z3
 
 from .interpreter import Outcome
 from .ir_model import Function
-from .smt_encode import encode_function, make_inputs
+from .smt_encode import EncodingTooLarge, encode_function, make_inputs
 
 
 @dataclass(frozen=True)
@@ -57,8 +57,11 @@ def check_refinement(reference: Function, candidate: Function, unroll: int,
                      timeout_ms: int) -> RefinementResult:
     """Does ``candidate`` refine ``reference``? Proof, counterexample or unknown."""
     values, poisons = make_inputs(reference)
-    ref = encode_function(reference, values, poisons, unroll, "ref")
-    cand = encode_function(candidate, values, poisons, unroll, "cand")
+    try:
+        ref = encode_function(reference, values, poisons, unroll, "ref")
+        cand = encode_function(candidate, values, poisons, unroll, "cand")
+    except EncodingTooLarge as exc:
+        return RefinementResult("unknown", has_loops=True, reason=f"unrolled graph too large: {exc}")
     has_loops = ref.has_loops or cand.has_loops
     differs = z3.BoolVal(False)
     if ref.value is not None and cand.value is not None:
