@@ -36,6 +36,14 @@ class Isa:
         widened row chunk be shared by every query of a register block."""
         return _STEPS[self.name](self, name, acc, row_ptr, query_ptr, row_cache)
 
+    def query_permutation(self, stride: int):
+        """Column order of the query buffer (None: natural order)."""
+        if self.name != "avx2":
+            return None
+        import numpy as np
+        chunk = np.concatenate([np.arange(0, 8), np.arange(16, 24), np.arange(8, 16), np.arange(24, 32)])
+        return (np.arange(0, stride, 32)[:, None] + chunk[None, :]).ravel()
+
     @property
     def lanes(self) -> int:
         return int(self.acc_type.split()[0].lstrip("<"))
@@ -70,6 +78,41 @@ def _avx2_step(isa, name, acc, row_ptr, query_ptr, row_cache):
     return lines
 
 
+def _avx2_unpack_step(isa, name, acc, row_ptr, query_ptr, row_cache):
+    # 32 row bytes, widened by in-lane unpacks with zero (vpunpck{l,h}bw: two
+    # shuffle pipes on Zen 3, where the lane-crossing vpmovzxbw has one). The
+    # unpacks take bytes [0..7, 16..23] and [8..15, 24..31]; the query buffer is
+    # pre-permuted to match (query_permutation), so no shuffle is spent on it.
+    lines = []
+    if row_ptr not in row_cache:
+        lo = _interleave_with_zero([*range(0, 8), *range(16, 24)])
+        hi = _interleave_with_zero([*range(8, 16), *range(24, 32)])
+        lines += [f"%{name}_rb = load <32 x i8>, ptr {row_ptr}, align 1",
+                  f"%{name}_lo8 = shufflevector <32 x i8> %{name}_rb, <32 x i8> zeroinitializer, {lo}",
+                  f"%{name}_hi8 = shufflevector <32 x i8> %{name}_rb, <32 x i8> zeroinitializer, {hi}",
+                  f"%{name}_lo = bitcast <32 x i8> %{name}_lo8 to <16 x i16>",
+                  f"%{name}_hi = bitcast <32 x i8> %{name}_hi8 to <16 x i16>"]
+        row_cache[row_ptr] = (f"%{name}_lo", f"%{name}_hi")
+    row_lo, row_hi = row_cache[row_ptr]
+    lines += [f"%{name}_qlo = load <16 x i16>, ptr {query_ptr}, align 2",
+              f"%{name}_qhp = getelementptr i8, ptr {query_ptr}, i64 32",
+              f"%{name}_qhi = load <16 x i16>, ptr %{name}_qhp, align 2",
+              f"%{name}_ml = call <8 x i32> @llvm.x86.avx2.pmadd.wd(<16 x i16> {row_lo}, <16 x i16> %{name}_qlo)",
+              f"%{name}_mh = call <8 x i32> @llvm.x86.avx2.pmadd.wd(<16 x i16> {row_hi}, <16 x i16> %{name}_qhi)",
+              f"%{name}_m = add <8 x i32> %{name}_ml, %{name}_mh",
+              f"%{name} = add <8 x i32> {acc}, %{name}_m"]
+    return lines
+
+
+def _interleave_with_zero(byte_indices) -> str:
+    """Mask placing each selected row byte in the low half of an i16 (x86 is
+    little endian), zero (element 32 of the second operand) in the high half."""
+    lanes = []
+    for i in byte_indices:
+        lanes += [i, 32]
+    return f"<{len(lanes)} x i32> <" + ", ".join(f"i32 {v}" for v in lanes) + ">"
+
+
 def _vnni_step(isa, name, acc, row_ptr, query_ptr, row_cache):
     # vpdpbusd: 4 u8×s8 products summed into each i32 lane, accumulate in place.
     lanes = isa.width // 4
@@ -98,7 +141,7 @@ def _generic_step(isa, name, acc, row_ptr, query_ptr, row_cache):
     return lines
 
 
-_STEPS = {"avx2": _avx2_step, "vnni512": _vnni_step, "vnni256": _vnni_step,
+_STEPS = {"avx2": _avx2_unpack_step, "avx2zx": _avx2_step, "vnni512": _vnni_step, "vnni256": _vnni_step,
           "generic": _generic_step}
 
 ISAS = {
@@ -108,9 +151,13 @@ ISAS = {
     "vnni256": Isa("vnni256", 32, "int8", "<8 x i32>",
                    "declare <8 x i32> @llvm.x86.avx512.vpdpbusd.256(<8 x i32>, <8 x i32>, <8 x i32>)",
                    ((4, 2), (2, 4), (1, 8))),
-    "avx2": Isa("avx2", 16, "int16", "<8 x i32>",
+    "avx2": Isa("avx2", 32, "int16", "<8 x i32>",
                 "declare <8 x i32> @llvm.x86.avx2.pmadd.wd(<16 x i16>, <16 x i16>)",
                 ((4, 2), (2, 4), (1, 8))),
+    # the same with vpmovzxbw widening; kept to compare (bench) and as a check
+    "avx2zx": Isa("avx2zx", 16, "int16", "<8 x i32>",
+                  "declare <8 x i32> @llvm.x86.avx2.pmadd.wd(<16 x i16>, <16 x i16>)",
+                  ((4, 2), (2, 4), (1, 8))),
     "generic": Isa("generic", 16, "int16", "<16 x i32>", "", ((4, 2), (2, 4), (1, 8))),
 }
 
@@ -130,7 +177,7 @@ def supported_isas(features: frozenset[str]) -> list[str]:
     """Every variant this CPU can run (the generic one always)."""
     out = ["generic"]
     if "avx2" in features:
-        out.append("avx2")
+        out += ["avx2", "avx2zx"]
     if "avxvnni" in features or {"avx512vnni", "avx512vl"} <= features:
         out.append("vnni256")
     if {"avx512vnni", "avx512f"} <= features:

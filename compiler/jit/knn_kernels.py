@@ -134,6 +134,9 @@ class _ScanKernels:
         scales = np.zeros(padded, np.float32)
         scales[:n_queries] = query_scale
         query_buf = np.ascontiguousarray(signed, np.dtype(self.isa.query_dtype))
+        permutation = self.isa.query_permutation(self.stride)
+        if permutation is not None:
+            query_buf = np.ascontiguousarray(query_buf[:, permutation])
         biases = (signed.sum(axis=1, dtype=np.int64) * 128).astype(np.int32)
         lanes = [_lane_constants(scales, biases, block, j0, count)
                  for block, j0, count in segments]
