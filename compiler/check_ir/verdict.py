@@ -11,11 +11,6 @@ from dataclasses import dataclass
 VERDICTS = ("equivalent", "refines", "counterexample", "unknown", "invalid-ir")
 
 
-def _show(value):
-    """Input/output values in JSON: an unsigned int, "poison", "ub", "crash", or null (void)."""
-    return value
-
-
 @dataclass(frozen=True)
 class Counterexample:
     inputs: tuple          # per argument: unsigned int, or "poison"
@@ -24,8 +19,8 @@ class Counterexample:
     check: str             # value | poison | ub
 
     def to_json(self) -> dict:
-        return {"inputs": list(self.inputs), "reference": _show(self.reference),
-                "candidate": _show(self.candidate), "check": self.check}
+        return {"inputs": list(self.inputs), "reference": self.reference,
+                "candidate": self.candidate, "check": self.check}
 
 
 @dataclass(frozen=True)
