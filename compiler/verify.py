@@ -123,7 +123,10 @@ def _check_outputs(module: ir.Module, schemas: dict, out: list) -> None:
             out.append(error(f"query of {query.rel}: {message}", query.origin))
 
         # Query variables are free: each one is bound by the query itself.
-        env = {a.name: a.type for a in query.args if isinstance(a, ir.ColRef)}
+        env: dict = {}
+        for arg in query.args:
+            if isinstance(arg, ir.ColRef):
+                env.setdefault(arg.name, arg.type)
         for position, (arg, type_) in enumerate(zip(query.args, rel.types)):
             if isinstance(arg, ir.Wild):
                 continue

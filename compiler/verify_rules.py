@@ -69,8 +69,8 @@ class _RuleChecker:
             self.report(f"relation {rel} is not declared")
             return None
         if len(relation.types) != arity:
-            self.report(f"relation {rel} has arity {len(relation.types)} "
-                        f"but {what} it with {arity} arguments")
+            self.report(f"{what} {rel} with {arity} arguments, "
+                        f"but {rel} has arity {len(relation.types)}")
             return None
         return relation.types
 
@@ -108,7 +108,7 @@ class _RuleChecker:
         elif op.version == "delta":
             self.check_delta(op.rel, in_aggregate)
         self.check_reads(op.rel, in_aggregate, "aggregated")
-        types = self.schema(op.rel, len(op.args), "joins")
+        types = self.schema(op.rel, len(op.args), "join")
         if types is not None:
             self.terms(op.rel, op.args, types, env, binds=True)
         else:  # keep going with the annotated types, so errors do not cascade
@@ -126,7 +126,7 @@ class _RuleChecker:
 
     def op_antijoin(self, op: ir.AntiJoin, env: Env, in_aggregate: bool) -> None:
         self.check_reads(op.rel, True, "negated")
-        types = self.schema(op.rel, len(op.args), "antijoins")
+        types = self.schema(op.rel, len(op.args), "antijoin")
         if types is not None:
             self.terms(op.rel, op.args, types, env, binds=False)
 
@@ -176,7 +176,7 @@ class _RuleChecker:
             self.report(f"insert into {op.rel}, which stratum {self.ctx.index} does not compute")
         exprs = ExprChecker(env, self.report)
         types = [exprs.check(e) for e in op.exprs]
-        columns = self.schema(op.rel, len(op.exprs), "inserts into")
+        columns = self.schema(op.rel, len(op.exprs), "insert into")
         for position, (got, column_type) in enumerate(zip(types, columns or ())):
             if got is not None and got != column_type:
                 self.report(f"column {position} of {op.rel} is {column_type} "
@@ -264,6 +264,7 @@ class _AggregateChecker:
             var_type = var_types.get(op.vars[0])
             if op.op == "sum" and var_type is not None and var_type not in NUMERIC_TYPES:
                 self.report(f"sum over {op.vars[0]} of type {var_type}")
+                var_type = None  # reported once; the declared result type stands
             return (var_type,) * len(op.results)
         if op.op in ("argmin", "argmax") and len(op.results) == len(op.vars):
             return tuple(var_types.get(v) for v in op.vars)
