@@ -144,6 +144,24 @@ def test_blank_lines_collapse_to_one():
     assert format_source("a.\n\n\n\nb.\n\n\n// end\n\n") == "a.\n\nb.\n\n// end\n"
 
 
+@faster
+@given(S.programs, st.data())
+def test_comments_survive_anywhere_between_lines(program, data):
+    """Comments sprinkled at line ends and between lines all come out, in order,
+    and neither the meaning nor idempotence suffers."""
+    lines = format_program(program).split("\n")
+    marks = data.draw(st.lists(st.sampled_from(["  // t", "\n// own", "\n/* b\n  b */", ""]),
+                               min_size=len(lines), max_size=len(lines)))
+    text = "".join(line + mark + "\n" for line, mark in zip(lines, marks))
+    out = format_source(text, FILE)
+    assert parse(out, FILE) == program
+    assert format_source(out, FILE) == out
+    comments = [m.strip() for m in marks if m]
+    tokens = re.findall(r'"(?:[^"\\\n]|\\.)*"|//[^\n]*|/\*.*?\*/', out, re.S)
+    found = [t for t in tokens if not t.startswith('"')]
+    assert [c.replace("\n", " ") for c in found] == [c.replace("\n", " ") for c in comments]
+
+
 # ---- what no text can say -----------------------------------------------------------
 @pytest.mark.parametrize("node", [
     A.Rule(A.Atom("p", (A.Neg(A.Const(1)),))),  # the parser folds `-1` to Const(-1)
