@@ -220,9 +220,8 @@ class _AggregateChecker:
         wanted = _RESULT_COUNTS.get(op.op, len(op.vars))
         if len(op.results) != wanted:
             self.report(f"{len(op.results)} results; {op.op} gives {wanted}")
-        if op.op in ("sum", "min", "max") and len(op.vars) != 1:
-            self.report(f"{op.op} reduces exactly one variable, not {len(op.vars)}")
-        if op.op in ("argmin", "argmax") and not op.vars:
+        # sum/min/max reduce vars[0]; further vars only make rows distinct (sum(v, id: ...)).
+        if op.op in ("sum", "min", "max", "argmin", "argmax") and not op.vars:
             self.report(f"{op.op} needs at least one variable")
         if op.op in ("argmin", "argmax") and op.objective is None:
             self.report(f"{op.op} needs an objective")
@@ -260,7 +259,7 @@ class _AggregateChecker:
             return ("int",) * len(op.results)
         if op.op in ("exists", "not_exists"):
             return ()
-        if op.op in ("sum", "min", "max") and len(op.vars) == 1:
+        if op.op in ("sum", "min", "max") and op.vars:
             var_type = var_types.get(op.vars[0])
             if op.op == "sum" and var_type is not None and var_type not in NUMERIC_TYPES:
                 self.report(f"sum over {op.vars[0]} of type {var_type}")

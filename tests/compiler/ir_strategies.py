@@ -229,8 +229,14 @@ def _aggregate_vars(draw, op: str, env: dict, body: list) -> dict:
         env[var] = type_
         body.append(ir.Map(var, expr, None))
         candidates = [var]
-    count = 1 if wanted else draw(st.integers(0 if op == "count" else 1, min(2, len(candidates))))
-    chosen = draw(st.lists(st.sampled_from(candidates), unique=True, min_size=count, max_size=count))
+    count = draw(st.integers(0 if op == "count" else 1, min(2, len(candidates))))
+    if wanted:  # vars[0] is reduced; a second var only makes rows distinct
+        first = [draw(st.sampled_from(candidates))]
+        rest = sorted(v for v, t in env.items() if v != first[0] and t in SCALARS)
+        chosen = first + draw(st.lists(st.sampled_from(rest), max_size=1)) if rest else first
+    else:
+        chosen = draw(st.lists(st.sampled_from(candidates), unique=True, min_size=count,
+                               max_size=count))
     return {v: env[v] for v in chosen}
 
 
