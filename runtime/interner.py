@@ -33,7 +33,7 @@ class Interner:
         if arr.size == 0:
             return torch.zeros(0, dtype=torch.int64)
         uniq, inverse = np.unique(arr.astype(str), return_inverse=True)
-        ids = np.fromiter((self.intern(s) for s in uniq), dtype=np.int64, count=len(uniq))
+        ids = np.fromiter((self.intern(str(s)) for s in uniq), dtype=np.int64, count=len(uniq))
         return torch.from_numpy(ids[inverse.reshape(-1)])
 
     def lookup(self, s: str) -> int:

@@ -38,6 +38,9 @@ class AtomSpec:
         self.cache_key = (tuple(self.key_pos), tuple(self.lits), tuple(self.eqs))
 
 
+DIRECT_ADDRESSING = True  # tests switch it off to exercise the binary-search path
+
+
 class Index:
     """Selected rows of a run in the order of their join key.
 
@@ -55,7 +58,7 @@ class Index:
         if key is None or not codec.exact or key.shape[0] == 0:
             return
         low, high = torch.stack([key[0], key[-1]]).tolist()
-        if high - low + 1 <= 4 * key.shape[0] + 4096:
+        if DIRECT_ADDRESSING and high - low + 1 <= 4 * key.shape[0] + 4096:
             self.low = low
             self.count = torch.bincount(key - low, minlength=high - low + 1)
             self.first = torch.cumsum(self.count, 0) - self.count

@@ -111,3 +111,15 @@ def transitive_closure(semi_naive: bool = True) -> ir.Module:
                  init=[rule(join("edge", "a", "b"), insert("path", "a", "b"))],
                  loop=[rule(join("path", "a", "b", delta=semi_naive), join("edge", "b", "c"),
                             insert("path", "a", "c"))])])
+
+
+def rows_of(mod: ir.Module, rel_name: str, inputs=None, **kw):
+    """Execute ``mod`` and return the sorted rows of ``rel_name``."""
+    from nsl.runtime import execute
+    return execute(mod, inputs=inputs or {}, **kw).rows(rel_name)
+
+
+def one_rule(out_types, ops, inputs_types: dict, out="out") -> ir.Module:
+    """A module with input relations ``inputs_types`` and one non-recursive rule into ``out``."""
+    rels = [rel(n, *t, kind="input") for n, t in inputs_types.items()]
+    return module(rels + [rel(out, *out_types)], [stratum(out, init=[rule(*ops)])])
