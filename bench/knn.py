@@ -1,0 +1,255 @@
+"""``python -m bench knn``: int8 knn scan — NSL's JIT kernels vs faiss, numpy, torch.
+
+For each N × d, batch size and thread count: queries/s, GB/s of vector data
+scanned (what each query logically reads: N·d bytes for int8, 4·N·d for
+float32), that rate over a measured stream-read bandwidth line for the same
+bytes (a JIT-compiled loop that only loads them), and recall@10 against exact
+float32 search. Peers not installed are skipped, and said so.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+PEERS = ("nsl", "nsl-rerank", "faiss-sq8-direct", "faiss-sq8", "faiss-flat", "numpy", "torch")
+K = 10
+
+
+def main(argv=None) -> int:
+    args = _parse(argv)
+    import numpy as np
+
+    if args.schemes:
+        from bench.knn_recall import print_scheme_recall
+        rows = [row for n in args.sizes for d in args.dims for row in print_scheme_recall(n, d)]
+        if args.json:
+            with open(args.json, "w") as out:
+                json.dump(rows, out, indent=1)
+        return 0
+
+    rows_out = []
+    for n in args.sizes:
+        for d in args.dims:
+            rng = np.random.default_rng(0)
+            data = _clustered(rng, n, d)
+            queries = _clustered(rng, max(args.batches), d, centers_seed=0)
+            truth = _exact_top(data, queries)
+            for threads in args.threads:
+                line = stream_bandwidth(n * d, threads, args.min_time)
+                print(f"\n== N={n} d={d} threads={threads}: int8 stream read {line:.1f} GB/s "
+                      f"({n * d / 1e6:.0f} MB)")
+                print(f"{'peer':18} {'batch':>5} {'q/s':>10} {'GB/s':>8} {'×line':>6} {'recall@10':>9}")
+                for peer in args.peers:
+                    runner = _make_runner(peer, data, threads)
+                    if isinstance(runner, str):
+                        print(f"{peer:18} skipped: {runner}")
+                        continue
+                    for batch in args.batches:
+                        q = queries[:batch]
+                        ids = runner(q)
+                        seconds = _best_time(lambda: runner(q), args.min_time)
+                        qps = batch / seconds
+                        scanned = qps * n * d * (1 if peer.startswith(("nsl", "faiss-sq8")) else 4)
+                        recall = _recall(ids, truth[:batch])
+                        rows_out.append(dict(peer=peer, n=n, d=d, threads=threads, batch=batch,
+                                             qps=qps, gbps=scanned / 1e9, line_gbps=line,
+                                             recall=recall))
+                        print(f"{peer:18} {batch:5d} {qps:10.1f} {scanned / 1e9:8.1f} "
+                              f"{scanned / 1e9 / line:6.2f} {recall:9.3f}")
+                    del runner
+    if args.json:
+        with open(args.json, "w") as out:
+            json.dump(rows_out, out, indent=1)
+    return 0
+
+
+def _parse(argv):
+    ints = lambda text: [int(float(x)) for x in text.split(",")]  # noqa: E731
+    parser = argparse.ArgumentParser(prog="python -m bench knn", description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=ints, default=[100_000, 1_000_000])
+    parser.add_argument("--dims", type=ints, default=[128, 384])
+    parser.add_argument("--batches", type=ints, default=[1, 64])
+    parser.add_argument("--threads", type=ints, default=[1, 2])
+    parser.add_argument("--peers", type=lambda t: t.split(","), default=list(PEERS))
+    parser.add_argument("--min-time", type=float, default=1.0, help="seconds per measurement")
+    parser.add_argument("--quick", action="store_true", help="N=100k, d=128 only")
+    parser.add_argument("--schemes", action="store_true",
+                        help="only measure recall of the int8 scale schemes (no timings)")
+    parser.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="cpu: time by the process's CPU time, for a machine shared with "
+                             "other jobs (meaningful with --threads 1 only)")
+    args = parser.parse_args(argv)
+    global _clock
+    _clock = time.process_time if args.clock == "cpu" else time.perf_counter
+    if args.quick:
+        args.sizes, args.dims = [100_000], [128]
+    unknown = set(args.peers) - set(PEERS)
+    if unknown:
+        parser.error(f"unknown peers {sorted(unknown)}; choose from {', '.join(PEERS)}")
+    return args
+
+
+def _clustered(rng, n, d, centers_seed=0):
+    """Embedding-like data: points around 1000 random centres (pure Gaussian
+    noise has no neighbours worth finding), in chunks to bound memory."""
+    import numpy as np
+
+    centers = np.random.default_rng(centers_seed + 1).standard_normal((1000, d)).astype(np.float32)
+    out = np.empty((n, d), np.float32)
+    for start in range(0, n, 200_000):
+        stop = min(n, start + 200_000)
+        pick = rng.integers(0, len(centers), stop - start)
+        out[start:stop] = centers[pick] + 0.6 * rng.standard_normal((stop - start, d), np.float32)
+    return out
+
+
+def _exact_top(data, queries):
+    import numpy as np
+
+    best = np.empty((len(queries), K), np.int64)
+    scores = queries @ data.T
+    best[:] = np.argsort(-scores, axis=1)[:, :K]
+    return best
+
+
+def _recall(ids, truth):
+    import numpy as np
+    return float(np.mean([len(set(a[:K]) & set(b)) / K for a, b in zip(ids, truth)]))
+
+
+_clock = time.perf_counter
+
+
+def _best_time(fn, min_time):
+    """The fastest of repeated runs (at least 3, at least ``min_time`` in all)."""
+    best, spent, runs = float("inf"), 0.0, 0
+    while spent < min_time or runs < 3:
+        start = _clock()
+        fn()
+        elapsed = _clock() - start
+        best, spent, runs = min(best, elapsed), spent + elapsed, runs + 1
+    return best
+
+
+def _make_runner(peer, data, threads):
+    """A function queries → ids [B, K], or a string saying why the peer is skipped."""
+    import numpy as np
+
+    if peer in ("nsl", "nsl-rerank"):
+        from nsl.runtime.retrieval import VectorIndex
+        index = VectorIndex.build(data, "ip", keep_vectors=peer == "nsl-rerank")
+        rerank = 4 if peer == "nsl-rerank" else None
+        return lambda q: index.search(q, K, rerank=rerank, threads=threads)[0]
+    if peer.startswith("faiss"):
+        try:
+            import faiss
+        except ImportError:
+            return "faiss-cpu is not installed (pip install faiss-cpu)"
+        faiss.omp_set_num_threads(threads)
+        d = data.shape[1]
+        if peer == "faiss-flat":
+            index = faiss.IndexFlatIP(d)
+            index.add(data)
+            return lambda q: index.search(q, K)[1]
+        if peer == "faiss-sq8":
+            index = faiss.IndexScalarQuantizer(d, faiss.ScalarQuantizer.QT_8bit,
+                                               faiss.METRIC_INNER_PRODUCT)
+            index.train(data)
+            index.add(data)
+            return lambda q: index.search(q, K)[1]
+        # direct_signed stores round(x) + 128: give it codes we quantized (one
+        # global scale: it has no per-row scale) and queries scaled to ±127.
+        scale = np.abs(data).max() / 127
+        index = faiss.IndexScalarQuantizer(d, faiss.ScalarQuantizer.QT_8bit_direct_signed,
+                                           faiss.METRIC_INNER_PRODUCT)
+        index.add(np.rint(data / scale).astype(np.float32))
+
+        def search(q):
+            q = q * (127 / np.abs(q).max(axis=1, keepdims=True))
+            return index.search(np.rint(q).astype(np.float32), K)[1]
+        return search
+    if peer == "numpy":
+        try:
+            from threadpoolctl import threadpool_limits
+            threadpool_limits(threads)
+        except ImportError:
+            print("numpy: BLAS threads not limited (pip install threadpoolctl)")
+
+        def search(q):
+            scores = q @ data.T
+            part = np.argpartition(-scores, K, axis=1)[:, :K]
+            order = np.argsort(-np.take_along_axis(scores, part, 1), axis=1)
+            return np.take_along_axis(part, order, 1)
+        return search
+    if peer == "torch":
+        try:
+            import torch
+        except ImportError:
+            return "torch is not installed"
+        torch.set_num_threads(threads)
+        table = torch.from_numpy(data)
+        return lambda q: torch.topk(torch.from_numpy(q) @ table.T, K, dim=1).indices.numpy()
+    raise ValueError(peer)
+
+
+STREAM_IR = """
+define i64 @stream_read(ptr %p, i64 %n) nounwind {
+entry:
+  br label %loop
+loop:
+  %i = phi i64 [0, %entry], [%next, %loop]
+  %acc = phi <32 x i8> [zeroinitializer, %entry], [%a3, %loop]
+  %p0 = getelementptr i8, ptr %p, i64 %i
+  %v0 = load <32 x i8>, ptr %p0, align 32
+  %i1 = add i64 %i, 32
+  %p1 = getelementptr i8, ptr %p, i64 %i1
+  %v1 = load <32 x i8>, ptr %p1, align 32
+  %i2 = add i64 %i, 64
+  %p2 = getelementptr i8, ptr %p, i64 %i2
+  %v2 = load <32 x i8>, ptr %p2, align 32
+  %i3 = add i64 %i, 96
+  %p3 = getelementptr i8, ptr %p, i64 %i3
+  %v3 = load <32 x i8>, ptr %p3, align 32
+  %a0 = xor <32 x i8> %acc, %v0
+  %a1 = xor <32 x i8> %a0, %v1
+  %a2 = xor <32 x i8> %a1, %v2
+  %a3 = xor <32 x i8> %a2, %v3
+  %next = add i64 %i, 128
+  %more = icmp ult i64 %next, %n
+  br i1 %more, label %loop, label %done
+done:
+  %w = bitcast <32 x i8> %a3 to <4 x i64>
+  %r = extractelement <4 x i64> %w, i32 0
+  ret i64 %r
+}
+"""
+
+
+def stream_bandwidth(n_bytes: int, threads: int, min_time: float) -> float:
+    """GB/s of a JIT loop that only reads ``n_bytes`` of int8 (the roofline)."""
+    import ctypes
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+
+    from nsl.compiler.jit import get_codegen
+
+    codegen = get_codegen()
+    library = codegen.create_library("bench_stream_read")
+    library.add_ir(codegen.ir_header() + STREAM_IR)
+    read = library.get_function("stream_read", ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64)
+    n_bytes = -(-n_bytes // (128 * threads)) * 128 * threads
+    buffer = np.ones(n_bytes + 64, np.uint8)
+    base = buffer.ctypes.data + (-buffer.ctypes.data) % 32
+    part = n_bytes // threads
+    with ThreadPoolExecutor(threads) as pool:
+        def once():
+            list(pool.map(lambda t: read(base + t * part, part), range(threads)))
+        seconds = _best_time(once, min_time)
+    return n_bytes / seconds / 1e9
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
