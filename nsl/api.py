@@ -77,7 +77,10 @@ class Program:
         except Exception as exc:
             _reraise_runtime_error(exc, self.sources)
             raise
-        return Result(module, db, name)
+        result = Result(module, db, name)
+        from nsl.statements import run_verdict_statements
+        result.verdicts.extend(run_verdict_statements(self._comp.ast, self.base_dir, self.sources))
+        return result
 
     def _module_with_outputs(self, extra: tuple[str, ...]):
         if not extra or all(q in self._comp.module.outputs for q in extra):

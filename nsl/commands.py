@@ -85,7 +85,14 @@ def format_result(result) -> str:
             args = ", ".join(format_value(v) for v in row)
             lines.append(f"{name}({args})." if row else f"{name}.")
     for verdict in result.verdicts:
-        lines.append(f"// {verdict['kind']} {verdict['name']}: {verdict['status']}")
+        line = f"// {verdict['kind']} {verdict['name']}: {verdict['status']}"
+        if verdict.get("reason"):
+            line += f" ({verdict['reason']})"
+        lines.append(line)
+        cex = verdict.get("counterexample")
+        if cex:
+            lines.append(f"//   counterexample: inputs {cex['inputs']}: reference {cex['reference']}, "
+                         f"candidate {cex['candidate']} ({cex['check']})")
     return "\n".join(lines) + ("\n" if lines else "")
 
 

@@ -18,6 +18,8 @@ def check_declarations(program: A.Program, table: SymbolTable, diags: list[Diagn
             _check_input(stmt, table, diags)
         elif isinstance(stmt, A.Directive):
             _check_directive(stmt, program, diags)
+        elif isinstance(stmt, A.CheckIrStmt):
+            check_ir_options(stmt, diags)
 
 
 def _check_type(decl: A.TypeDecl, diags) -> None:
@@ -60,3 +62,37 @@ def _check_directive(d: A.Directive, program: A.Program, diags) -> None:
     directives = [s for s in program.statements if isinstance(s, A.Directive) and s.name == "provenance"]
     if directives and directives[0] is not d:
         diags.append(error("@provenance is given more than once", d.span))
+
+
+CHECK_IR_OPTIONS = {"reference": "str", "candidate": "str", "function": "str", "mode": "mode",
+                    "unroll": "int", "samples": "int", "timeout": "duration"}
+
+
+def check_ir_options(stmt: A.CheckIrStmt, diags: list[Diagnostic]) -> None:
+    """``check_ir NAME { reference: "a.ll", candidate: "b.ll", function: "f", ... }``."""
+    seen = set()
+    for opt in stmt.options:
+        kind = CHECK_IR_OPTIONS.get(opt.name)
+        if kind is None:
+            diags.append(error(f"unknown check_ir option '{opt.name}' (known: "
+                               f"{', '.join(CHECK_IR_OPTIONS)})", opt.span))
+            continue
+        if opt.name in seen:
+            diags.append(error(f"option '{opt.name}' is given twice", opt.span))
+        seen.add(opt.name)
+        value = opt.value
+        ok = {
+            "str": isinstance(value, A.Const) and isinstance(value.value, str),
+            "int": isinstance(value, A.Const) and type(value.value) is int and value.value >= 0,
+            "mode": (isinstance(value, A.Var) and value.name in ("refine", "equiv"))
+                    or (isinstance(value, A.Const) and value.value in ("refine", "equiv")),
+            "duration": isinstance(value, A.Duration) and value.seconds > 0
+                        or (isinstance(value, A.Const) and type(value.value) in (int, float) and value.value > 0),
+        }[kind]
+        if not ok:
+            expected = {"str": "a string", "int": "a non-negative integer", "mode": "refine or equiv",
+                        "duration": "a duration such as 2s"}[kind]
+            diags.append(error(f"check_ir option '{opt.name}' must be {expected}", opt.value.span
+                               if hasattr(opt.value, "span") else opt.span))
+    if "reference" not in seen:
+        diags.append(error("check_ir needs `reference: \"file.ll\"`", stmt.span))

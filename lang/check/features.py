@@ -17,7 +17,6 @@ _STATEMENTS = {
     A.EntailsStmt: "`entails`",
     A.SolveStmt: "`solve`",
     A.IndexDecl: "vector indexes (`index`)",
-    A.CheckIrStmt: "IR translation checks (`check_ir` in programs; use `nslc check-ir`)",
 }
 AVAILABLE_PROVENANCES = ("bool",)
 

@@ -128,3 +128,19 @@ def test_examples_run_from_the_repository_root():
     proc = nslc("run", "examples/graph/flights.nsl", cwd=REPO)
     assert proc.returncode == 0, proc.stderr
     assert 'stranded("SFO").' in proc.stdout
+
+
+def test_check_ir_statement_options_are_checked(tmp_path):
+    name = write(tmp_path, "c.nsl", 'check_ir p { reference: 3, candidat: "b.ll", unroll: -1 }\n')
+    proc = nslc("check", name, cwd=str(tmp_path))
+    assert proc.returncode == 1
+    assert "c.nsl:1:25: error: check_ir option 'reference' must be a string" in proc.stderr
+    assert "unknown check_ir option 'candidat'" in proc.stderr
+    assert "check_ir option 'unroll' must be a non-negative integer" in proc.stderr
+
+
+def test_check_ir_statement_with_a_missing_file(tmp_path):
+    name = write(tmp_path, "c.nsl", 'check_ir p { reference: "nope.srctgt.ll" }\n')
+    proc = nslc("run", name, cwd=str(tmp_path))
+    assert proc.returncode == 1
+    assert proc.stderr.startswith("c.nsl:1:25: error: no such file")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import pathlib
 
 import pytest
@@ -25,9 +26,10 @@ def test_example_json_agrees_with_text(program):
     assert proc.returncode == 0, proc.stderr
     relations = json.loads(proc.stdout)["relations"]
     expected = (program.parent / "expected.txt").read_text()
-    counts = {line.split()[1].rstrip(":"): int(line.split()[2]) for line in expected.splitlines()
-              if line.startswith("// ")}
+    counts = {m.group(1): int(m.group(2)) for m in re.finditer(r"^// (\w+): (\d+) facts?$", expected, re.M)}
     assert {name: len(rows) for name, rows in relations.items()} == counts
+    verdicts = re.findall(r"^// (\w+) (\w+): ([\w-]+)", expected, re.M)
+    assert [(v["kind"], v["name"], v["status"]) for v in json.loads(proc.stdout)["verdicts"]] == verdicts
 
 
 def test_flights_reachability_matches_networkx():
