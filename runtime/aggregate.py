@@ -84,7 +84,8 @@ def _run_body(ex, op, start: Table) -> Table:
     keep = [GROUP] + list(op.vars)
     parts = []
     for alt in op.body:
-        t = ex.run_ops(alt, Table(dict(start.cols), None, start.n))
+        needed = frozenset(keep) | (frozenset(_vars_of(op.objective)) if op.objective else frozenset())
+        t = ex.run_ops(alt, Table(dict(start.cols), None, start.n), None, needed)
         cols = {k: t.cols[k] for k in keep}
         if op.objective is None:
             parts.append(Table(cols, t.tags, t.n))
@@ -94,6 +95,11 @@ def _run_body(ex, op, start: Table) -> Table:
         sub = Table(cols, t.tags, t.n)
         parts.append(sub if ok is None else sub.where(ex.prov, ok))
     return concat_tables(ex.prov, parts)
+
+
+def _vars_of(e):
+    from .executor import _expr_vars
+    return _expr_vars(e)
 
 
 def _distinct(t: Table, names) -> torch.Tensor:

@@ -20,9 +20,19 @@ def _ranges(cols):
     return [a for a, _ in mm], [b for _, b in mm]
 
 
+def _strides(lows, highs):
+    out, total = [], 1
+    for lo, hi in reversed(list(zip(lows, highs))):
+        out.append(total)
+        total *= hi - lo + 1
+    return list(reversed(out))
+
+
 class DenseSet:
     def __init__(self, lows, highs):
-        self.codec = KeyCodec.for_ranges(lows, highs) if lows else KeyCodec("empty")
+        # always packed (even for one column) so that ``encode`` reports rows out of range
+        self.codec = KeyCodec("packed", lows, _strides(lows, highs), highs) if lows \
+            else KeyCodec("empty")
         size = 1
         for lo, hi in zip(lows, highs):
             size *= hi - lo + 1
@@ -50,15 +60,6 @@ class DenseSet:
         if size > DENSE_LIMIT and slack:
             return DenseSet.fit(cols, old, slack=False)
         return DenseSet(lows, highs) if size <= DENSE_LIMIT else None
-
-    def covers(self, cols) -> bool:
-        if not cols or cols[0].numel() == 0:
-            return True
-        lows, highs = _ranges(cols)
-        return all(a >= l and b <= h for a, b, l, h in zip(lows, highs, self.lows, self.highs))
-
-    def encode(self, cols, n):
-        return self.codec.encode(cols, n)[0]
 
     def insert_new(self, key: torch.Tensor) -> torch.Tensor:
         """Indices of batch rows whose key is not yet set (first occurrence each); sets them."""

@@ -48,6 +48,45 @@ def _unsupported(ops):
                 yield from _unsupported(alt)
 
 
+def _expr_vars(e) -> set:
+    if isinstance(e, ir.ColRef):
+        return {e.name}
+    if isinstance(e, ir.BinExpr):
+        return _expr_vars(e.left) | _expr_vars(e.right)
+    if isinstance(e, ir.UnExpr):
+        return _expr_vars(e.operand)
+    return set()
+
+
+def _uses(op) -> set:
+    """Variables of the binding table an operator reads."""
+    if isinstance(op, (ir.Join, ir.AntiJoin)):
+        return {a.name for a in op.args if isinstance(a, ir.ColRef)}
+    if isinstance(op, ir.Filter):
+        return _expr_vars(op.cond)
+    if isinstance(op, ir.Map):
+        return _expr_vars(op.expr)
+    if isinstance(op, ir.Aggregate):
+        return set(op.keys)
+    if isinstance(op, ir.Insert):
+        return set().union(*(_expr_vars(e) for e in op.exprs))
+    if isinstance(op, ir.Neural):
+        return set(op.inputs)
+    if isinstance(op, ir.Knn):
+        return {op.vector} | _expr_vars(op.k)
+    return set()
+
+
+def live_after(ops, needed_at_end=frozenset()) -> list:
+    """``live[i]``: the variables some operator after ``ops[i]`` (or the caller) still reads;
+    joins gather only these columns (projection pushdown)."""
+    live, acc = [], set(needed_at_end)
+    for op in reversed(ops):
+        live.append(frozenset(acc))
+        acc |= _uses(op)
+    return live[::-1]
+
+
 class Executor:
     def __init__(self, module: ir.Module, prov):
         self.module, self.prov = module, prov
@@ -55,6 +94,7 @@ class Executor:
         self.store = {r.name: StoredRelation(r.name, r.types, prov) for r in module.relations}
         self.deltas: dict = {}
         self._specs: dict = {}
+        self._live: dict = {}
         for stratum in module.strata:
             for rule in stratum.init + stratum.loop:
                 for op, message in _unsupported(rule.ops):
@@ -133,12 +173,20 @@ class Executor:
         return store.add(cols, tags, sum(p[2] for p in parts))
 
     # ---- operators --------------------------------------------------------------------
-    def run_ops(self, ops, table: Table, sink=None) -> Table:
-        """Run a pipeline; Insert ops hand their rows to ``sink(rel, cols, tags, n)``."""
-        for op in ops:
+    def run_ops(self, ops, table: Table, sink=None, needed_at_end=frozenset()) -> Table:
+        """Run a pipeline; Insert ops hand their rows to ``sink(rel, cols, tags, n)``.
+        Columns no later operator reads (nor ``needed_at_end``) are dropped on the way."""
+        key = (id(ops), needed_at_end)
+        live = self._live.get(key)
+        if live is None:
+            live = self._live[key] = live_after(ops, needed_at_end)
+        for op, alive in zip(ops, live):
             if table.n == 0 and sink is not None:
                 return table  # nothing left to insert
-            table = self._op(op, table, sink)
+            table = self._op(op, table, sink, alive)
+            if len(table.cols) > len(alive) or any(k not in alive for k in table.cols):
+                table = Table({k: c for k, c in table.cols.items() if k in alive}, table.tags,
+                              table.n)
         return table
 
     def _spec(self, op, table) -> AtomSpec:
@@ -154,7 +202,7 @@ class Executor:
             return [d if d is not None else self._rel(op.rel).empty_run()]
         return self._rel(op.rel).snapshot()
 
-    def _op(self, op, table: Table, sink) -> Table:
+    def _op(self, op, table: Table, sink, live) -> Table:
         prov = self.prov
         if isinstance(op, ir.Join):
             spec = self._spec(op, table)
@@ -163,11 +211,14 @@ class Executor:
                 run = runs[0]  # a scan: share the run's columns, no gather
                 tags = run.tags if table.tags is None else mul_tags(
                     prov, prov.gather(table.tags, torch.zeros(run.n, dtype=torch.int64)), run.tags)
-                return Table({v: run.cols[p] for v, p in spec.new_vars.items()}, tags, run.n)
-            return join(prov, table, runs, spec)
+                return Table({v: run.cols[p] for v, p in spec.new_vars.items() if v in live},
+                             tags, run.n)
+            return join(prov, table, runs, spec, live)
         if isinstance(op, ir.AntiJoin):
             return antijoin(prov, table, self._rel(op.rel).snapshot(), self._spec(op, table))
         if isinstance(op, ir.Filter):
+            table = Table({k: c for k, c in table.cols.items() if k in live or k in _uses(op)},
+                          table.tags, table.n)
             value, ok = evaluate(op.cond, table, self.interner)
             mask = value if value.dtype == torch.bool else value != 0
             return table.where(prov, mask if ok is None else mask & ok)

@@ -132,14 +132,17 @@ def _matches(table: Table, run, spec: AtomSpec):
     return q, r
 
 
-def join(prov, table: Table, runs: list, spec: AtomSpec) -> Table:
-    """Rows of ``table`` extended with every matching row of the relation (tags ⊗)."""
+def join(prov, table: Table, runs: list, spec: AtomSpec, live=None) -> Table:
+    """Rows of ``table`` extended with every matching row of the relation (tags ⊗);
+    with ``live``, only those columns are materialized."""
     parts = []
     for run in runs:
         q, r = _matches(table, run, spec)
-        cols = {k: torch.index_select(v, 0, q) for k, v in table.cols.items()}
+        cols = {k: torch.index_select(v, 0, q) for k, v in table.cols.items()
+                if live is None or k in live}
         for var, pos in spec.new_vars.items():
-            cols[var] = torch.index_select(run.cols[pos], 0, r)
+            if live is None or var in live:
+                cols[var] = torch.index_select(run.cols[pos], 0, r)
         tags = mul_tags(prov, gather_tags(prov, table.tags, q), gather_tags(prov, run.tags, r))
         parts.append(Table(cols, tags, int(q.shape[0])))
     return concat_tables(prov, parts)

@@ -15,6 +15,11 @@ _M1, _M2 = -0x40A7B892E31B1A47, -0x6B2FB644ECCEEE15  # splitmix64 constants as s
 _LOW33 = (1 << 33) - 1
 
 
+def _wrap(x: int) -> int:
+    """``x`` modulo 2**64 as a signed int64 (packed keys are computed with wrap-around)."""
+    return ((x + (1 << 63)) % (1 << 64)) - (1 << 63)
+
+
 def scalar_key(col: torch.Tensor) -> torch.Tensor:
     """An int64 view of a column in which equality is value equality."""
     if col.dtype == torch.int64:
@@ -120,13 +125,32 @@ class KeyCodec:
             for k in keys:
                 h = _mix(h ^ k)
             return h, None
-        key, ok = None, None
+        key, ok, offset = None, None, 0
         for k, low, stride, high in zip(keys, self.lows, self.strides, self.highs):
-            part = (k - low) * stride if stride != 1 else k - low
-            key = part if key is None else key + part
+            key = k * stride if key is None else torch.add(key, k, alpha=stride)
+            offset += low * stride
             inside = (k >= low) & (k <= high)
-            ok = inside if ok is None else ok & inside
-        return key, ok
+            ok = inside if ok is None else ok.logical_and_(inside)
+        return key.sub_(_wrap(offset)) if offset else key, ok
+
+    def encode_all(self, cols: list, n: int | None = None, device=None):
+        """``(key, inside)``: like ``encode`` but with one bool for the whole batch (min/max
+        reductions, cheaper than a per-row mask)."""
+        if self.mode != "packed":
+            return self.encode(cols, n, device)[0], True
+        inside = True
+        if cols[0].numel():
+            for k, low, high in zip(cols, self.lows, self.highs):
+                lo, hi = torch.aminmax(scalar_key(k))
+                lo, hi = lo.item(), hi.item()
+                inside = inside and lo >= low and hi <= high
+        if not inside:
+            return None, False
+        key, offset = None, 0
+        for k, low, stride in zip((scalar_key(c) for c in cols), self.lows, self.strides):
+            key = k * stride if key is None else torch.add(key, k, alpha=stride)
+            offset += low * stride
+        return (key.sub_(_wrap(offset)) if offset else key), True
 
 
 def rows_equal(left: list, li: torch.Tensor, right: list, ri: torch.Tensor) -> torch.Tensor:
@@ -169,14 +193,18 @@ def sort_unique(codec: KeyCodec, cols: list, n: int, device=None):
 def expand(lo: torch.Tensor, hi: torch.Tensor):
     """Pairs ``(q, r)`` for every q and every r in ``[lo[q], hi[q])`` — the join fan-out.
 
-    One ``repeat_interleave``; no Python loop over rows.
+    Two ``repeat_interleave``s and an ``arange``; no Python loop over rows.
     """
     cnt = hi - lo
-    q = torch.repeat_interleave(torch.arange(lo.shape[0], device=lo.device), cnt)
-    if q.shape[0] == 0:
+    total = int(cnt.sum())
+    q = torch.repeat_interleave(torch.arange(lo.shape[0], device=lo.device), cnt,
+                                output_size=total)
+    if total == 0:
         return q, q
-    first = torch.cumsum(cnt, 0) - cnt
-    r = torch.arange(q.shape[0], device=lo.device) - first[q] + lo[q]
+    # r = lo[q] + (position within q's range) = arange - (start of q's range in the output - lo)
+    shift = torch.cumsum(cnt, 0).sub_(cnt).sub_(lo)
+    r = torch.arange(total, device=lo.device).sub_(
+        torch.repeat_interleave(shift, cnt, output_size=total))
     return q, r
 
 

@@ -115,19 +115,24 @@ class StoredRelation:
     # ---- dense mode -------------------------------------------------------------------
     def _add_dense(self, cols, n):
         """Bitmap dedup; None when the batch does not fit the bitmap (then: sorted runs)."""
-        if not DenseSet.eligible(cols):
-            return None
-        if self.dense is None or not self.dense.covers(cols):
-            dense = DenseSet.fit(cols, self.dense, slack=self.dense is not None)
+        if self.dense is None:
+            if not DenseSet.eligible(cols):
+                return None
+            dense = DenseSet.fit(cols)
             if dense is None:
                 return None
             self._rebuild(dense)
+        key, inside = self.dense.codec.encode_all(cols, n)
+        if not inside:  # values outside the bitmap: widen it
+            dense = DenseSet.fit(cols, self.dense, slack=True) if DenseSet.eligible(cols) else None
+            if dense is None:
+                return None
+            self._rebuild(dense)
+            key, _ = self.dense.codec.encode_all(cols, n)
         self.fresh = False
-        key = self.dense.encode(cols, n)
         rows = self.dense.insert_new(key)
         if rows.shape[0] == 0:
             return self.empty_run()
-        rows = torch.sort(rows).values  # keep the batch's order (cheap, and deterministic)
         run = Run([torch.index_select(c, 0, rows) for c in cols], None,
                   torch.index_select(key, 0, rows), sorted=False)
         self.runs.append(run)
@@ -141,7 +146,7 @@ class StoredRelation:
         """Re-key the stored rows for a wider bitmap."""
         runs = []
         for run in self.runs:
-            key = dense.encode(run.cols, run.n)
+            key, _ = dense.codec.encode(run.cols, run.n)
             dense.bits[key] = True
             runs.append(Run(run.cols, None, key, sorted=False))
         self.dense, self.runs = dense, runs
