@@ -31,6 +31,8 @@ from __future__ import annotations
 
 from nsl.compiler.jit.knn_isa import Isa
 
+PREFETCH_BYTES = 2048  # ahead of the scan; t0 hint (the rows are read right after)
+PREFETCH_LOCALITY = 3
 UNROLL_CHUNKS = 32  # above this many chunks per row, keep the chunk loop rolled
 SIGNATURE = "void(ptr,ptr,ptr,i64,i64,ptr,ptr,ptr,i64,i64,ptr,ptr)"
 
@@ -171,6 +173,8 @@ def _rows_only(out, isa, stride, qb, rb, tag, start, pred, end, exit_label, vect
         f"br i1 %{tag}_more, label %{tag}_rows, label %{exit_label}")
     out.label(f"{tag}_rows")
     step = _row_setup(out, stride, rb, tag, vector)
+    if vector and PREFETCH_BYTES:
+        _prefetch(out, tag, stride * rb)
     _block(out, isa, stride, qb, rb, step, tag, "q", vector)
     out(f"br label %{tag}_latch")
     out.label(f"{tag}_latch")
@@ -214,6 +218,14 @@ def _row_setup(out, stride, rb, tag, vector) -> int:
     if vector:
         _row_lane_vectors(out, tag, rb)
     return step
+
+
+def _prefetch(out, tag, block_bytes):
+    """Ask for the rows PREFETCH_BYTES ahead of this block: a single-query scan
+    is a pure stream, and the hardware prefetcher alone leaves DRAM idle gaps."""
+    for line in range(0, block_bytes, 64):
+        out(f"%{tag}_pf{line} = getelementptr i8, ptr %{tag}_row0, i64 {PREFETCH_BYTES + line}",
+            f"call void @llvm.prefetch.p0(ptr %{tag}_pf{line}, i32 0, i32 {PREFETCH_LOCALITY}, i32 1)")
 
 
 def _query_setup(out, isa, stride, qb, rb, qt):
@@ -407,6 +419,7 @@ def scan_module(isa: Isa, stride: int, blocks: dict, header: str) -> str:
     """A module with ``heap_offer`` and one scan function per name in ``blocks``
     (name → ((QB, RB), queries_outer))."""
     parts = [header, isa.declarations, "declare i32 @llvm.vector.reduce.add.v8i32(<8 x i32>)",
+             "declare void @llvm.prefetch.p0(ptr, i32, i32, i32)",
              "declare i32 @llvm.vector.reduce.add.v16i32(<16 x i32>)", HEAP_OFFER]
     for fn_name, (block, queries_outer) in blocks.items():
         parts.append(scan_function(isa, fn_name, stride, block, queries_outer))
