@@ -48,6 +48,11 @@ class Program:
         return self._comp.sources
 
     @property
+    def warnings(self):
+        """Diagnostics that do not stop compilation (e.g. a variable used once)."""
+        return list(self._comp.checked.warnings)
+
+    @property
     def relations(self) -> dict[str, tuple[str, ...]]:
         """Every stored relation's column types."""
         return {r.name: r.types for r in self._comp.lowered.relations}

@@ -64,6 +64,7 @@ def cmd_run(args) -> int:
     import nsl
 
     program = nsl.compile(pathlib.Path(args.file))  # a path, whatever its suffix
+    _print_warnings(program)
     result = program.run(facts=_parse_facts(args.facts), provenance=args.provenance,
                          queries=args.query)
     if args.json:
@@ -96,13 +97,17 @@ def format_result(result) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-def cmd_check(args) -> int:
-    from nsl.compiler.driver import compile_source
+def _print_warnings(program) -> None:
+    for w in program.warnings:
+        print(w.render(program.sources), file=sys.stderr)
 
-    comp = compile_source(_read(args.file), args.file, verify=True)
-    for w in comp.checked.warnings:
-        print(w.render(comp.sources), file=sys.stderr)
-    print(f"{args.file}: ok ({len(comp.module.relations)} relations, {len(comp.module.strata)} strata)")
+
+def cmd_check(args) -> int:
+    import nsl
+
+    comp = nsl.compile(pathlib.Path(args.file), verify=True)
+    _print_warnings(comp)
+    print(f"{args.file}: ok ({len(comp.ir.relations)} relations, {len(comp.ir.strata)} strata)")
     return 0
 
 

@@ -144,3 +144,11 @@ def test_check_ir_statement_with_a_missing_file(tmp_path):
     proc = nslc("run", name, cwd=str(tmp_path))
     assert proc.returncode == 1
     assert proc.stderr.startswith("c.nsl:1:25: error: no such file")
+
+
+def test_singleton_variable_is_a_warning_not_an_error(tmp_path):
+    name = write(tmp_path, "w.nsl", "e(1, 2).\np(x) :- e(x, y).\nq(x) :- e(x, _z).\n")
+    proc = nslc("check", name, cwd=str(tmp_path))
+    assert proc.returncode == 0
+    assert proc.stderr == ("w.nsl:2:14: warning: variable 'y' occurs only once in this rule; "
+                           "write `_` if any value will do\np(x) :- e(x, y).\n             ^\n")
