@@ -38,6 +38,7 @@ class DenseSet:
             size *= hi - lo + 1
         self.lows, self.highs, self.size = list(lows), list(highs), size
         self.bits = torch.zeros(size, dtype=torch.bool)
+        self.claim = None  # int64 scratch table, allocated on first use
 
     @staticmethod
     def eligible(cols) -> bool:
@@ -62,15 +63,24 @@ class DenseSet:
         return DenseSet(lows, highs) if size <= DENSE_LIMIT else None
 
     def insert_new(self, key: torch.Tensor) -> torch.Tensor:
-        """Indices of batch rows whose key is not yet set (first occurrence each); sets them."""
+        """Indices of batch rows whose key is not yet set (first occurrence each); sets them.
+
+        Duplicates inside the batch are settled by a claim table (each candidate writes its
+        index at its key; one write per key survives) — O(batch), no sort.
+        """
         cand = torch.nonzero(torch.index_select(self.bits, 0, key).logical_not_()).reshape(-1)
-        if cand.shape[0] == 0:
+        c = cand.shape[0]
+        if c == 0:
             return cand
-        kc, perm = torch.sort(torch.index_select(key, 0, cand))
-        if kc.shape[0] > 1:
-            first = torch.ones(kc.shape[0], dtype=torch.bool)
-            torch.ne(kc[1:], kc[:-1], out=first[1:])
-            if not bool(first.all()):
-                perm, kc = perm[first], kc[first]
+        kc = torch.index_select(key, 0, cand)
+        if c > 1:
+            if self.claim is None:
+                self.claim = torch.empty(self.size, dtype=torch.int64)
+            ids = torch.arange(c)
+            self.claim.index_put_((kc,), ids)
+            won = torch.index_select(self.claim, 0, kc) == ids
+            if not bool(won.all()):
+                keep = torch.nonzero(won).reshape(-1)
+                cand, kc = cand[keep], kc[keep]
         self.bits.index_fill_(0, kc, True)
-        return torch.index_select(cand, 0, perm)
+        return cand

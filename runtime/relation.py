@@ -34,6 +34,7 @@ class StoredRelation:
         self.dense: DenseSet | None = None  # while set: bitmap dedup, runs unsorted
         self.fresh = True  # nothing stored yet: the first batch picks the strategy
         self.runs: list[Run] = []
+        self._buf, self._size = None, 0  # dense mode: growable column buffers behind the runs
         self.version = 0  # bumped on every change; lets callers cache per-content results
 
     # ---- reading ----------------------------------------------------------------------
@@ -53,7 +54,9 @@ class StoredRelation:
             if len(self.runs) > 1 or (self.runs and not self.runs[0].sorted):
                 run = self._cat(self.runs)
                 key, perm = torch.sort(run.key)
-                self.runs = [Run([c[perm] for c in run.cols], None, key)]
+                self.runs, self._buf, self._size = [], None, 0
+                self._append([c[perm] for c in run.cols], key)
+                self.runs[0].sorted = True
             return self.runs[0] if self.runs else self.empty_run()
         while len(self.runs) > 1:
             b = self.runs.pop()
@@ -133,30 +136,55 @@ class StoredRelation:
         rows = self.dense.insert_new(key)
         if rows.shape[0] == 0:
             return self.empty_run()
-        run = Run([torch.index_select(c, 0, rows) for c in cols], None,
-                  torch.index_select(key, 0, rows), sorted=False)
+        run = self._append([torch.index_select(c, 0, rows) for c in cols],
+                           torch.index_select(key, 0, rows))
+        self.version += 1
+        return run
+
+    def _append(self, cols, key) -> Run:
+        """Append rows to the growable buffers; runs are views of adjacent buffer slices, so
+        merging two runs is free (only their join indexes are rebuilt, lazily)."""
+        m, start = int(key.shape[0]), self._size
+        if self._buf is None or start + m > self._buf[1].shape[0]:
+            cap = max(2 * (self._buf[1].shape[0] if self._buf else 0), start + m, 1024)
+            bufs = [torch.empty((cap,) + tuple(c.shape[1:]), dtype=c.dtype) for c in cols]
+            bkey = torch.empty(cap, dtype=torch.int64)
+            if start:
+                for nb, ob in zip(bufs, self._buf[0]):
+                    nb[:start] = ob[:start]
+                bkey[:start] = self._buf[1][:start]
+            self._buf = (bufs, bkey)
+        bufs, bkey = self._buf
+        for b, c in zip(bufs, cols):
+            b[start:start + m] = c
+        bkey[start:start + m] = key
+        self._size = start + m
+        run = Run([b[start:start + m] for b in bufs], None, bkey[start:start + m], sorted=False)
+        run.start = start
         self.runs.append(run)
         while len(self.runs) >= 2 and self.runs[-2].n <= 2 * self.runs[-1].n:
-            b = self.runs.pop()
-            self.runs[-1] = self._cat([self.runs[-1], b])
-        self.version += 1
+            self.runs.pop()
+            lo = self.runs[-1].start
+            merged = Run([b[lo:self._size] for b in bufs], None, bkey[lo:self._size], sorted=False)
+            merged.start = lo
+            self.runs[-1] = merged
         return run
 
     def _rebuild(self, dense: DenseSet):
         """Re-key the stored rows for a wider bitmap."""
-        runs = []
-        for run in self.runs:
-            key, _ = dense.codec.encode(run.cols, run.n)
+        old = self._cat(self.runs) if self.runs else None
+        self.dense, self.runs, self._buf, self._size = dense, [], None, 0
+        if old is not None and old.n:
+            key, _ = dense.codec.encode(old.cols, old.n)
             dense.bits[key] = True
-            runs.append(Run(run.cols, None, key, sorted=False))
-        self.dense, self.runs = dense, runs
+            self._append(old.cols, key)
 
     def _leave_dense(self):
         """Switch to sorted runs for good (tags appeared, or the range grew too wide)."""
         if self.dense is None:
             return
         run = self.consolidated()
-        self.dense = None
+        self.dense, self._buf, self._size = None, None, 0
         self.codec = KeyCodec.fit(run.cols, slack=True)
         key, _ = self.codec.encode(run.cols, run.n, self.device)
         if not self.codec.exact:

@@ -38,7 +38,7 @@ class Run:
     ``indexes`` caches join indexes built over this run (see ``join.Index``).
     """
 
-    __slots__ = ("cols", "tags", "key", "n", "indexes", "sorted")
+    __slots__ = ("cols", "tags", "key", "n", "indexes", "sorted", "start")
 
     def __init__(self, cols: list, tags, key: torch.Tensor, sorted: bool = True):
         self.cols, self.tags, self.key, self.sorted = cols, tags, key, sorted
