@@ -1,0 +1,171 @@
+"""The top-k half of the knn kernel IR: the heap, the 8-lane reduction of a
+register block's accumulators, and scoring a block against the heap roots.
+See ``knn_ir`` for the kernel's contract."""
+from __future__ import annotations
+
+
+def mask(values) -> str:
+    """A shufflevector mask operand, type included."""
+    return f"<{len(values)} x i32> <" + ", ".join(f"i32 {v}" for v in values) + ">"
+
+
+HEAP_OFFER = """
+; Replace the root of a min-heap (worst kept item) by (s, id) if it ranks
+; higher, then sift down. Out of the hot loop: most rows never get here.
+define internal void @heap_offer(ptr %hs, ptr %hi, i64 %k, float %s, i64 %id) noinline nounwind {
+entry:
+  %rs = load float, ptr %hs
+  %ri = load i64, ptr %hi
+  %gt = fcmp ogt float %s, %rs
+  %eq = fcmp oeq float %s, %rs
+  %lt_id = icmp slt i64 %id, %ri
+  %tie = and i1 %eq, %lt_id
+  %better = or i1 %gt, %tie
+  br i1 %better, label %sift, label %done
+sift:
+  %pos = phi i64 [0, %entry], [%child, %move]
+  %c1 = shl i64 %pos, 1
+  %c = add i64 %c1, 1
+  %has_c = icmp slt i64 %c, %k
+  br i1 %has_c, label %pick, label %place
+pick:
+  %c2 = add i64 %c, 1
+  %has_c2 = icmp slt i64 %c2, %k
+  %cs = getelementptr float, ptr %hs, i64 %c
+  %ci = getelementptr i64, ptr %hi, i64 %c
+  %vs = load float, ptr %cs
+  %vi = load i64, ptr %ci
+  br i1 %has_c2, label %pick2, label %cmp
+pick2:
+  %c2s = getelementptr float, ptr %hs, i64 %c2
+  %c2i = getelementptr i64, ptr %hi, i64 %c2
+  %v2s = load float, ptr %c2s
+  %v2i = load i64, ptr %c2i
+  %w_lt = fcmp olt float %v2s, %vs
+  %w_eq = fcmp oeq float %v2s, %vs
+  %w_gt_id = icmp sgt i64 %v2i, %vi
+  %w_tie = and i1 %w_eq, %w_gt_id
+  %second_worse = or i1 %w_lt, %w_tie
+  %ws = select i1 %second_worse, float %v2s, float %vs
+  %wi = select i1 %second_worse, i64 %v2i, i64 %vi
+  %wc = select i1 %second_worse, i64 %c2, i64 %c
+  br label %cmp
+cmp:
+  %child = phi i64 [%c, %pick], [%wc, %pick2]
+  %cws = phi float [%vs, %pick], [%ws, %pick2]
+  %cwi = phi i64 [%vi, %pick], [%wi, %pick2]
+  ; the child moves up if it ranks below the new item
+  %x_lt = fcmp olt float %cws, %s
+  %x_eq = fcmp oeq float %cws, %s
+  %x_gt_id = icmp sgt i64 %cwi, %id
+  %x_tie = and i1 %x_eq, %x_gt_id
+  %child_worse = or i1 %x_lt, %x_tie
+  br i1 %child_worse, label %move, label %place
+move:
+  %ps = getelementptr float, ptr %hs, i64 %pos
+  %pi = getelementptr i64, ptr %hi, i64 %pos
+  store float %cws, ptr %ps
+  store i64 %cwi, ptr %pi
+  br label %sift
+place:
+  %fs = getelementptr float, ptr %hs, i64 %pos
+  %fi = getelementptr i64, ptr %hi, i64 %pos
+  store float %s, ptr %fs
+  store i64 %id, ptr %fi
+  br label %done
+done:
+  ret void
+}
+"""
+
+
+def _reduce8(out, name, vs):
+    """%{name}: <8 x i32> whose lane i is the sum of vs[i]'s lanes (a shuffle tree:
+    21 vector ops for 8 sums instead of 8 separate horizontal reductions)."""
+    v = "<8 x i32>"
+    xs = []
+    for i in range(4):  # halves: lanes 0-3 from vs[i], 4-7 from vs[i+4]
+        out(f"%{name}_l{i} = shufflevector {v} {vs[i]}, {v} {vs[i + 4]}, {mask([0, 1, 2, 3, 8, 9, 10, 11])}",
+            f"%{name}_h{i} = shufflevector {v} {vs[i]}, {v} {vs[i + 4]}, {mask([4, 5, 6, 7, 12, 13, 14, 15])}",
+            f"%{name}_x{i} = add {v} %{name}_l{i}, %{name}_h{i}")
+        xs.append(f"%{name}_x{i}")
+    zs = []
+    for i, (x0, x1) in enumerate(((xs[0], xs[1]), (xs[2], xs[3]))):
+        out(f"%{name}_p{i} = shufflevector {v} {x0}, {v} {x1}, {mask([0, 8, 1, 9, 4, 12, 5, 13])}",
+            f"%{name}_q{i} = shufflevector {v} {x0}, {v} {x1}, {mask([2, 10, 3, 11, 6, 14, 7, 15])}",
+            f"%{name}_z{i} = add {v} %{name}_p{i}, %{name}_q{i}")
+        zs.append(f"%{name}_z{i}")
+    out(f"%{name}_e = shufflevector {v} {zs[0]}, {v} {zs[1]}, {mask([0, 1, 8, 9, 4, 5, 12, 13])}",
+        f"%{name}_o = shufflevector {v} {zs[0]}, {v} {zs[1]}, {mask([2, 3, 10, 11, 6, 7, 14, 15])}",
+        f"%{name} = add {v} %{name}_e, %{name}_o")
+
+
+def score_block_vector(out, isa, tag, qt, qb, rb, accs):
+    pairs = [(a, b) for a in range(qb) for b in range(rb)]
+    roots = "undef"
+    for a in range(qb):
+        out(f"%{tag}_root{a} = load float, ptr %{qt}_hs{a}",
+            f"%{tag}_rootv{a} = insertelement <{qb} x float> {roots}, float %{tag}_root{a}, i32 {a}")
+        roots = f"%{tag}_rootv{a}"
+    for g in range(len(pairs) // 8):
+        lanes = pairs[8 * g: 8 * g + 8]
+        n = f"{tag}_g{g}"
+        folded = []
+        for a, b in lanes:
+            out(*isa.fold_to_8(f"{n}_f{a}_{b}", accs[a][b]))
+            folded.append(f"%{n}_f{a}_{b}")
+        _reduce8(out, f"{n}_raw", folded)
+        out(f"%{n}_lane = add i64 %{qt}_lane0, {8 * g}",
+            f"%{n}_qsp = getelementptr float, ptr %lane_qscale, i64 %{n}_lane",
+            f"%{n}_qs = load <8 x float>, ptr %{n}_qsp, align 4",
+            f"%{n}_qbp = getelementptr i32, ptr %lane_qbias, i64 %{n}_lane",
+            f"%{n}_qb = load <8 x i32>, ptr %{n}_qbp, align 4",
+            f"%{n}_dot = sub <8 x i32> %{n}_raw, %{n}_qb",
+            f"%{n}_f = sitofp <8 x i32> %{n}_dot to <8 x float>",
+            f"%{n}_x = fmul <8 x float> %{n}_f, %{tag}_rs_lanes",
+            f"%{n}_y = fmul <8 x float> %{n}_x, %{n}_qs",
+            f"%{n} = fadd <8 x float> %{n}_y, %{tag}_rb_lanes",
+            f"%{n}_roots = shufflevector <{qb} x float> {roots}, <{qb} x float> poison, "
+            f"{mask([a for a, _ in lanes])}",
+            f"%{n}_cand = fcmp oge <8 x float> %{n}, %{n}_roots",
+            f"%{n}_bits = bitcast <8 x i1> %{n}_cand to i8",
+            f"%{n}_any = icmp ne i8 %{n}_bits, 0",
+            f"br i1 %{n}_any, label %{n}_offer, label %{n}_next")
+        out.label(f"{n}_offer")
+        for p, (a, b) in enumerate(lanes):
+            # heap_offer re-checks against the current root, which earlier
+            # lanes of this group may have raised.
+            out(f"%{n}_s{p} = extractelement <8 x float> %{n}, i32 {p}",
+                f"call void @heap_offer(ptr %{qt}_hs{a}, ptr %{qt}_hi{a}, i64 %k, "
+                f"float %{n}_s{p}, i64 %{tag}_i{b})")
+        out(f"br label %{n}_next")
+        out.label(f"{n}_next")
+        # Later groups compare with the roots as this group's offers left them.
+        roots = "undef"
+        for a in range(qb):
+            out(f"%{n}_root{a} = load float, ptr %{qt}_hs{a}",
+                f"%{n}_rootv{a} = insertelement <{qb} x float> {roots}, float %{n}_root{a}, i32 {a}")
+            roots = f"%{n}_rootv{a}"
+
+
+def score_pair_scalar(out, isa, tag, qt, a, rb, acc):
+    """Score query a against the single tail row (lane constants at pair a·RB)."""
+    n = f"{tag}_s{a}"
+    out(*isa.reduce(f"{n}_raw", acc))
+    out(f"%{n}_lane = add i64 %{qt}_lane0, {a * rb}",
+        f"%{n}_qsp = getelementptr float, ptr %lane_qscale, i64 %{n}_lane",
+        f"%{n}_qs = load float, ptr %{n}_qsp",
+        f"%{n}_qbp = getelementptr i32, ptr %lane_qbias, i64 %{n}_lane",
+        f"%{n}_qb = load i32, ptr %{n}_qbp",
+        f"%{n}_dot = sub i32 %{n}_raw, %{n}_qb",
+        f"%{n}_f = sitofp i32 %{n}_dot to float",
+        f"%{n}_x = fmul float %{n}_f, %{tag}_rs0",
+        f"%{n}_y = fmul float %{n}_x, %{n}_qs",
+        f"%{n} = fadd float %{n}_y, %{tag}_rb0",
+        f"%{n}_root = load float, ptr %{qt}_hs{a}",
+        f"%{n}_cand = fcmp oge float %{n}, %{n}_root",
+        f"br i1 %{n}_cand, label %{n}_offer, label %{n}_next")
+    out.label(f"{n}_offer")
+    out(f"call void @heap_offer(ptr %{qt}_hs{a}, ptr %{qt}_hi{a}, i64 %k, float %{n}, i64 %{tag}_i0)",
+        f"br label %{n}_next")
+    out.label(f"{n}_next")
