@@ -10,7 +10,7 @@ import torch
 
 from .keys import KeyCodec
 
-DENSE_LIMIT = 1 << 25  # bits (bytes) of the bitmap; beyond it, sorted runs take over
+DENSE_LIMIT = 1 << 24  # slots of the bitmap (1 byte + 4 for the claim table each)
 
 
 def _ranges(cols):
@@ -38,7 +38,7 @@ class DenseSet:
             size *= hi - lo + 1
         self.lows, self.highs, self.size = list(lows), list(highs), size
         self.bits = torch.zeros(size, dtype=torch.bool)
-        self.claim = None  # int64 scratch table, allocated on first use
+        self.claim = None  # int32 scratch table, allocated on first use
 
     @staticmethod
     def eligible(cols) -> bool:
@@ -75,8 +75,8 @@ class DenseSet:
         kc = torch.index_select(key, 0, cand)
         if c > 1:
             if self.claim is None:
-                self.claim = torch.empty(self.size, dtype=torch.int64)
-            ids = torch.arange(c)
+                self.claim = torch.empty(self.size, dtype=torch.int32)
+            ids = torch.arange(c, dtype=torch.int32)
             self.claim.index_put_((kc,), ids)
             won = torch.index_select(self.claim, 0, kc) == ids
             if not bool(won.all()):

@@ -130,3 +130,12 @@ def test_float_and_bool_columns_round_trip():
                    {"p": ["float", "bool"]})
     assert rows_of(mod, "out", {"p": [(0.5, True), (-0.0, False), (0.0, False), (1e300, True)]}) == [
         (0.0, False), (0.5, True), (1e300, True)]
+
+
+def test_growing_values_widen_the_bitmap_and_fall_back_to_sorted_runs():
+    from ir_builders import bind, binop, filt
+    for step, limit in [(1, 300), (10**9, 3 * 10**10)]:
+        mod = module([rel("n", "int")], [stratum("n", init=[rule(insert("n", lit(0)))], loop=[
+            rule(join("n", "x", delta=True), filt(binop("lt", v("x"), lit(limit))),
+                 bind("y", binop("add", v("x"), lit(step))), insert("n", "y"))])])
+        assert rows_of(mod, "n") == [(i,) for i in range(0, limit + 1, step)]
