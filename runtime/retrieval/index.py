@@ -17,6 +17,10 @@ DATA_FILE = "data.nsl8"
 WAL_FILE = "wal.log"
 
 
+_READ_ONLY = ("{} is open for writing elsewhere (another process, or another open "
+              "VectorIndex); this one is read-only")
+
+
 class RetrievalError(ValueError):
     """Bad input to an index: wrong dimension, NaN, unknown metric, ..."""
 
@@ -56,7 +60,8 @@ class VectorIndex:
 
     @classmethod
     def open(cls, path) -> "VectorIndex":
-        """Open a saved index: read its data file, replay its write-ahead log."""
+        """Open a saved index: read its data file, replay its write-ahead log.
+        Read-only (``writable`` false) while another process has it open."""
         import numpy as np
 
         from nsl.runtime.retrieval.quantization import Quantizer
@@ -87,6 +92,8 @@ class VectorIndex:
             if end <= index._store.count:
                 continue  # already folded into the data file by a checkpoint
             if first_row != index._store.count:
+                if not index._wal.writable:
+                    break  # the writer checkpointed while we read: keep the prefix
                 raise CorruptIndexError(f"write-ahead log skips rows {index._store.count}..{first_row}")
             index._store.append(record["codes"], record["row_scale"], record["row_bias"],
                                 record["ids"], record.get("vectors"))
@@ -115,6 +122,8 @@ class VectorIndex:
         row_bias = (-np.einsum("ij,ij->i", vectors, vectors).astype(np.float32)
                     if self.metric == "l2" else np.zeros(n, np.float32))
         kept = prepared.astype(np.float32) if self.keep_vectors else None
+        if self._wal is not None and not self._wal.writable:
+            raise RetrievalError(_READ_ONLY.format(self.path))
         if self._wal is not None and n:
             arrays = [ids, codes, row_scale, row_bias] + ([kept] if self.keep_vectors else [])
             self._wal.append(self._store.count, arrays)
@@ -129,6 +138,8 @@ class VectorIndex:
         directory = Path(path) if path is not None else self.path
         if directory is None:
             raise RetrievalError("save() needs a path for an index that was never saved")
+        if directory == self.path and self._wal is not None and not self._wal.writable:
+            raise RetrievalError(_READ_ONLY.format(self.path))
         directory.mkdir(parents=True, exist_ok=True)
         arrays = self._store.arrays()
         if self.quantizer.dim_scale is not None:
@@ -166,6 +177,11 @@ class VectorIndex:
     @property
     def dim(self) -> int:
         return self.quantizer.dim
+
+    @property
+    def writable(self) -> bool:
+        """False when another process holds this index's log for writing."""
+        return self._wal is None or self._wal.writable
 
     @property
     def ids(self):

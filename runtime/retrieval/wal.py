@@ -12,9 +12,16 @@ tail from a crash mid-append, which was never acknowledged — and the file is
 cut back to the last good record so later appends follow valid data.
 Records whose rows are already in the data file (a crash between writing a
 checkpoint and emptying the log) are skipped by ``first_row``.
+
+One writer at a time: the log is ``flock``ed exclusively when opened. A
+process that cannot get the lock opens the index read-only — it replays the
+intact records but never cuts the file, since the tail it sees may be a
+record the writer is still appending. The kernel drops the lock when the
+writer exits, however it dies.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import struct
 import zlib
@@ -24,6 +31,10 @@ RECORD_MAGIC = 0x4C41574E  # "NWAL"
 _HEAD = struct.Struct("<III")
 _PAYLOAD_HEAD = struct.Struct("<QI")
 WRITE_CHUNK = 1 << 20  # bytes per write(): bounds a syscall; tests shrink it to tear records
+
+
+class ReadOnlyLogError(RuntimeError):
+    """Another process holds the log for writing."""
 
 
 class WriteAheadLog:
@@ -36,11 +47,21 @@ class WriteAheadLog:
         if created:
             from nsl.runtime.retrieval.storage import fsync_directory
             fsync_directory(self.path.parent)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            self.writable = True
+        except BlockingIOError:
+            self.writable = False
+
+    def _require_writable(self) -> None:
+        if not self.writable:
+            raise ReadOnlyLogError(f"{self.path.parent} is open for writing in another process")
 
     def append(self, first_row: int, arrays: list) -> None:
         """Write one record and return once it is durable."""
         import numpy as np
 
+        self._require_writable()
         n = len(arrays[0])
         payload = b"".join([_PAYLOAD_HEAD.pack(first_row, n)]
                            + [np.ascontiguousarray(a).tobytes() for a in arrays])
@@ -77,12 +98,13 @@ class WriteAheadLog:
                 break  # a record written with another layout: not ours to trust
             yield first_row, arrays
             pos = good_end = end
-        if good_end < len(raw):
+        if good_end < len(raw) and self.writable:
             os.ftruncate(self._fd, good_end)
             os.fsync(self._fd)
 
     def reset(self) -> None:
         """Empty the log (after a checkpoint made its rows durable elsewhere)."""
+        self._require_writable()
         os.ftruncate(self._fd, 0)
         os.fsync(self._fd)
 

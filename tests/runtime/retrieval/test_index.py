@@ -102,6 +102,7 @@ def test_save_open_round_trip_with_log(tmp_path):
     index.add(x[300:400])
     index.add(x[400:])
     assert (tmp_path / "i" / WAL_FILE).stat().st_size > 0
+    index.close()
     again = VectorIndex.open(tmp_path / "i")
     assert len(again) == 500 and again.metric == "l2" and again.quantizer.scheme == "dimension"
     for a, b in zip(index.search(q, 7, rerank=2), again.search(q, 7, rerank=2)):
@@ -124,6 +125,7 @@ def test_a_torn_log_tail_is_ignored_and_cut(tmp_path):
     assert list(again.ids) == list(range(20))
     assert (tmp_path / WAL_FILE).stat().st_size == good
     again.add(x[20:30])  # appends after the cut, and replays
+    again.close()
     assert list(VectorIndex.open(tmp_path).ids) == list(range(30))
 
 
@@ -145,8 +147,29 @@ def test_checkpoint_interrupted_before_the_log_reset_does_not_duplicate(tmp_path
     index.add(x[10:20])
     log = (tmp_path / WAL_FILE).read_bytes()
     index.save()
+    index.close()
     (tmp_path / WAL_FILE).write_bytes(log)  # as if the crash hit right after the rename
     assert list(VectorIndex.open(tmp_path).ids) == list(range(20))
+
+
+def test_a_second_opener_is_read_only_and_never_cuts_the_log(tmp_path):
+    x, q = _data(40)
+    writer = VectorIndex.build(x[:10], path=tmp_path)
+    writer.add(x[10:20])
+    with open(tmp_path / WAL_FILE, "ab") as log:
+        log.write(b"\x4e\x57\x41\x4c" + b"\0" * 7)  # a record being appended right now
+    reader = VectorIndex.open(tmp_path)
+    assert not reader.writable and writer.writable
+    assert list(reader.ids) == list(range(20))
+    assert (tmp_path / WAL_FILE).read_bytes().endswith(b"\0" * 7)  # tail left alone
+    np.testing.assert_array_equal(reader.search(q, 3)[0], writer.search(q, 3)[0])
+    with pytest.raises(RetrievalError, match="read-only"):
+        reader.add(x[20:21])
+    with pytest.raises(RetrievalError, match="read-only"):
+        reader.save()
+    reader.close()
+    writer.close()
+    assert VectorIndex.open(tmp_path).writable
 
 
 @pytest.mark.parametrize("damage", ["garbage", "flip", "truncate", "missing"])
