@@ -153,10 +153,12 @@ def summarize(runs: list[dict]) -> dict:
     if not ok:
         return {"status": runs[0]["status"] if runs else "skipped",
                 "error": runs[0].get("error") if runs else None}
-    compiles = [r["compile_seconds"] for r in ok if r.get("compile_seconds") is not None]
-    return {"status": "ok", "median": statistics.median(r["seconds"] for r in ok),
-            "size": ok[0]["size"], "runs": len(ok),
-            "compile_median": statistics.median(compiles) if compiles else None}
+    def med(key):
+        values = [r[key] for r in ok if r.get(key) is not None]
+        return statistics.median(values) if values else None
+    return {"status": "ok", "median": med("seconds"), "size": ok[0]["size"], "runs": len(ok),
+            "compile_median": med("compile_seconds"),
+            "peak_rss_mb": max((r.get("peak_rss_mb") or 0.0) for r in ok) or None}
 
 
 def _cell(summary: dict, nsl: dict | None, timeout: float) -> str:
@@ -228,7 +230,11 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         nsl = summarize(row["runs"].get("nsl", []))
         if nsl.get("compile_median") is not None:
-            _say(f"  nsl compile time ({row['workload']}, not included above): {nsl['compile_median']:.3f} s")
+            _say(f"  nsl compile ({row['workload']}, not included above): {nsl['compile_median']:.3f} s")
+    if rows and not all(r["mismatch"] for r in rows):
+        _say("  peak RSS per process, MiB (max over workloads): " + ", ".join(
+            f"{s} {max((summarize(r['runs'].get(s, [])).get('peak_rss_mb') or 0) for r in rows):.0f}"
+            for s in systems))
     for note in notes:
         _say(f"  {note}")
     mismatches = [r["workload"] for r in rows if r["mismatch"]]

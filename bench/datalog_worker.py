@@ -48,7 +48,17 @@ def run_one(system: str, workload_name: str, timeout: float) -> dict:
     if hasattr(signal, "alarm"):
         signal.alarm(0)
     return {"status": "ok", "seconds": seconds, "size": runner.size(out),
-            "compile_seconds": compile_seconds}
+            "compile_seconds": compile_seconds,
+            "peak_rss_mb": _peak_rss_mb()}
+
+
+def _peak_rss_mb() -> float | None:
+    """Peak resident memory of this process (data, warm-up and run together), in MiB."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 
 def probe(systems: list[str]) -> dict:
