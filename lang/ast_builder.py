@@ -141,6 +141,8 @@ class AstBuilder(Transformer):
     def _objective(self, last):
         if isinstance(last, _Deferred):
             return last.expr
+        if isinstance(last, A.Atom) and last.rel in FUNCTIONS - {"distinct"}:
+            return A.Call(last.rel, last.args, last.span)  # `argmax(p: s(p, v), abs(v))`
         if isinstance(last, A.Atom) and not last.args:
             return A.Var(last.rel, last.span)
         if isinstance(last, (A.Comparison, A.Negation, A.Atom, A.Aggregate)):
@@ -168,6 +170,10 @@ class AstBuilder(Transformer):
         return A.RangeType(lo, hi)
 
     def enum_type(self, meta, *values):
+        for v in values:
+            if not isinstance(v, A.Const):
+                raise BuildError(error("an enumerated type lists constants (numbers, strings, booleans)",
+                                       getattr(v, "span", self._span(meta))))
         return A.EnumType(tuple(v.value for v in values))
 
     def alias_type(self, meta, texpr):
@@ -407,11 +413,8 @@ class AstBuilder(Transformer):
     def option(self, meta, name, value):
         return A.Option(str(name), self.config(value), self._span(meta))
 
-    def import_stmt(self, meta, dotted):
-        return A.Import(dotted, self._span(meta))
-
-    def dotted_name(self, meta, *names):
-        return tuple(str(n) for n in names)
+    def import_stmt(self, meta, path):
+        return A.Import(tuple(str(path).split(".")), self._span(meta))
 
     def query_stmt(self, meta, target):
         atom = self.literal(target)

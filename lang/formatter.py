@@ -20,8 +20,8 @@ WIDTH = 88
 INDENT = "    "
 
 # Expression precedence, loosest first (grammar: comparison < ++ < + - < * / %
-# < ** < unary minus < postfix < primary).
-CMP, CONCAT, SUM, PROD, POW, UNARY, POSTFIX, PRIMARY = range(8)
+# < unary minus < ** < postfix < primary; as in Python, -x ** 2 is -(x ** 2)).
+CMP, CONCAT, SUM, PROD, UNARY, POW, POSTFIX, PRIMARY = range(8)
 _BINOP_PREC = {"++": CONCAT, "+": SUM, "-": SUM, "*": PROD, "/": PROD, "%": PROD, "**": POW}
 
 # Formula precedence. `->` and `<->` take a whole formula on their right, so
@@ -145,8 +145,6 @@ def _prove(p: A.ProveStmt) -> str:
         if p.name != "consistent":
             raise Unprintable(f"prove {p.name!r} has no formula")
         return text + "consistent."
-    if p.name == "consistent":
-        raise Unprintable("`consistent` is a keyword after `prove`; it cannot name a formula")
     return f"{text}{p.name}: {formula(p.formula)}."
 
 
@@ -279,11 +277,8 @@ def _expr(e) -> tuple[str, int]:
         return e.text, PRIMARY
     if isinstance(e, A.BinOp):
         prec = _BINOP_PREC[e.op]
-        if e.op == "**":  # right-assoc, and its left side is a unary
-            left, right = expr(e.left, UNARY), expr(e.right, POW)
-            if left.startswith("-"):
-                # NSL reads `-x ** 2` as `(-x) ** 2`; Python and maths readers would not.
-                left = f"({left})"
+        if e.op == "**":  # right-assoc: a postfix on the left, a unary (or power) on the right
+            left, right = expr(e.left, POSTFIX), expr(e.right, UNARY)
         else:
             left, right = expr(e.left, prec), expr(e.right, prec + 1)
         return f"{left} {e.op} {right}", prec

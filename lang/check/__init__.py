@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from nsl.lang import ast as A
 from nsl.lang.check.declarations import check_declarations
+from nsl.lang.check.formulas import check_formulas
 from nsl.lang.check.safety import check_safety
 from nsl.lang.check.singletons import check_singletons
 from nsl.lang.check.stratify import stratify
@@ -46,6 +47,7 @@ def check_program(program: A.Program, sources: SourceMap | None = None) -> Check
     check_safety(program, table, diags)
     strata = stratify(program, table, diags)
     check_singletons(program, diags)
+    check_formulas(program, table, diags)
     if has_errors(diags):
         errors = sorted((d for d in diags if d.severity == "error"),
                         key=lambda d: (d.span.file, d.span.line, d.span.col) if d.span else ("", 0, 0))

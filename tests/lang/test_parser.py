@@ -69,7 +69,8 @@ def test_a_bare_name_is_a_nullary_atom_in_a_literal_and_a_variable_in_a_value():
 def test_negative_numbers_are_constants_and_other_negations_are_neg():
     assert stmt("p(-3, -2.5, - 4, -x).") == A.Rule(atom("p", c(-3), c(-2.5), c(-4), A.Neg(x)))
     assert value("a - -5") == A.BinOp("-", a, c(-5))
-    assert value("-2 ** 2") == A.BinOp("**", c(-2), c(2))  # unary minus binds tighter than **
+    assert value("-2 ** 2") == A.Neg(A.BinOp("**", c(2), c(2)))  # as in Python: -(2 ** 2)
+    assert value("2 ** -1") == A.BinOp("**", c(2), c(-1))
 
 
 def test_minus_after_a_call_is_subtraction():
@@ -244,3 +245,24 @@ def test_value_aggregate_as_a_literal_says_how_to_bind_it():
         "t.nsl:1:6: error: aggregate 'count' gives a value; bind it, e.g. `n = count(...)`\n"
         "p :- count(x: q(x)).\n"
         "     ^^^^^^^^^^^^^^")
+
+
+def test_import_may_end_with_a_dot():
+    from nsl.lang.parser import parse
+    program = parse("import std.graph.\nquery p.\nrel p\n")
+    assert [type(s).__name__ for s in program.statements] == ["Import", "Query", "RelDecl"]
+    assert program.statements[0].path == ("std", "graph")
+
+
+def test_prove_may_be_named_consistent():
+    from nsl.lang.parser import parse
+    named, check = parse("prove consistent: forall x: int: x == x.\nprove consistent.\n").statements
+    assert named.name == "consistent" and named.formula is not None
+    assert check.name == "consistent" and check.formula is None
+
+
+def test_argmax_objective_may_call_a_function():
+    from nsl.lang.parser import parse
+    rule = parse("best(x) :- x = argmax(p: s(p, v), abs(v)).").statements[0]
+    agg = rule.body.alternatives[0][0].right
+    assert agg.objective == A.Call("abs", (A.Var("v"),))
