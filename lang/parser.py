@@ -52,6 +52,31 @@ def parse(text: str, file: str = "<input>", sources: SourceMap | None = None) ->
     return A.Program(tuple(items), file)
 
 
+_CHARACTER_HINTS = {
+    "&": " (in a rule body, ',' means 'and'; in a formula, write 'and')",
+    "|": " (in a rule body, ';' means 'or'; in a formula, write 'or')",
+    "!": " (write 'not', or '!=' for inequality)",
+    "'": " (strings use double quotes)",
+    "?": " (`p(x)?` queries work in the REPL; in a file, write `query p(x).`)",
+}
+
+
+def _precise_accepts(exc) -> set:
+    """The tokens that really continue the input here.
+
+    LALR merges states, so the table's expected set can include tokens that
+    would fail a step later (a ')' after a complete statement); lark's
+    interactive parser tries each one.
+    """
+    parser = getattr(exc, "interactive_parser", None)
+    if parser is None:
+        return set()
+    try:
+        return set(parser.accepts())
+    except Exception:  # noqa: BLE001 - a better message is a nicety, never a crash
+        return set()
+
+
 def _describe(token) -> str:
     if token is None or token.type == "$END":
         return "end of input"
@@ -95,20 +120,22 @@ def _syntax_diagnostic(exc, text: str, file: str):
     if isinstance(exc, UnexpectedToken) and exc.token.type == "$END" or isinstance(exc, UnexpectedEOF):
         lines = text.splitlines() or [""]
         line, col = len(lines), max(len(lines[-1]), 1)
-        expected = getattr(exc, "expected", None) or getattr(exc, "accepts", None) or ()
+        expected = (_precise_accepts(exc) or getattr(exc, "expected", None)
+                    or getattr(exc, "accepts", None) or ())
         msg = "the program ended unexpectedly" + _expected(expected)
         if "DOT" in expected:
             msg += " (is a '.' missing at the end of a statement?)"
         return error(msg, Span(file, line, col, line, col))
     if isinstance(exc, UnexpectedCharacters):
         ch = text[exc.pos_in_stream] if exc.pos_in_stream < len(text) else ""
-        allowed = exc.allowed or ()
         if ch == '"':
             return error("unterminated string", Span(file, line, col, line, col))
-        return error(f"unexpected character {ch!r}" + _expected(allowed), Span(file, line, col, line, col))
+        # No token starts with this character, so no list of alternatives helps; a hint may.
+        return error(f"unexpected character {ch!r}" + _CHARACTER_HINTS.get(ch, ""),
+                     Span(file, line, col, line, col))
     tok = exc.token
     end_col = col + max(len(str(tok)), 1) - 1
-    expected = exc.accepts or exc.expected
+    expected = _precise_accepts(exc) or exc.accepts or exc.expected
     msg = f"unexpected {_describe(tok)}" + _expected(expected)
     if tok.type == "NAME" and "DOT" in expected:
         msg += " (is a '.' missing at the end of the previous statement?)"
