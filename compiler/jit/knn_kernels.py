@@ -133,34 +133,39 @@ class _ScanKernels:
         signed[:n_queries] = queries
         scales = np.zeros(padded, np.float32)
         scales[:n_queries] = query_scale
-        query_buf = np.ascontiguousarray(signed, np.dtype(self.isa.query_dtype))
+        query_buf = signed.astype(self.isa.query_dtype)
         permutation = self.isa.query_permutation(self.stride)
         if permutation is not None:
             query_buf = np.ascontiguousarray(query_buf[:, permutation])
         biases = (signed.sum(axis=1, dtype=np.int64) * 128).astype(np.int32)
-        lanes = [_lane_constants(scales, biases, block, j0, count)
-                 for block, j0, count in segments]
         threads = max(1, min(int(threads), n_rows // MIN_ROWS_PER_THREAD or 1))
-        bounds = np.linspace(0, n_rows, threads + 1).astype(np.int64)
-        heaps = [(np.full((padded, k), -np.inf, np.float32),
-                  np.full((padded, k), EMPTY_ROW, np.int64)) for _ in range(threads)]
+        heap_scores = np.full((threads, padded, k), -np.inf, np.float32)
+        heap_rows = np.full((threads, padded, k), EMPTY_ROW, np.int64)
+        # Raw addresses, computed once: numpy's .ctypes costs microseconds a use,
+        # and a single in-cache query scan takes only tens of them.
+        calls = []
+        query_row_bytes = query_buf.strides[0]
+        for block, j0, count in segments:
+            lane_scale, lane_bias = _lane_constants(scales, biases, block, j0, count)
+            calls.append((self.functions[block], query_buf.ctypes.data + j0 * query_row_bytes,
+                          lane_scale, lane_bias, count, j0))
+        rows_address = (codes.ctypes.data, row_scale.ctypes.data, row_bias.ctypes.data)
+        heap_address = (heap_scores.ctypes.data, heap_rows.ctypes.data)
+        heap_stride = padded * k
 
         def run(t):
-            heap_scores, heap_rows = heaps[t]
-            common = (codes.ctypes.data, row_scale.ctypes.data, row_bias.ctypes.data,
-                      int(bounds[t]), int(bounds[t + 1]))
-            for (block, j0, count), (lane_scale, lane_bias) in zip(segments, lanes):
-                self.functions[block](
-                    *common, query_buf[j0:].ctypes.data, lane_scale.ctypes.data,
-                    lane_bias.ctypes.data, count, k,
-                    heap_scores[j0:].ctypes.data, heap_rows[j0:].ctypes.data)
+            r0, r1 = n_rows * t // threads, n_rows * (t + 1) // threads
+            for function, query_address, lane_scale, lane_bias, count, j0 in calls:
+                offset = t * heap_stride + j0 * k
+                function(*rows_address, r0, r1, query_address, lane_scale.ctypes.data,
+                         lane_bias.ctypes.data, count, k,
+                         heap_address[0] + 4 * offset, heap_address[1] + 8 * offset)
 
         if threads == 1:
             run(0)
         else:
             list(_thread_pool().map(run, range(threads)))  # ctypes drops the GIL
-        return merge_heaps([h[0][:n_queries] for h in heaps],
-                           [h[1][:n_queries] for h in heaps], k)
+        return merge_heaps(heap_scores[:, :n_queries], heap_rows[:, :n_queries], k)
 
 
 def _lane_constants(scales, biases, block, j0, count):
@@ -183,11 +188,12 @@ def _thread_pool() -> ThreadPoolExecutor:
 
 
 def merge_heaps(score_parts, row_parts, k: int):
-    """Best ``k`` of several per-part candidate lists, in the contract's order."""
+    """Best ``k`` of several per-part candidate lists ``[parts, B, k]``, in the
+    contract's order."""
     import numpy as np
 
-    scores = np.concatenate(score_parts, axis=1)
-    rows = np.concatenate(row_parts, axis=1)
+    scores = np.concatenate(score_parts, axis=1) if len(score_parts) > 1 else score_parts[0]
+    rows = np.concatenate(row_parts, axis=1) if len(row_parts) > 1 else row_parts[0]
     order = np.lexsort((rows, -scores), axis=1)[:, :k]
     top_rows = np.take_along_axis(rows, order, axis=1)
     top_scores = np.take_along_axis(scores, order, axis=1)
