@@ -150,8 +150,9 @@ def _row_setup(out, stride, rb, tag, vector) -> int:
 def _prefetch(out, tag, block_bytes):
     """Ask for the rows PREFETCH_BYTES ahead of this block: a single-query scan
     is a pure stream, and the hardware prefetcher alone leaves DRAM idle gaps."""
+    distance = max(PREFETCH_BYTES, 2 * block_bytes)  # never inside the block being read
     for line in range(0, block_bytes, 64):
-        out(f"%{tag}_pf{line} = getelementptr i8, ptr %{tag}_row0, i64 {PREFETCH_BYTES + line}",
+        out(f"%{tag}_pf{line} = getelementptr i8, ptr %{tag}_row0, i64 {distance + line}",
             f"call void @llvm.prefetch.p0(ptr %{tag}_pf{line}, i32 0, i32 {PREFETCH_LOCALITY}, i32 1)")
 
 
