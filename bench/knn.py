@@ -47,11 +47,13 @@ def main(argv=None) -> int:
                         continue
                     for batch in args.batches:
                         q = queries[:batch]
-                        ids = runner(q)
+                        # recall over every query, asked `batch` at a time
+                        ids = np.concatenate([runner(queries[i:i + batch])
+                                              for i in range(0, len(queries), batch)])
                         seconds = _best_time(lambda: runner(q), args.min_time)
                         qps = batch / seconds
                         scanned = qps * n * d * (1 if peer.startswith(("nsl", "faiss-sq8")) else 4)
-                        recall = _recall(ids, truth[:batch])
+                        recall = _recall(ids, truth)
                         rows_out.append(dict(peer=peer, n=n, d=d, threads=threads, batch=batch,
                                              qps=qps, gbps=scanned / 1e9, line_gbps=line,
                                              recall=recall))
