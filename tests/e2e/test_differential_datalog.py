@@ -16,6 +16,7 @@ def test_engine_matches_reference(program, rng):
     # literal order in the source is shuffled: the compiler must schedule it
     text = program.render(shuffle=rng.shuffle)
     expected = evaluate(program)
-    result = nsl.compile(text).run(queries=sorted(program.arity))
+    # verify=True checks the IR after lowering and after every pass
+    result = nsl.compile(text, verify=True).run(queries=sorted(program.arity))
     for rel in sorted(program.arity):
         assert result.rows(rel) == sorted(expected[rel]), f"{rel} differs for\n{text}"
