@@ -18,6 +18,7 @@ the numpy reference in the tests):
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -27,6 +28,7 @@ EMPTY_ROW = 2**63 - 1   # heap sentinel, ranks below every real row
 MIN_ROWS_PER_THREAD = 16384
 
 _kernels: dict[tuple, "_ScanKernels"] = {}
+_resolved: dict[tuple, "_ScanKernels"] = {}  # (stride, requested variant) → kernels
 _kernels_lock = threading.Lock()
 _pool: ThreadPoolExecutor | None = None
 
@@ -47,11 +49,13 @@ def knn_scan(codes, row_scale, row_bias, queries, query_scale, k: int,
     if n_rows == 0:
         return _empty_result(n_queries, k)
     choice = isa or os.environ.get("NSL_KNN_ISA") or None
-    from nsl.compiler.jit.codegen import llvm_available
-    if choice == "torch" or not llvm_available():
-        from nsl.compiler.jit.knn_fallback import torch_scan
-        return torch_scan(codes, row_scale, row_bias, queries, query_scale, k)
-    kernels = get_kernels(stride, choice)
+    kernels = _resolved.get((stride, choice))
+    if kernels is None:  # first call for this stride: decide once, then reuse
+        from nsl.compiler.jit.codegen import llvm_available
+        if choice == "torch" or not llvm_available():
+            from nsl.compiler.jit.knn_fallback import torch_scan
+            return torch_scan(codes, row_scale, row_bias, queries, query_scale, k)
+        kernels = _resolved[(stride, choice)] = get_kernels(stride, choice)
     return kernels.scan(codes, row_scale, row_bias, queries, query_scale, k,
                         default_threads() if threads is None else threads)
 
@@ -104,12 +108,19 @@ class _ScanKernels:
         p, i64 = ctypes.c_void_p, ctypes.c_int64
         argtypes = (p, p, p, i64, i64, p, p, p, i64, i64, p, p)
         self.library = library
+        self._plans: dict[int, list] = {}
         self.functions = {block: library.get_function(name, None, *argtypes)
                           for name, (block, _) in names.items()}
 
     def plan(self, n_queries: int) -> list[tuple[tuple[int, int], int, int]]:
         """Split queries into (block, first, count) segments, count a multiple of
         the block's QB; the last segment may run past ``n_queries`` (padding)."""
+        cached = self._plans.get(n_queries)
+        if cached is None:
+            cached = self._plans[n_queries] = self._make_plan(n_queries)
+        return cached
+
+    def _make_plan(self, n_queries: int):
         blocks = sorted(self.isa.blocks, reverse=True)
         widest = blocks[0][0]
         whole = n_queries - n_queries % widest
@@ -147,18 +158,17 @@ class _ScanKernels:
         query_row_bytes = query_buf.strides[0]
         for block, j0, count in segments:
             lane_scale, lane_bias = _lane_constants(scales, biases, block, j0, count)
-            calls.append((self.functions[block], query_buf.ctypes.data + j0 * query_row_bytes,
-                          lane_scale, lane_bias, count, j0))
-        rows_address = (codes.ctypes.data, row_scale.ctypes.data, row_bias.ctypes.data)
-        heap_address = (heap_scores.ctypes.data, heap_rows.ctypes.data)
+            calls.append((self.functions[block], _address(query_buf) + j0 * query_row_bytes,
+                          _address(lane_scale), _address(lane_bias), count, j0))
+        rows_address = (_address(codes), _address(row_scale), _address(row_bias))
+        heap_address = (_address(heap_scores), _address(heap_rows))
         heap_stride = padded * k
 
         def run(t):
             r0, r1 = n_rows * t // threads, n_rows * (t + 1) // threads
             for function, query_address, lane_scale, lane_bias, count, j0 in calls:
                 offset = t * heap_stride + j0 * k
-                function(*rows_address, r0, r1, query_address, lane_scale.ctypes.data,
-                         lane_bias.ctypes.data, count, k,
+                function(*rows_address, r0, r1, query_address, lane_scale, lane_bias, count, k,
                          heap_address[0] + 4 * offset, heap_address[1] + 8 * offset)
 
         if threads == 1:
@@ -170,13 +180,25 @@ class _ScanKernels:
 
 def _lane_constants(scales, biases, block, j0, count):
     """Per-query constants spread over a block's pairs: lane P → query P // RB."""
+    index = _lane_index(block, count) + j0
+    return scales[index], biases[index]  # fancy indexing: fresh contiguous arrays
+
+
+@functools.lru_cache(maxsize=256)
+def _lane_index(block, count):
     import numpy as np
 
     qb, rb = block
     query_of_lane = np.arange(qb * rb) // rb
-    index = j0 + np.arange(0, count, qb)[:, None] + query_of_lane[None, :]
-    return (np.ascontiguousarray(scales[index], np.float32),
-            np.ascontiguousarray(biases[index], np.int32))
+    return np.arange(0, count, qb)[:, None] + query_of_lane[None, :]
+
+
+def _address(array) -> int:
+    """Address of a C-contiguous array's data (a third of the cost of .ctypes.data)."""
+    try:
+        return ctypes.addressof(ctypes.c_char.from_buffer(array))
+    except (TypeError, ValueError):  # read-only or empty
+        return array.ctypes.data
 
 
 def _thread_pool() -> ThreadPoolExecutor:
@@ -199,3 +221,4 @@ def merge_heaps(score_parts, row_parts, k: int):
     top_scores = np.take_along_axis(scores, order, axis=1)
     top_rows[top_rows == EMPTY_ROW] = -1
     return top_rows, top_scores
+
