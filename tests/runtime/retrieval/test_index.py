@@ -188,3 +188,22 @@ def test_damaged_data_files_are_reported(tmp_path, damage):
         data.unlink()
     with pytest.raises(CorruptIndexError):
         VectorIndex.open(tmp_path)
+
+
+def test_without_llvm_the_torch_path_gives_identical_results(tmp_path):
+    import subprocess
+    import sys
+    x, q = _data(700, 40)
+    VectorIndex.build(x, "l2", path=tmp_path / "i").close()
+    np.save(tmp_path / "q.npy", q)
+    code = ("import sys, numpy as np; from nsl.runtime.retrieval import VectorIndex\n"
+            "ids, scores = VectorIndex.open(sys.argv[1]).search(np.load(sys.argv[2]), 9)\n"
+            "assert 'llvmlite' not in sys.modules\n"
+            "np.save(sys.argv[3], ids); np.save(sys.argv[4], scores)")
+    env = dict(os.environ, NSL_JIT_DISABLE="1")
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "i"), str(tmp_path / "q.npy"),
+                    str(tmp_path / "ids.npy"), str(tmp_path / "scores.npy")],
+                   check=True, env=env, timeout=120)
+    ids, scores = VectorIndex.open(tmp_path / "i").search(q, 9)
+    np.testing.assert_array_equal(np.load(tmp_path / "ids.npy"), ids)
+    np.testing.assert_array_equal(np.load(tmp_path / "scores.npy"), scores)
