@@ -61,8 +61,13 @@ def machine_info() -> dict:
             versions[dist] = metadata.version(dist)
         except metadata.PackageNotFoundError:
             versions[dist] = "not installed"
+    try:
+        commit = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=ROOT, capture_output=True,
+                                text=True, timeout=10).stdout.strip() or "?"
+    except (OSError, subprocess.SubprocessError):
+        commit = "?"
     return {"cpu": cpu, "cores": os.cpu_count(), "os": platform.platform(),
-            "python": platform.python_version(), **versions}
+            "python": platform.python_version(), **versions, "nsl_commit": commit}
 
 
 def _worker(args: list[str], timeout: float) -> tuple[int | None, str, str]:
@@ -201,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     machine = machine_info()
     _say("NSL Datalog benchmark")
     _say(f"machine: {machine['cpu']}, {machine['cores']} cores, {machine['os']}")
-    _say(f"python {machine['python']}, torch {machine['torch']}, numpy {machine['numpy']}")
+    _say(f"python {machine['python']}, torch {machine['torch']}, numpy {machine['numpy']}, "
+         f"nsl at {machine['nsl_commit']}")
     _say(f"method: median of {args.repeat} run(s), each in a fresh process after an untimed warm-up, "
          f"timeout {args.timeout:g} s per run")
     status = probe(wanted)
