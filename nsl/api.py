@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import os
 from dataclasses import replace
-from typing import Any, Iterable, Mapping
+from collections.abc import Mapping
+from typing import Any, Iterable
 
 from nsl.lang.diagnostics import CompileError, Span, UsageError, error
 
@@ -158,31 +159,61 @@ def _reraise_runtime_error(exc: Exception, sources) -> None:
         raise CompileError([exc.diagnostic()], sources) from None
 
 
+class _LazyRelations(Mapping):
+    """Relation name → sorted rows, decoded into Python tuples only when first read."""
+
+    def __init__(self, names, compute):
+        self._names, self._compute, self._cache = tuple(names), compute, {}
+
+    def __getitem__(self, name):
+        if name not in self._names:
+            raise KeyError(name)
+        if name not in self._cache:
+            self._cache[name] = self._compute(name)
+        return self._cache[name]
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self):
+        return len(self._names)
+
+
 class Result:
-    """What a run derived: relation rows as Python tuples (and tensors), and verdicts."""
+    """What a run derived: relation rows as Python tuples (and tensors), and verdicts.
+
+    ``relations`` holds the reported relations (the queried rows, or every
+    derived relation); rows are decoded lazily, so a run that only needs
+    tensors or sizes never builds millions of Python tuples.
+    """
 
     def __init__(self, module, db, provenance: str):
         self._module = module
         self._db = db
         self.provenance = provenance
         self.verdicts: list[dict] = []
-        self.relations: dict[str, list[tuple]] = {}
-        queried = {q.rel for q in module.queries}
-        for name in module.outputs:
-            rows = db.rows(name)
-            specs = [q for q in module.queries if q.rel == name]
-            if name in queried and specs:
-                rows = sorted({r for q in specs for r in rows if _matches(q, r)})
-            self.relations[name] = rows
+        self.relations = _LazyRelations(module.outputs, self._reported_rows)
+
+    def _reported_rows(self, name: str) -> list[tuple]:
+        specs = [q for q in self._module.queries if q.rel == name]
+        if not specs:
+            return self._db.rows(name)
+        if len(specs) == 1:
+            return self._db.query(specs[0])
+        return sorted({row for spec in specs for row in self._db.query(spec)})
 
     def __getitem__(self, rel: str) -> list[tuple]:
         return self.rows(rel)
 
     def rows(self, rel: str) -> list[tuple]:
-        """Sorted rows of any relation the run computed."""
+        """Sorted rows of any relation the run computed (query-filtered if reported)."""
         if rel in self.relations:
             return self.relations[rel]
         return self._db.rows(rel)
+
+    def size(self, rel: str) -> int:
+        """The number of facts in ``rel`` (no decoding)."""
+        return self._db.size(rel)
 
     def tensors(self, rel: str):
         """The relation's columns as torch tensors (strings as interned ids)."""
@@ -197,17 +228,3 @@ class Result:
         return {"relations": {name: [{"args": list(r)} for r in rows]
                               for name, rows in self.relations.items()},
                 "verdicts": list(self.verdicts)}
-
-
-def _matches(query, row: tuple) -> bool:
-    from nsl.compiler import ir
-
-    seen: dict[str, Any] = {}
-    for arg, value in zip(query.args, row):
-        if isinstance(arg, ir.Lit) and arg.value != value:
-            return False
-        if isinstance(arg, ir.ColRef):
-            if arg.name in seen and seen[arg.name] != value:
-                return False
-            seen[arg.name] = value
-    return True
