@@ -116,7 +116,7 @@ class Nsl(Runner):
 
     def size(self, out):
         result, rel = out
-        return len(result.relations[rel])
+        return result.size(rel)
 
 
 class Clingo(Runner):
