@@ -35,7 +35,8 @@ def parse(text: str, file: str = "<input>", sources: SourceMap | None = None) ->
     """Parse ``text``; raise :class:`CompileError` with a positioned diagnostic on failure."""
     from lark.exceptions import UnexpectedInput, VisitError
 
-    from nsl.lang.ast_builder import AstBuilder, BuildError
+    from nsl.lang.ast_builder import AstBuilder
+    from nsl.lang.ast_roles import BuildError
 
     if sources is not None:
         sources.add(file, text)

@@ -1,0 +1,153 @@
+"""How a parsed name or call is read, by where it stands.
+
+The grammar parses atoms, built-in calls and aggregates with one ``call``
+production and bare names with one ``name`` production; a value position
+(inside an expression), a literal position (a rule body, a formula) and a
+settings position (``provenance = diff_topk_proofs(k = 3)``) read them
+differently. :class:`RoleReader` holds those readings; the tree transformer
+in ``ast_builder`` mixes it in.
+"""
+from __future__ import annotations
+
+import ast as pyast
+
+from nsl.lang import ast as A
+from nsl.lang.diagnostics import error
+
+AGGREGATES = {"count", "sum", "min", "max", "argmin", "argmax", "exists", "forall"}
+FUNCTIONS = {"abs", "min", "max", "distinct"}
+
+
+class BuildError(Exception):
+    def __init__(self, diagnostic):
+        super().__init__(diagnostic.message)
+        self.diagnostic = diagnostic
+
+
+class _Call:
+    """An unclassified ``name(args [: body])`` awaiting its role."""
+
+    def __init__(self, name, args, agg, span):
+        self.name, self.args, self.agg, self.span = name, args, agg, span
+
+
+class _Deferred:
+    """A value expression in a literal position: legal only as an argmin/argmax objective."""
+
+    def __init__(self, expr, span):
+        self.expr, self.span = expr, span
+
+
+class _Name:
+    """A bare identifier: a variable in a value position, a nullary atom in a literal one."""
+
+    def __init__(self, name, span):
+        self.name, self.span = name, span
+
+
+def _unquote(token: str) -> str:
+    return pyast.literal_eval(token)
+
+
+class RoleReader:
+    """Reads unclassified ``_Name``/``_Call`` nodes as values, literals or settings."""
+
+    def value(self, node):
+        """Interpret a parsed node in a value (expression) position."""
+        if isinstance(node, _Name):
+            return A.Wildcard(node.span) if node.name == "_" else A.Var(node.name, node.span)
+        if isinstance(node, _Call):
+            if node.agg is not None:
+                return self._aggregate(node)
+            if node.name in FUNCTIONS:
+                return A.Call(node.name, tuple(self.value(a) for a in node.args), node.span)
+            raise BuildError(error(
+                f"relation '{node.name}' used as a value; bind its argument instead "
+                f"(e.g. `{node.name}(..., x), y = x`)", node.span))
+        return node
+
+    def config(self, node):
+        """Interpret a node in a settings position (``provenance = diff_topk_proofs(k = 3)``)."""
+        if isinstance(node, _Call) and node.agg is None:
+            return A.Call(node.name, tuple(self.config(a) for a in node.args), node.span)
+        if isinstance(node, A.ListExpr):
+            return A.ListExpr(tuple(self.config(i) for i in node.items), node.span)
+        return self.value(node)
+
+    def literal(self, node):
+        """Interpret a parsed node as a body literal or formula atom."""
+        if isinstance(node, _Name):
+            if node.name == "_":
+                raise BuildError(error("`_` cannot stand alone as a literal", node.span))
+            return A.Atom(node.name, (), node.span)
+        if isinstance(node, _Call):
+            if node.agg is not None:
+                agg = self._aggregate(node)
+                if agg.op not in ("exists", "forall"):
+                    raise BuildError(error(
+                        f"aggregate '{agg.op}' gives a value; bind it, e.g. `n = {agg.op}(...)`", node.span))
+                return agg
+            if node.name == "distinct":
+                return A.Call(node.name, tuple(self.value(a) for a in node.args), node.span)
+            for a in node.args:
+                if isinstance(a, A.KwArg):
+                    raise BuildError(error("keyword arguments are not allowed in an atom", a.span))
+            return A.Atom(node.name, tuple(self.value(a) for a in node.args), node.span)
+        if isinstance(node, (A.Comparison, A.Negation, A.Quantified, A.Connective, A.Not)):
+            return node
+        raise BuildError(error("expected a relation atom or a comparison here", getattr(node, "span", None)))
+
+    def _aggregate(self, node: _Call) -> A.Aggregate:
+        if node.name not in AGGREGATES:
+            raise BuildError(error(
+                f"unknown aggregate '{node.name}' (known: {', '.join(sorted(AGGREGATES))})", node.span))
+        body, consequent = node.agg
+        variables = []
+        for a in node.args:
+            v = self.value(a)
+            if not isinstance(v, A.Var):
+                raise BuildError(error("aggregate variables before ':' must be plain variables",
+                                       getattr(v, "span", node.span)))
+            variables.append(v)
+        objective = None
+        if node.name in ("argmin", "argmax"):
+            # `argmax(p: score(p, v), v)`: the last item after the body is the objective.
+            alts = body.alternatives
+            if len(alts) != 1 or len(alts[0]) < 2:
+                raise BuildError(error(
+                    f"{node.name} needs an objective after its body: `{node.name}(x: body, value)`", node.span))
+            last = alts[0][-1]
+            objective = self._objective(last)
+            body = A.Body((alts[0][:-1],), body.span)
+        body, consequent = self.finish_body(body), self.finish_body(consequent)
+        if consequent is not None and node.name != "forall":
+            raise BuildError(error("only forall(...) takes `->` in its body", node.span))
+        if node.name != "count" and node.name not in ("exists", "forall") and not variables:
+            raise BuildError(error(f"{node.name} needs a variable before ':'", node.span))
+        return A.Aggregate(node.name, tuple(variables), body, objective, consequent, node.span)
+
+    def _objective(self, last):
+        if isinstance(last, _Deferred):
+            return last.expr
+        if isinstance(last, A.Atom) and last.rel in FUNCTIONS - {"distinct"}:
+            return A.Call(last.rel, last.args, last.span)  # `argmax(p: s(p, v), abs(v))`
+        if isinstance(last, A.Atom) and not last.args:
+            return A.Var(last.rel, last.span)
+        if isinstance(last, (A.Comparison, A.Negation, A.Atom, A.Aggregate)):
+            raise BuildError(error("argmin/argmax objective must be a value expression", last.span))
+        return last
+
+    def _literal_or_deferred(self, node):
+        if isinstance(node, (A.BinOp, A.Neg, A.Const, A.Subscript, A.ListExpr, A.Call)):
+            return _Deferred(node, node.span)
+        return self.literal(node)
+
+    def finish_body(self, body):
+        """Reject value expressions left standing as literals."""
+        if body is None:
+            return None
+        for conj in body.alternatives:
+            for lit in conj:
+                if isinstance(lit, _Deferred):
+                    raise BuildError(error("expected a relation atom or a comparison here", lit.span))
+        return body
