@@ -8,7 +8,7 @@ from __future__ import annotations
 from lark import Token, Transformer, v_args
 
 from nsl.lang import ast as A
-from nsl.lang.ast_roles import RoleReader, _Call, _Name, _unquote
+from nsl.lang.ast_roles import BuildError, RoleReader, _Call, _Name, _unquote
 from nsl.lang.diagnostics import Span, error
 
 

@@ -6,7 +6,7 @@ source line and carets under the span (the xDSL / clang layout).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 
