@@ -109,6 +109,8 @@ def _add(args) -> int:
     from nsl.runtime.retrieval import VectorIndex
 
     index = VectorIndex.open(args.out)
+    if not index.writable:
+        _fail(args.out, "is open for writing by another process; try again when it is done")
     vectors = _load_vectors(args.source)
     ids = _load_ids(args.ids, len(vectors)) if args.ids else None
     with _blame(args.source):

@@ -138,18 +138,22 @@ class VectorIndex:
         directory = Path(path) if path is not None else self.path
         if directory is None:
             raise RetrievalError("save() needs a path for an index that was never saved")
-        if directory == self.path and self._wal is not None and not self._wal.writable:
-            raise RetrievalError(_READ_ONLY.format(self.path))
-        directory.mkdir(parents=True, exist_ok=True)
+        wal = self._wal
+        if wal is None or directory != self.path:
+            directory.mkdir(parents=True, exist_ok=True)
+            wal = WriteAheadLog(directory / WAL_FILE)  # takes the writer's lock
+        if not wal.writable:  # checked before anything on disk changes
+            if wal is not self._wal:
+                wal.close()
+            raise RetrievalError(_READ_ONLY.format(directory))
         arrays = self._store.arrays()
         if self.quantizer.dim_scale is not None:
             arrays["dim_scale"] = self.quantizer.dim_scale
         write_data_file(directory / DATA_FILE, self._params(), arrays)
-        if self._wal is None or directory != self.path:
+        if wal is not self._wal:
             if self._wal is not None:
                 self._wal.close()
-            self._wal = WriteAheadLog(directory / WAL_FILE)
-            self.path = directory
+            self._wal, self.path = wal, directory
         self._wal.reset()
 
     def close(self) -> None:
