@@ -24,10 +24,6 @@ class Isa:
     # is a multiple of 8 so the scores of a block fill whole 8-lane vectors.
     blocks: tuple[tuple[int, int], ...]
 
-    @property
-    def query_ir_type(self) -> str:
-        return "i8" if self.query_dtype == "int8" else "i16"
-
     def zero(self) -> str:
         return "zeroinitializer"
 

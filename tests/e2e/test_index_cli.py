@@ -87,3 +87,17 @@ def test_help_does_not_import_heavy_modules():
             "print(sorted(m for m in ('numpy', 'torch', 'llvmlite', 'z3') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_add_while_another_process_writes_is_refused(workdir):
+    from nsl.runtime.retrieval import VectorIndex
+    if not (workdir / "idx").exists():
+        nslc("build", "idx", "--from", "v.npy", "--metric", "cosine", "--keep-vectors", cwd=workdir)
+    writer = VectorIndex.open(workdir / "idx")  # holds the writer's lock
+    try:
+        run = nslc("add", "idx", "--from", "more.npy", cwd=workdir)
+        assert run.returncode == 1 and run.stderr.startswith("idx: error: ")
+        assert "another process" in run.stderr
+        assert nslc("search", "idx", "--queries", "q.npy", cwd=workdir).returncode == 0
+    finally:
+        writer.close()
