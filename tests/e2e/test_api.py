@@ -106,3 +106,8 @@ def test_aggregates_follow_the_spec():
 def test_unstratifiable_program_names_the_cycle():
     expect_error("n(1).\na(x) :- n(x), not b(x).\nb(x) :- n(x), not a(x).\n",
                  "not stratifiable", "cycle: a -> b -> a", "<input>:2:19")
+
+
+def test_aggregates_sharing_a_local_variable_name_are_independent():
+    expect_result("""e(1, 7). e(2, 7). f(5). f(6). f(7).
+                     r(s, c) :- s = sum(y: e(y, x)), c = count(x: f(x)).""", {"r": [(3, 3)]})

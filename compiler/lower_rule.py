@@ -1,0 +1,307 @@
+"""Lowering one conjunction of a rule body into an IR operator pipeline.
+
+Literals are scheduled in source order as soon as the variables they need are
+bound; aggregates become correlated sub-pipelines whose keys are the
+variables they share with the rest of the rule.
+"""
+from __future__ import annotations
+
+from nsl.compiler import ir
+from nsl.lang import ast as A
+from nsl.lang.diagnostics import CompileError, error
+from nsl.lang.walk import aggregate_inner_vars, expr_vars, literal_vars
+
+_BINOPS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod", "**": "pow", "++": "concat"}
+_CMPOPS = {"=": "eq", "==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
+
+
+def constant_value(arg):
+    if isinstance(arg, A.Const):
+        return arg.value
+    if isinstance(arg, A.Neg) and isinstance(arg.operand, A.Const):
+        return -arg.operand.value
+    return None
+
+
+class RuleScope:
+    """Lowers one conjunction; tracks bound variables and their types."""
+
+    def __init__(self, lowering, conj, head: A.Atom | None,
+                 bound: dict[str, str] | None = None, taken: set[str] | None = None):
+        self.lowering = lowering
+        self.bound: dict[str, str] = dict(bound or {})
+        self.taken = taken if taken is not None else set()
+        self.taken |= {v.name for lit in conj for v in literal_vars(lit)}
+        if head is not None:
+            self.taken |= {v.name for a in head.args for v in expr_vars(a)}
+        self.head = head
+        self.conj = conj
+
+    def fresh(self) -> str:
+        i = 0
+        while f"_t{i}" in self.taken:
+            i += 1
+        self.taken.add(f"_t{i}")
+        return f"_t{i}"
+
+    # -- scheduling ----------------------------------------------------------
+    def schedule(self, conj) -> list:
+        ops: list = []
+        pending = list(conj)
+        while pending:
+            for i, lit in enumerate(pending):
+                emitted = self.try_literal(lit, pending, ops)
+                if emitted:
+                    pending.pop(i)
+                    break
+            else:
+                lit = pending[0]
+                raise CompileError([error("cannot order this literal: some of its variables are never "
+                                          "bound by a positive atom", getattr(lit, "span", None))])
+        return ops
+
+    def outside_names(self, lit, pending) -> set[str]:
+        """Variables of the rule's own scope outside ``lit``: they make an aggregate's keys.
+
+        Another aggregate's body is its own scope: a variable that two aggregate
+        bodies share, and nothing else binds, is local to each.
+        """
+        names = set(self.bound)
+        for other in self.conj:
+            if other is lit or isinstance(other, A.Aggregate) or \
+                    (isinstance(other, A.Negation) and isinstance(other.atom, A.Aggregate)):
+                continue
+            if isinstance(other, A.Comparison):
+                for side in (other.left, other.right):
+                    if isinstance(side, A.Aggregate):
+                        continue
+                    names |= {v.name for v in expr_vars(side)}
+                continue
+            names |= {v.name for v in literal_vars(other)}
+        if self.head is not None:
+            names |= {v.name for a in self.head.args for v in expr_vars(a)}
+        return names
+
+    def ready(self, e) -> bool:
+        return all(v.name in self.bound for v in expr_vars(e))
+
+    def try_literal(self, lit, pending, ops) -> bool:
+        if isinstance(lit, A.Atom):
+            info = self.lowering.symbols.relations[lit.rel]
+            if info.neural is not None:
+                return self.neural(lit, ops)
+            if info.builtin:
+                return self.knn(lit, ops)
+            return self.join(lit, ops)
+        if isinstance(lit, A.Negation):
+            if isinstance(lit.atom, A.Aggregate):
+                return self.aggregate(lit.atom, None, pending, ops, negated=True)
+            if not all(self.ready(a) for a in lit.atom.args if not isinstance(a, A.Wildcard)):
+                return False
+            types = self.lowering.types_of(lit.atom.rel)
+            args = tuple(self.term(a, ops, want=t) for a, t in zip(lit.atom.args, types))
+            ops.append(ir.AntiJoin(lit.atom.rel, args, origin=lit.span))
+            return True
+        if isinstance(lit, A.Aggregate):
+            return self.aggregate(lit, None, pending, ops)
+        if isinstance(lit, A.Comparison):
+            return self.comparison(lit, pending, ops)
+        raise CompileError([error("this cannot appear in a rule body", getattr(lit, "span", None))])
+
+    def join(self, atom: A.Atom, ops) -> bool:
+        if not all(self.ready(a) for a in atom.args if not isinstance(a, (A.Var, A.Wildcard))):
+            return False
+        types = self.lowering.types_of(atom.rel)
+        args = []
+        for arg, t in zip(atom.args, types):
+            if isinstance(arg, A.Var) and arg.name not in self.bound:
+                self.bound[arg.name] = t
+            args.append(self.term(arg, ops, want=t))
+        ops.append(ir.Join(atom.rel, "full", tuple(args), origin=atom.span))
+        return True
+
+    def term(self, arg, ops, want: str | None = None):
+        if isinstance(arg, A.Wildcard):
+            return ir.Wild()
+        value = constant_value(arg)
+        if value is not None:
+            t = want or _const_type(value)
+            return ir.Lit(float(value) if t == "float" and not isinstance(value, bool) else value, t)
+        if isinstance(arg, A.Var):
+            return ir.ColRef(arg.name, self.bound[arg.name])
+        # an expression argument: compute it, then match on it
+        expr = self.expr(arg)
+        name = self.fresh()
+        ops.append(ir.Map(name, expr, origin=arg.span))
+        self.bound[name] = expr.type
+        return ir.ColRef(name, expr.type)
+
+    def comparison(self, lit: A.Comparison, pending, ops) -> bool:
+        for target, source in ((lit.left, lit.right), (lit.right, lit.left)):
+            if isinstance(source, A.Aggregate):
+                return self.aggregate(source, target, pending, ops)
+        if lit.op == "=":
+            for target, source in ((lit.left, lit.right), (lit.right, lit.left)):
+                if isinstance(target, A.Var) and target.name not in self.bound and self.ready(source):
+                    expr = self.expr(source)
+                    ops.append(ir.Map(target.name, expr, origin=lit.span))
+                    self.bound[target.name] = expr.type
+                    return True
+        if not (self.ready(lit.left) and self.ready(lit.right)):
+            return False
+        ops.append(ir.Filter(self.compare(lit.op, self.expr(lit.left), self.expr(lit.right)), origin=lit.span))
+        return True
+
+    def compare(self, op: str, left, right):
+        return ir.BinExpr(_CMPOPS[op], left, right, "bool")
+
+    # -- aggregates -----------------------------------------------------------
+    def aggregate(self, agg: A.Aggregate, target, pending, ops, negated: bool = False) -> bool:
+        inner = aggregate_inner_vars(agg)
+        outside = self.outside_names(_owner(self.conj, agg), pending)
+        keys = sorted(n for n in inner & outside if n not in {v.name for v in agg.vars})
+        if not all(k in self.bound for k in keys):
+            return False
+        if target is not None and not isinstance(target, A.Var) and not self.ready(target):
+            return False
+        op = agg.op
+        if op == "forall":
+            # forall(x: A -> B)  ==  not exists(x: A, not exists(B))
+            op, negated = "exists", not negated
+            inner_consequent = A.Aggregate("exists", (), agg.consequent, span=agg.span)
+            body = A.Body(tuple(conj + (A.Negation(inner_consequent, agg.span),)
+                                for conj in agg.body.alternatives), agg.body.span)
+            agg = A.Aggregate("exists", agg.vars, body, span=agg.span)
+        key_types = {k: self.bound[k] for k in keys}
+        bodies, body_scope = [], None
+        for conj in agg.body.alternatives:
+            scope = RuleScope(self.lowering, conj, None, key_types, self.taken)
+            scope.head = A.Atom("", tuple(agg.vars) + ((agg.objective,) if agg.objective else ()))
+            bodies.append(tuple(scope.schedule(conj)))
+            body_scope = body_scope or scope
+        var_names = tuple(v.name for v in agg.vars)
+        objective = body_scope.expr(agg.objective) if agg.objective is not None else None
+        var_types = [body_scope.bound.get(v, "int") for v in var_names]
+        if op in ("exists",):
+            ir_op = "not_exists" if negated else "exists"
+            ops.append(ir.Aggregate(ir_op, (), var_names, tuple(keys), tuple(bodies), origin=agg.span))
+            return True
+        if op in ("argmin", "argmax"):
+            result_types = tuple(var_types)
+            n_results = len(var_names)
+        else:
+            result_types = ("int",) if op == "count" else (var_types[0],)
+            n_results = 1
+        if isinstance(target, A.Var) and target.name not in self.bound and n_results == 1:
+            results = (target.name,)
+            post = None
+        else:
+            results = tuple(self.fresh() for _ in range(n_results))
+            post = target
+        ops.append(ir.Aggregate(op, results, var_names, tuple(keys), tuple(bodies), objective,
+                                result_types, origin=agg.span))
+        for name, t in zip(results, result_types):
+            self.bound[name] = t
+        if post is not None:
+            if n_results != 1:
+                raise CompileError([error(f"{op} over several variables gives several values; "
+                                          "bind it to one variable", agg.span)])
+            ops.append(ir.Filter(self.compare("=", self.expr(post), ir.ColRef(results[0], result_types[0])),
+                                 origin=agg.span))
+        return True
+
+    # -- neural and knn: lowered so the IR shows them; the runtime runs them later --
+    def neural(self, atom: A.Atom, ops) -> bool:
+        if not all(self.ready(a) for a in atom.args[:-1]):
+            return False
+        inputs = []
+        for a in atom.args[:-1]:
+            term = self.term(a, ops)
+            if isinstance(term, ir.Lit):  # a constant input: materialise it as a column
+                name = self.fresh()
+                ops.append(ir.Map(name, term, origin=atom.span))
+                self.bound[name] = term.type
+                term = ir.ColRef(name, term.type)
+            inputs.append(term.name)
+        inputs = tuple(inputs)
+        out = atom.args[-1]
+        out_type = self.lowering.types_of(atom.rel)[-1]
+        if isinstance(out, A.Var) and out.name not in self.bound:
+            ops.append(ir.Neural(atom.rel, inputs, out.name, origin=atom.span))
+            self.bound[out.name] = out_type
+        else:
+            name = self.fresh()
+            ops.append(ir.Neural(atom.rel, inputs, name, origin=atom.span))
+            self.bound[name] = out_type
+            if not isinstance(out, A.Wildcard):
+                ops.append(ir.Filter(self.compare("=", ir.ColRef(name, out_type), self.expr(out, want=out_type)),
+                                     origin=atom.span))
+        return True
+
+    def knn(self, atom: A.Atom, ops) -> bool:
+        index, vector, k, ident, score = atom.args
+        if not (self.ready(vector) and self.ready(k)):
+            return False
+        if not isinstance(index, A.Var) or index.name not in self.lowering.symbols.indexes:
+            raise CompileError([error("knn's first argument names an `index` declared in the program",
+                                      getattr(index, "span", atom.span))])
+        vec = self.term(vector, ops)
+        names = []
+        for arg, t in ((ident, "int"), (score, "float")):
+            if isinstance(arg, A.Var) and arg.name not in self.bound:
+                names.append(arg.name)
+                self.bound[arg.name] = t
+            else:
+                names.append(self.fresh())
+                self.bound[names[-1]] = t
+        ops.append(ir.Knn(index.name, vec.name, self.expr(k), names[0], names[1], origin=atom.span))
+        return True
+
+    # -- expressions ------------------------------------------------------------
+    def expr(self, e, want: str | None = None):
+        if isinstance(e, A.Var):
+            return ir.ColRef(e.name, self.bound[e.name])
+        value = constant_value(e)
+        if value is not None:
+            t = want if want in ("float",) and not isinstance(value, (bool, str)) else _const_type(value)
+            return ir.Lit(float(value) if t == "float" else value, t)
+        if isinstance(e, A.BinOp):
+            left, right = self.expr(e.left), self.expr(e.right)
+            if e.op == "++":
+                t = "str"
+            else:
+                t = "float" if "float" in (left.type, right.type) else left.type
+            return ir.BinExpr(_BINOPS[e.op], left, right, t)
+        if isinstance(e, A.Neg):
+            operand = self.expr(e.operand)
+            return ir.UnExpr("neg", operand, operand.type)
+        if isinstance(e, A.Call) and e.func == "abs" and len(e.args) == 1:
+            operand = self.expr(e.args[0])
+            return ir.UnExpr("abs", operand, operand.type)
+        if isinstance(e, A.Call) and e.func in ("min", "max") and len(e.args) >= 2:
+            result = self.expr(e.args[0])
+            for a in e.args[1:]:
+                right = self.expr(a)
+                t = "float" if "float" in (result.type, right.type) else result.type
+                result = ir.BinExpr(e.func, result, right, t)
+            return result
+        raise CompileError([error("this expression is not supported in a rule", getattr(e, "span", None))])
+
+
+def _owner(conj, agg):
+    """The literal of ``conj`` that contains ``agg``: itself, a comparison or a negation."""
+    for lit in conj:
+        if lit is agg or (isinstance(lit, A.Comparison) and (lit.left is agg or lit.right is agg)) \
+                or (isinstance(lit, A.Negation) and lit.atom is agg):
+            return lit
+    return agg
+
+
+def _const_type(value) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float"
+    return "str"
