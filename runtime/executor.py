@@ -18,6 +18,7 @@ from .database import Database
 from .errors import NotAvailable, NslRuntimeError
 from .expr import evaluate, to_column
 from .interner import Interner
+from .native_fixpoint import run_native
 from .join import AtomSpec, antijoin, concat_tables, index_of, join
 from .provenance import make_provenance
 from .provenance.base import cat_tags, gather_tags, mul_tags
@@ -129,7 +130,7 @@ class Executor:
 
         for rule in stratum.init:
             self.run_ops(rule.ops, Table.unit(), insert_now)
-        if stratum.loop:
+        if stratum.loop and not run_native(self, stratum):
             for r in stratum.relations:
                 self.deltas[r] = self.store[r].consolidated()
             while True:

@@ -115,6 +115,14 @@ class StoredRelation:
         self.version += 1
         return delta
 
+    def load_sorted(self, cols: list, key, codec: KeyCodec):
+        """Replace the contents by distinct, certain rows already sorted by ``key`` under the
+        exact ``codec`` (the native fixpoint's output): one sorted run, nothing re-sorted."""
+        self.dense, self._buf, self._size = None, None, 0
+        self.fresh, self.codec = False, codec
+        self.runs = [Run(list(cols), None, key)] if key.shape[0] else []
+        self.version += 1
+
     # ---- dense mode -------------------------------------------------------------------
     def _add_dense(self, cols, n):
         """Bitmap dedup; None when the batch does not fit the bitmap (then: sorted runs)."""
