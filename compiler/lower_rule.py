@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from nsl.compiler import ir
 from nsl.lang import ast as A
+from nsl.lang.check.types import const_type
 from nsl.lang.diagnostics import CompileError, error
 from nsl.lang.walk import aggregate_inner_vars, expr_vars, literal_vars
 
@@ -125,7 +126,7 @@ class RuleScope:
             return ir.Wild()
         value = constant_value(arg)
         if value is not None:
-            t = want or _const_type(value)
+            t = want or const_type(value)
             return ir.Lit(float(value) if t == "float" and not isinstance(value, bool) else value, t)
         if isinstance(arg, A.Var):
             return ir.ColRef(arg.name, self.bound[arg.name])
@@ -263,7 +264,7 @@ class RuleScope:
             return ir.ColRef(e.name, self.bound[e.name])
         value = constant_value(e)
         if value is not None:
-            t = want if want in ("float",) and not isinstance(value, (bool, str)) else _const_type(value)
+            t = want if want in ("float",) and not isinstance(value, (bool, str)) else const_type(value)
             return ir.Lit(float(value) if t == "float" else value, t)
         if isinstance(e, A.BinOp):
             left, right = self.expr(e.left), self.expr(e.right)
@@ -295,13 +296,3 @@ def _owner(conj, agg):
                 or (isinstance(lit, A.Negation) and lit.atom is agg):
             return lit
     return agg
-
-
-def _const_type(value) -> str:
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float"
-    return "str"

@@ -11,49 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from nsl.compiler import ir
-
-
-def expr_cols(e) -> set[str]:
-    if isinstance(e, ir.ColRef):
-        return {e.name}
-    if isinstance(e, ir.BinExpr):
-        return expr_cols(e.left) | expr_cols(e.right)
-    if isinstance(e, ir.UnExpr):
-        return expr_cols(e.operand)
-    return set()
-
-
-def needs(op) -> set[str]:
-    """Variables that must be bound before ``op`` runs."""
-    if isinstance(op, ir.AntiJoin):
-        return {a.name for a in op.args if isinstance(a, ir.ColRef)}
-    if isinstance(op, ir.Filter):
-        return expr_cols(op.cond)
-    if isinstance(op, ir.Map):
-        return expr_cols(op.expr)
-    if isinstance(op, ir.Aggregate):
-        return set(op.keys)
-    if isinstance(op, ir.Neural):
-        return set(op.inputs)
-    if isinstance(op, ir.Knn):
-        return {op.vector} | expr_cols(op.k)
-    if isinstance(op, ir.Insert):
-        return set().union(*(expr_cols(e) for e in op.exprs)) if op.exprs else set()
-    return set()
-
-
-def binds(op) -> set[str]:
-    if isinstance(op, ir.Join):
-        return {a.name for a in op.args if isinstance(a, ir.ColRef)}
-    if isinstance(op, ir.Map):
-        return {op.var}
-    if isinstance(op, ir.Aggregate):
-        return set(op.results)
-    if isinstance(op, ir.Neural):
-        return {op.output}
-    if isinstance(op, ir.Knn):
-        return {op.id, op.score}
-    return set()
+from nsl.compiler.ir_vars import op_binds as binds
+from nsl.compiler.ir_vars import op_reads as needs
 
 
 def order_ops(ops, bound: set[str], sizes: dict[str, int]) -> list:
