@@ -104,13 +104,13 @@ def native_program(draw):
     values = st.integers(0, 5).map(lambda x: x - base)
     inputs = {k: draw(st.lists(st.tuples(*[values] * a), max_size=12))
               for k, a in EDB.items()}
-    return mod, inputs
+    return mod, inputs, base
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(native_program())
 def test_kernel_matches_torch_loop_on_random_programs(case):
-    mod, inputs = case
+    mod, inputs, base = case
     with pytest.MonkeyPatch.context() as mp:
         calls = []
         real = native_fixpoint.run_native
@@ -118,8 +118,7 @@ def test_kernel_matches_torch_loop_on_random_programs(case):
                    lambda ex, s: calls.append(real(ex, s)) or calls[-1])
         native, reference = both(mod, inputs, mp)
     assert native == reference
-    spread = [x for rows in inputs.values() for t in rows for x in t]
-    if not spread or max(spread) - min(spread) < 1000:
+    if base > -10**9:  # values and literals close together: small bitmaps
         assert calls[0], "the kernel should have run this stratum"
 
 
