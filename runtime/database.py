@@ -38,15 +38,18 @@ class Database:
 
     def rows(self, name: str) -> list[tuple]:
         """Sorted Python tuples (str decoded, bool as bool, float as float)."""
-        return [row for row, _ in self.facts(name)] if self._has_tensors(name) \
-            else sorted(self._rows(name))
+        if self._has_tensors(name):
+            return [row for row, _ in self.facts(name)]
+        rows = self._rows(name)
+        return rows if self._store[name].in_value_order() else sorted(rows)
 
     def facts(self, name: str) -> list[tuple]:
         """Sorted ``(row, prob)`` pairs; ``prob`` from the provenance's ``to_prob``."""
         rows = self._rows(name)
         probs = self.provenance.to_prob(self.tags(name)).tolist()
         if not self._has_tensors(name):
-            return sorted(zip(rows, probs))
+            pairs = list(zip(rows, probs))  # rows are distinct: their order is the pairs' order
+            return pairs if self._store[name].in_value_order() else sorted(pairs)
         scalar = [j for j, ty in enumerate(self.types(name)) if not ty.startswith("tensor")]
         order = sorted(range(len(rows)), key=lambda i: tuple(rows[i][j] for j in scalar))
         return [(rows[i], probs[i]) for i in order]
@@ -73,7 +76,8 @@ class Database:
                 else:
                     first[arg.name] = pos
         rows = self._rows(spec.rel)
-        return sorted(rows[i] for i in torch.nonzero(mask).reshape(-1).tolist())
+        picked = [rows[i] for i in torch.nonzero(mask).reshape(-1).tolist()]
+        return picked if self._store[spec.rel].in_value_order() else sorted(picked)
 
     def _decode(self, col, ty):
         if ty == "str":

@@ -63,6 +63,13 @@ class StoredRelation:
             self.runs[-1] = self._merge(self.runs[-1], b)
         return self.runs[0] if self.runs else self.empty_run()
 
+    def in_value_order(self) -> bool:
+        """Whether ``consolidated()`` rows are in lexicographic order of their values: int/bool
+        columns under an order-preserving key (one column, or a mixed-radix packing)."""
+        if any(t not in ("int", "bool") for t in self.types):
+            return False
+        return self.dense is not None or self.codec is None or self.codec.exact
+
     # ---- writing ----------------------------------------------------------------------
     def add(self, cols: list, tags, n: int) -> Run:
         """Insert rows (duplicates ⊕-combined); return the delta: rows new or re-tagged."""
