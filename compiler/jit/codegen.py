@@ -75,9 +75,19 @@ class Codegen:
         """True if the host CPU has the LLVM feature ``name`` (e.g. ``"avx512vnni"``)."""
         return name in self.enabled_features
 
-    def create_library(self, name: str, signature: str = "") -> "Library":
-        """A new, empty library; ``signature`` joins the cache key (e.g. argument types)."""
-        return Library(self, name, signature)
+    def create_library(self, name: str, signature: str = "", optimise: bool = True) -> "Library":
+        """A new, empty library; ``signature`` joins the cache key (e.g. argument types).
+        ``optimise=False`` compiles the IR as given (the self-check runs a kernel's
+        unoptimised lowering and its optimised IR side by side)."""
+        return Library(self, name, signature, optimise)
+
+    def optimise_ir(self, ir_text: str) -> str:
+        """``ir_text`` after the pipeline ``finalize`` runs (verified before and after)."""
+        module = self._llvm.parse_assembly(ir_text)
+        module.verify()
+        self._optimize(module)
+        module.verify()
+        return str(module)
 
     def ir_header(self) -> str:
         """The ``target triple`` / ``datalayout`` lines for IR written by hand."""
@@ -127,15 +137,16 @@ def _disk_cache_path(key: tuple) -> Path | None:
 class Library:
     """LLVM IR in, function pointers out. Finalize once; then only look up."""
 
-    def __init__(self, codegen: Codegen, name: str, signature: str = ""):
+    def __init__(self, codegen: Codegen, name: str, signature: str = "", optimise: bool = True):
         self.codegen = codegen
         self.name = name
         self.signature = signature
+        self.optimise = optimise
         self._ir_parts: list[str] = []
         self._addresses: dict[str, int] = {}
         self._engine = None  # kept alive as long as the library: it owns the code
         self._finalized = False
-        self.optimized_ir: str | None = None
+        self.optimized_ir: str | None = None  # None when loaded from the disk cache
         self.from_cache = False
 
     def add_ir(self, text: str) -> "Library":
@@ -145,12 +156,25 @@ class Library:
         self._ir_parts.append(text)
         return self
 
+    @property
+    def unoptimised_ir(self) -> str:
+        """The IR as added, before optimisation (modules linked when there are several)."""
+        if len(self._ir_parts) == 1:
+            return self._ir_parts[0]
+        llvm = self.codegen._llvm
+        module = llvm.parse_assembly(self._ir_parts[0])
+        for part in self._ir_parts[1:]:
+            module.link_in(llvm.parse_assembly(part))
+        return str(module)
+
     def finalize(self) -> "Library":
         """Optimise, verify and compile to machine code (or reuse a cached copy)."""
         if self._finalized:
             return self
         cg = self.codegen
         key = cg.cache_key("\n;---\n".join(self._ir_parts), self.signature)
+        if not self.optimise:
+            key += ("as-is",)
         with cg._lock:
             cached = cg._cache.get(key)
             if cached is None:
@@ -197,8 +221,9 @@ class Library:
         module.triple = cg.triple
         module.data_layout = cg.data_layout
         module.verify()
-        cg._optimize(module)
-        module.verify()  # the optimiser must keep the module valid too
+        if self.optimise:
+            cg._optimize(module)
+            module.verify()  # the optimiser must keep the module valid too
         self.optimized_ir = str(module)
         obj = cg.target_machine.emit_object(module)
         self._dump(module)

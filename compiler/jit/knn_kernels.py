@@ -84,6 +84,15 @@ def get_kernels(stride: int, isa: str | None = None) -> "_ScanKernels":
         return _kernels[key]
 
 
+def block_functions(isa) -> dict:
+    """Entry name → ((QB, RB), queries_outer) of the scan library of ``isa``."""
+    # The widest block runs whole batches (queries inside rows, so a row is
+    # read once for all of them); the others only take a remainder of
+    # exactly QB queries, so they stream rows inside the query block.
+    widest = max(isa.blocks)
+    return {f"knn_scan_q{qb}": ((qb, rb), (qb, rb) != widest) for qb, rb in isa.blocks}
+
+
 def _empty_result(n_queries: int, k: int):
     import numpy as np
     return (np.full((n_queries, k), -1, np.int64),
@@ -93,18 +102,15 @@ def _empty_result(n_queries: int, k: int):
 class _ScanKernels:
     """One kernel per register block (QB queries × RB rows) of one ISA and stride."""
 
-    def __init__(self, codegen, isa, stride: int):
+    def __init__(self, codegen, isa, stride: int, library=None):
         from nsl.compiler.jit.knn_ir import SIGNATURE, scan_module
 
         self.isa = isa
         self.stride = stride
-        # The widest block runs whole batches (queries inside rows, so a row is
-        # read once for all of them); the others only take a remainder of
-        # exactly QB queries, so they stream rows inside the query block.
-        widest = max(isa.blocks)
-        names = {f"knn_scan_q{qb}": ((qb, rb), (qb, rb) != widest) for qb, rb in isa.blocks}
-        library = codegen.create_library(f"knn_{isa.name}_s{stride}", signature=SIGNATURE)
-        library.add_ir(scan_module(isa, stride, names, codegen.ir_header()))
+        names = block_functions(isa)
+        if library is None:  # else a library of the same IR (the self-check's variants)
+            library = codegen.create_library(f"knn_{isa.name}_s{stride}", signature=SIGNATURE)
+            library.add_ir(scan_module(isa, stride, names, codegen.ir_header()))
         p, i64 = ctypes.c_void_p, ctypes.c_int64
         argtypes = (p, p, p, i64, i64, p, p, p, i64, i64, p, p)
         self.library = library
