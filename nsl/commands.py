@@ -26,8 +26,13 @@ def register(sub) -> None:
     p = sub.add_parser("compile", help="compile a program and print a stage")
     p.add_argument("file")
     p.add_argument("--emit", choices=("ast", "ir", "llvm"), default="ir")
-    p.add_argument("--no-opt", action="store_true", help="emit the IR straight out of lowering")
-    p.add_argument("--verify", action="store_true", help="verify the IR after every pass")
+    p.add_argument("--no-opt", action="store_true",
+                   help="emit the IR straight out of lowering (--emit llvm: the kernels unoptimised)")
+    p.add_argument("--verify", action="store_true",
+                   help="verify the IR after every pass, and self-check the JIT kernels the "
+                        "program uses (with --emit llvm: every kernel if it uses none)")
+    p.add_argument("--samples", type=int, default=None, metavar="N",
+                   help="random inputs per kernel for the --verify self-check")
     p.add_argument("--print-after", metavar="PASS", action="append", default=[],
                    help="print the IR after pass PASS (repeatable; 'all' for every pass)")
     p.add_argument("-o", "--output", metavar="OUT", help="write to OUT instead of standard output")
@@ -125,8 +130,8 @@ def cmd_compile(args) -> int:
         compile_source(text, args.file)
         out.append(dump(program))
     elif args.emit == "llvm":
-        compile_source(text, args.file, verify=args.verify)
-        out.append("; this program has no JIT-compiled kernels (they come from `index`/`knn`)\n")
+        comp = compile_source(text, args.file, verify=args.verify)
+        out.append(_kernels_llvm(_needs(comp), optimised=not args.no_opt))
     else:
         from nsl.compiler.ir_printer import print_module
 
@@ -142,12 +147,60 @@ def cmd_compile(args) -> int:
         passes = () if args.no_opt else DEFAULT_PIPELINE
         comp = compile_source(text, args.file, passes=passes, verify=args.verify, after=after)
         out.append(print_module(comp.module))
+    if args.verify and args.emit != "ast":
+        needs = _needs(comp)
+        if needs or args.emit == "llvm":
+            if not _self_check(needs or None, args.samples):
+                return 1
     text_out = "".join(out)
     if args.output:
         _write_atomically(args.output, text_out)
     else:
         sys.stdout.write(text_out)
     return 0
+
+
+def _needs(comp) -> dict:
+    from nsl.compiler.jit.registry import program_needs
+    return program_needs(comp.ast)
+
+
+def _kernels_llvm(needs: dict, optimised: bool) -> str:
+    """The LLVM IR of every kernel the program would JIT on this CPU."""
+    if not needs:
+        return "; this program has no JIT-compiled kernels (they come from `index`/`knn`)\n"
+    from nsl.compiler.jit.codegen import get_codegen, llvm_available
+    from nsl.compiler.jit.registry import lowered_kernels
+
+    if not llvm_available():
+        raise UsageError("--emit llvm needs llvmlite (not installed, or NSL_JIT_DISABLE is set)")
+    cg = get_codegen()
+    parts = []
+    for _, variant, ir_text in lowered_kernels(needs, cg.enabled_features, cg.ir_header()):
+        shown = cg.optimise_ir(ir_text) if optimised else ir_text
+        parts.append(f"; ---- kernel {variant.label} ({'optimised' if optimised else 'unoptimised'})"
+                     f" ----\n{shown.rstrip()}\n")
+    return "\n".join(parts) or "; the runtime compiles no kernel for this program on this CPU\n"
+
+
+def _self_check(needs: dict | None, samples: int | None) -> bool:
+    """Run the JIT self-check, one line per kernel on stderr; False on any failure."""
+    from nsl.compiler.jit.codegen import llvm_available
+
+    if samples is not None and samples < 1:
+        raise UsageError(f"--samples must be a positive integer, not {samples}")
+    if not llvm_available():
+        print("kernel self-check skipped: llvmlite is not available (the kernels run their "
+              "reference implementations)", file=sys.stderr)
+        return True
+    from nsl.compiler.jit.self_check import DEFAULT_SAMPLES, run_self_check
+
+    results = run_self_check(needs, samples=samples or DEFAULT_SAMPLES,
+                             on_result=lambda r: print(r.line(), file=sys.stderr, flush=True))
+    failed = [r.kernel for r in results if not r.ok]
+    if failed:
+        print(f"error: kernel self-check failed for {', '.join(failed)}", file=sys.stderr)
+    return not failed
 
 
 def cmd_fmt(args) -> int:

@@ -91,6 +91,15 @@ def _reference(variant: Variant, inputs):
     return torch_scan(*problem, k)
 
 
+def _in_use(variant: Variant, features: frozenset) -> bool:
+    """The variant ``knn_scan`` picks: ``NSL_KNN_ISA`` if set, else the CPU's best."""
+    import os
+
+    from nsl.compiler.jit.knn_isa import best_isa
+
+    return variant.get("isa") == (os.environ.get("NSL_KNN_ISA") or best_isa(features))
+
+
 def _signature() -> str:
     from nsl.compiler.jit.knn_ir import SIGNATURE
     return SIGNATURE
@@ -98,4 +107,4 @@ def _signature() -> str:
 
 KNN = register(KernelSpec(
     name="knn", signature=_signature(), variants=_variants, lower=_lower, entries=_entries,
-    random_inputs=_random_inputs, run=_run, reference=_reference))
+    random_inputs=_random_inputs, run=_run, reference=_reference, in_use=_in_use))

@@ -68,6 +68,9 @@ class KernelSpec:
     run: Callable[[Any, Variant, Any], Any]
     reference: Callable[[Variant, Any], Any]
     compare: Callable[[Any, Any], str | None] = field(default=None)
+    # Whether the runtime on a CPU with these features compiles this variant
+    # (``--emit llvm`` prints only those); None: every variant.
+    in_use: Callable[[Variant, frozenset], bool] | None = None
 
     def difference(self, got, want) -> str | None:
         return (self.compare or compare_arrays)(got, want)
@@ -102,6 +105,35 @@ def get(name: str) -> KernelSpec:
         if spec.name == name:
             return spec
     raise KeyError(f"no kernel family {name!r} (known: {', '.join(s.name for s in specs())})")
+
+
+def program_needs(program) -> dict:
+    """Family → shapes (None: unknown, use the defaults) of the kernels a checked
+    program (its AST) will JIT; empty when it has none."""
+    from nsl.lang import ast as A
+
+    dims, unknown = [], False
+    for stmt in program.statements:
+        if isinstance(stmt, A.IndexDecl):
+            dim = next((a.value for a in stmt.args if isinstance(a, A.KwArg) and a.name == "dim"), None)
+            if isinstance(dim, A.Const) and isinstance(dim.value, int) \
+                    and not isinstance(dim.value, bool) and dim.value > 0:
+                dims.append(dim.value)
+            else:  # the dimension comes from the data file at run time
+                unknown = True
+    if not dims and not unknown:
+        return {}
+    return {"knn": None if unknown else sorted(set(dims))}
+
+
+def lowered_kernels(needs: dict, features: frozenset, header: str):
+    """``(spec, variant, unoptimised IR)`` of every kernel the runtime would
+    compile for ``needs`` on a CPU with ``features``."""
+    for spec in specs():
+        if spec.name in needs:
+            for variant in spec.variants(features, needs[spec.name]):
+                if spec.in_use is None or spec.in_use(variant, features):
+                    yield spec, variant, spec.lower(variant, header)
 
 
 def compare_arrays(got, want) -> str | None:
