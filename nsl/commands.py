@@ -120,6 +120,8 @@ def cmd_compile(args) -> int:
     from nsl.compiler.driver import compile_source, parse_only
     from nsl.compiler.passes import DEFAULT_PIPELINE, PASSES
 
+    if args.samples is not None and args.samples < 1:
+        raise UsageError(f"--samples must be a positive integer, not {args.samples}")
     text = _read(args.file)
     out = []
     if args.emit == "ast":
@@ -187,8 +189,6 @@ def _self_check(needs: dict | None, samples: int | None) -> bool:
     """Run the JIT self-check, one line per kernel on stderr; False on any failure."""
     from nsl.compiler.jit.codegen import llvm_available
 
-    if samples is not None and samples < 1:
-        raise UsageError(f"--samples must be a positive integer, not {samples}")
     if not llvm_available():
         print("kernel self-check skipped: llvmlite is not available (the kernels run their "
               "reference implementations)", file=sys.stderr)
