@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nsl.compiler import ir
-from nsl.compiler.jit.fixpoint_ir import Cmp, Emit, Kernel, Member, Probe, Scan
+from nsl.compiler.jit.fixpoint_spec import Cmp, Emit, Kernel, Member, Probe, Scan
 
 from .expr import literal_value
 

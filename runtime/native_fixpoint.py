@@ -60,7 +60,7 @@ def run_native(ex, stratum) -> bool:
     packs = [_packing(rng) for rng in ranges]
     if any(p is None for p in packs):
         return False
-    from nsl.compiler.jit.fixpoint_ir import layout
+    from nsl.compiler.jit.fixpoint_spec import layout
     from nsl.compiler.jit.fixpoint_kernels import compile_fixpoint
     fixpoint, bits_to_keys = compile_fixpoint(plan.kernel)
     lay = layout(plan.kernel)
@@ -208,7 +208,7 @@ def _ranges(plan, init, indexes):
     """Per stratum relation and column: the (lo, hi) of every value it can ever hold, or
     None for a column that stays empty. Values only come from stored columns and literals,
     so propagating intervals through the inserts reaches a fixpoint."""
-    from nsl.compiler.jit.fixpoint_ir import Emit
+    from nsl.compiler.jit.fixpoint_spec import Emit
     rng = []
     for run in init:
         if run.n == 0 or not run.cols:

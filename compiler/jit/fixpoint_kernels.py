@@ -12,7 +12,8 @@ import ctypes
 import threading
 
 from nsl.compiler.jit.codegen import get_codegen
-from nsl.compiler.jit.fixpoint_ir import Kernel, kernel_ir
+from nsl.compiler.jit.fixpoint_ir import kernel_ir
+from nsl.compiler.jit.fixpoint_spec import Kernel
 
 SIGNATURE = "i64(ptr,ptr,ptr);i64(ptr,i64,ptr)"
 _compiled: dict = {}
