@@ -163,14 +163,32 @@ def cmd_compile(args) -> int:
 
 
 def _needs(comp) -> dict:
+    """Family → shapes of the kernels the program would JIT: knn scans (from its AST) and
+    the native fixpoint kernels of its recursive strata (from its IR)."""
     from nsl.compiler.jit.registry import program_needs
-    return program_needs(comp.ast)
+
+    needs = program_needs(comp.ast)
+    fixpoint = _runtime_kernels()
+    if fixpoint is not None:
+        needs.update(fixpoint.program_needs(comp.module))
+    return needs
+
+
+def _runtime_kernels():
+    """The runtime's kernel families (the fixpoint kernels), registered on import; None
+    when the runtime cannot be loaded (then only the compiler's families are checked)."""
+    try:
+        from nsl.runtime import fixpoint_registry
+    except ImportError:
+        return None
+    return fixpoint_registry
 
 
 def _kernels_llvm(needs: dict, optimised: bool) -> str:
     """The LLVM IR of every kernel the program would JIT on this CPU."""
     if not needs:
-        return "; this program has no JIT-compiled kernels (they come from `index`/`knn`)\n"
+        return ("; this program has no JIT-compiled kernels (they come from `index`/`knn` and "
+                "recursive rules the native fixpoint runs)\n")
     from nsl.compiler.jit.codegen import get_codegen, llvm_available
     from nsl.compiler.jit.registry import lowered_kernels
 
@@ -194,6 +212,8 @@ def _self_check(needs: dict | None, samples: int | None) -> bool:
               "reference implementations)", file=sys.stderr)
         return True
     from nsl.compiler.jit.self_check import DEFAULT_SAMPLES, run_self_check
+
+    _runtime_kernels()  # register the fixpoint family too (needs None: every family)
 
     results = run_self_check(needs, samples=samples or DEFAULT_SAMPLES,
                              on_result=lambda r: print(r.line(), file=sys.stderr, flush=True))

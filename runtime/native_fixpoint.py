@@ -40,8 +40,10 @@ def available() -> bool:
     return llvm_available()
 
 
-def run_native(ex, stratum) -> bool:
-    """Run ``stratum``'s loop rules to fixpoint natively; False (nothing done) if unsupported."""
+def run_native(ex, stratum, kernels=None) -> bool:
+    """Run ``stratum``'s loop rules to fixpoint natively; False (nothing done) if unsupported.
+    ``kernels``: ``(fixpoint, bits_to_keys)`` to call instead of ``compile_fixpoint``'s (the
+    JIT self-check passes those of the library it is checking)."""
     if not ex.prov.one_is_absorbing or not available():
         return False
     types = {name: rel.types for name, rel in ex.store.items()}
@@ -62,7 +64,7 @@ def run_native(ex, stratum) -> bool:
         return False
     from nsl.compiler.jit.fixpoint_spec import layout
     from nsl.compiler.jit.fixpoint_kernels import compile_fixpoint
-    fixpoint, bits_to_keys = compile_fixpoint(plan.kernel)
+    fixpoint, bits_to_keys = kernels or compile_fixpoint(plan.kernel)
     lay = layout(plan.kernel)
     P = torch.zeros(max(lay["nP"], 1), dtype=torch.int64)
     A = torch.zeros(max(lay["nA"], 1), dtype=torch.int64)

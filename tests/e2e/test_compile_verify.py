@@ -1,6 +1,7 @@
 """``nslc compile --verify`` self-checks the JIT kernels; ``--emit llvm`` prints them."""
 from __future__ import annotations
 
+import pathlib
 import subprocess
 import sys
 import textwrap
@@ -122,3 +123,22 @@ def test_bad_samples_is_a_usage_error(tmp_path):
     src.write_text(INDEX_PROGRAM)
     proc = run("compile", src, "--verify", "--samples", "0")
     assert proc.returncode == 2 and "--samples" in proc.stderr
+
+
+# -- the native fixpoint kernels of recursive strata -----------------------------------
+
+FAMILY = pathlib.Path(__file__).resolve().parents[2] / "examples" / "kinship" / "family.nsl"
+
+
+def test_emit_llvm_prints_the_fixpoint_kernel_of_a_recursive_stratum():
+    proc = run("compile", FAMILY, "--emit", "llvm")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("; ---- kernel fixpoint[stratum=ancestor] (optimised) ----")
+    assert "@nsl_fixpoint(" in proc.stdout and "@nsl_bits_to_keys(" in proc.stdout
+
+
+def test_verify_checks_the_fixpoint_kernel_of_a_recursive_stratum():
+    proc = run("compile", FAMILY, "--verify", "--samples", "4")
+    assert proc.returncode == 0, proc.stderr
+    [line] = kernel_lines(proc.stderr)
+    assert line.startswith(f"kernel fixpoint[stratum=ancestor]: {KERNEL_LINE} ["), line
