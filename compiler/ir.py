@@ -248,6 +248,28 @@ class Facts:
     rows: tuple[FactRow, ...]
 
 
+INDEX_METRICS = ("ip", "cosine", "l2")
+INDEX_QUANTS = ("int8",)
+
+
+@dataclass(frozen=True)
+class Index:
+    """A vector index ``knn`` searches: ``dim``-dimensional, ``quant`` codes, ``metric`` scores.
+
+    ``source`` is a ``.npy`` file of float rows (ids are row numbers) or a
+    persistent index directory (ids as stored); ``rerank`` re-scores the best
+    ``rerank * k`` candidates exactly.
+    """
+
+    name: str
+    dim: int
+    quant: str
+    metric: str
+    rerank: "int | None" = None
+    source: "str | None" = None
+    origin: Span | None = _origin()
+
+
 @dataclass(frozen=True)
 class QuerySpec:
     """A ``query`` statement: the rows of ``rel`` that match ``args`` (Lit filters, others free)."""
@@ -265,6 +287,13 @@ class Module:
     outputs: tuple[str, ...]  # relations whose contents the caller wants
     queries: tuple[QuerySpec, ...] = ()
     provenance: tuple = ("bool", ())  # (name, ((key, value), ...))
+    indexes: tuple[Index, ...] = ()  # the vector indexes Knn ops search
+
+    def index(self, name: str) -> Index:
+        for i in self.indexes:
+            if i.name == name:
+                return i
+        raise KeyError(name)
 
     def relation(self, name: str) -> Relation:
         for r in self.relations:

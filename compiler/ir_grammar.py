@@ -9,9 +9,12 @@ must be backquoted (the printer does it, see ``ir_printer.KEYWORDS``).
 
 IR_GRAMMAR = r"""
 start: _item*
-_item: relation | facts | stratum | outputs | query | provenance
+_item: relation | index | facts | stratum | outputs | query | provenance
 
 relation: "relation" name "(" types ")" name ["from" STRING] [loc]
+index: "index" name "(" index_opts ")" ["from" STRING] [loc]
+index_opts: (index_opt ("," index_opt)*)?
+index_opt: name "=" (INT | name)
 facts: "facts" name "{" fact_row* "}"
 fact_row: [value "::"] "(" values ")" ["in" "group" value]
 stratum: "stratum" INT "[" names "]" [RECURSIVE] "{" rule* "}"

@@ -211,6 +211,31 @@ def _make_builder():
             source = None if source is None else self._unquote(source)
             return ir.Relation(name, types, kind, source, origin)
 
+        def index_opt(self, meta, key, value):
+            return (key, int(value) if getattr(value, "type", None) == "INT" else value, meta)
+
+        def index_opts(self, meta, *opts):
+            return opts
+
+        def index(self, meta, name, opts, source, origin):
+            given: dict = {}
+            for key, value, where in opts:
+                if key in given:
+                    self._fail(where, f"index option '{key}' is given twice")
+                want = _INDEX_OPTIONS.get(key)
+                if want is None:
+                    self._fail(where, f"unknown index option '{key}' (known: {', '.join(_INDEX_OPTIONS)})")
+                if not isinstance(value, want):
+                    self._fail(where, f"index option '{key}' must be "
+                                      f"{'an integer' if want is int else 'a name'}")
+                given[key] = value
+            for key in ("dim", "quant", "metric"):
+                if key not in given:
+                    self._fail(meta, f"index {name} needs option '{key}'")
+            source = None if source is None else self._unquote(source)
+            return ir.Index(name, given["dim"], given["quant"], given["metric"],
+                            given.get("rerank"), source, origin)
+
         def fact_row(self, meta, prob, values, group):
             return ir.FactRow(values, prob, group)
 
@@ -234,11 +259,13 @@ def _make_builder():
 
         def _assemble(self, items) -> ir.Module:
             """Top-level statements may come in any order; each kind keeps its own."""
-            relations, facts, strata, outputs, queries = [], [], [], [], []
+            relations, facts, strata, outputs, queries, indexes = [], [], [], [], [], []
             provenance = ("bool", ())
             for item in items:
                 if isinstance(item, ir.Relation):
                     relations.append(item)
+                elif isinstance(item, ir.Index):
+                    indexes.append(item)
                 elif isinstance(item, ir.Facts):
                     facts.append(item)
                 elif isinstance(item, _Numbered):
@@ -253,9 +280,12 @@ def _make_builder():
                 else:
                     provenance = item.value
             return ir.Module(tuple(relations), tuple(facts), tuple(strata), tuple(outputs),
-                             tuple(queries), provenance)
+                             tuple(queries), provenance, tuple(indexes))
 
     return Builder
+
+
+_INDEX_OPTIONS = {"dim": int, "quant": str, "metric": str, "rerank": int}
 
 
 class _Numbered:

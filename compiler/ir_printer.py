@@ -6,6 +6,7 @@ text back to an equal module. A sketch::
 
     relation edge(int, int) edb
     relation reach(int) idb
+    index memory(dim = 4, quant = int8, metric = cosine) from "memory.npy"
     facts edge {
       (1, 2)
       0.5 :: (2, 3) in group 0
@@ -43,7 +44,7 @@ from nsl.lang.diagnostics import Span
 KEYWORDS = frozenset("""
     relation facts stratum recursive init loop rule join antijoin filter map
     aggregate neural knn weight insert outputs query provenance by objective
-    types or in group from true false nan inf loc _
+    types or in group from true false nan inf loc _ index
 """.split())
 
 _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_#.]*\Z")
@@ -148,6 +149,8 @@ class _Printer:
     def module(self, m: ir.Module) -> str:
         for rel in m.relations:
             self.relation(rel)
+        for index in m.indexes:
+            self.index(index)
         for facts in m.facts:
             self.facts(facts)
         for index, stratum in enumerate(m.strata):
@@ -166,6 +169,16 @@ class _Printer:
         if rel.source is not None:
             text += " from " + format_value(rel.source)
         self.emit(0, text, rel.origin)
+
+    def index(self, index: ir.Index) -> None:
+        opts = [f"dim = {format_value(index.dim)}", f"quant = {format_name(index.quant)}",
+                f"metric = {format_name(index.metric)}"]
+        if index.rerank is not None:
+            opts.append(f"rerank = {format_value(index.rerank)}")
+        text = f"index {format_name(index.name)}({', '.join(opts)})"
+        if index.source is not None:
+            text += " from " + format_value(index.source)
+        self.emit(0, text, index.origin)
 
     def facts(self, facts: ir.Facts) -> None:
         self.emit(0, f"facts {format_name(facts.rel)} {{")

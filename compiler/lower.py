@@ -12,6 +12,7 @@ from __future__ import annotations
 from nsl.compiler import ir
 from nsl.lang import ast as A
 from nsl.lang.check import CheckedProgram
+from nsl.lang.check.indexes import index_options
 from nsl.lang.check.symbols import RelationInfo
 from nsl.lang.diagnostics import CompileError, error
 from nsl.compiler.lower_rule import RuleScope, constant_value
@@ -38,7 +39,15 @@ class _Lowering:
                                       i.decl.source if i.decl else None, origin=i.span)
                           for i in self.stored())
         return ir.Module(relations, self.facts(), self.strata(), self.outputs(), self.queries(),
-                         self.provenance())
+                         self.provenance(), self.indexes())
+
+    def indexes(self) -> tuple[ir.Index, ...]:
+        out = []
+        for decl in self.symbols.indexes.values():
+            o = index_options(decl)
+            out.append(ir.Index(decl.name, o["dim"], o["quant"], o["metric"], o["rerank"],
+                                decl.source, origin=decl.span))
+        return tuple(out)
 
     def provenance(self):
         name, kwargs = self.checked.provenance

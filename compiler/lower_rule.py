@@ -247,15 +247,21 @@ class RuleScope:
             raise CompileError([error("knn's first argument names an `index` declared in the program",
                                       getattr(index, "span", atom.span))])
         vec = self.term(vector, ops)
-        names = []
+        names, checks = [], []
         for arg, t in ((ident, "int"), (score, "float")):
             if isinstance(arg, A.Var) and arg.name not in self.bound:
                 names.append(arg.name)
-                self.bound[arg.name] = t
-            else:
+            else:  # a constant, a bound variable or `_`: bind a fresh column, then compare
                 names.append(self.fresh())
-                self.bound[names[-1]] = t
-        ops.append(ir.Knn(index.name, vec.name, self.expr(k), names[0], names[1], origin=atom.span))
+                if not isinstance(arg, A.Wildcard):
+                    checks.append((names[-1], t, arg))
+        k_expr = self.expr(k)
+        for name, t in zip(names, ("int", "float")):
+            self.bound[name] = t
+        ops.append(ir.Knn(index.name, vec.name, k_expr, names[0], names[1], origin=atom.span))
+        for name, t, arg in checks:
+            ops.append(ir.Filter(self.compare("=", ir.ColRef(name, t), self.expr(arg, want=t)),
+                                 origin=atom.span))
         return True
 
     # -- expressions ------------------------------------------------------------

@@ -22,9 +22,10 @@ def verify_module(module: ir.Module) -> list[Diagnostic]:
     schemas = _check_relations(module, out)
     _check_facts(module, schemas, out)
     stratum_of = _check_strata(module, schemas, out)
+    indexes = _check_indexes(module, out)
     for index, stratum in enumerate(module.strata):
         for kind, rules in (("init", stratum.init), ("loop", stratum.loop)):
-            ctx = RuleContext(schemas, stratum_of, index, stratum, kind)
+            ctx = RuleContext(schemas, stratum_of, index, stratum, kind, indexes)
             for rule in rules:
                 check_rule(rule, ctx, out)
     _check_outputs(module, schemas, out)
@@ -55,6 +56,29 @@ def _check_relations(module: ir.Module, out: list) -> dict:
                 out.append(error(f"relation {rel.name} has unknown column type {type_!r}",
                                  rel.origin))
     return schemas
+
+
+def _check_indexes(module: ir.Module, out: list) -> dict:
+    indexes: dict = {}
+    for index in module.indexes:
+        if index.name in indexes:
+            out.append(error(f"index {index.name} is declared twice", index.origin))
+            continue
+        indexes[index.name] = index
+        if isinstance(index.dim, bool) or not isinstance(index.dim, int) or index.dim < 1:
+            out.append(error(f"index {index.name} has dimension {describe_value(index.dim)}; "
+                             "expected a positive integer", index.origin))
+        if index.quant not in ir.INDEX_QUANTS:
+            out.append(error(f"index {index.name} has unknown quantization {index.quant!r}; "
+                             f"expected one of {', '.join(ir.INDEX_QUANTS)}", index.origin))
+        if index.metric not in ir.INDEX_METRICS:
+            out.append(error(f"index {index.name} has unknown metric {index.metric!r}; "
+                             f"expected one of {', '.join(ir.INDEX_METRICS)}", index.origin))
+        if index.rerank is not None and (isinstance(index.rerank, bool)
+                                         or not isinstance(index.rerank, int) or index.rerank < 1):
+            out.append(error(f"index {index.name} has rerank {describe_value(index.rerank)}; "
+                             "expected a positive integer", index.origin))
+    return indexes
 
 
 def _check_facts(module: ir.Module, schemas: dict, out: list) -> None:

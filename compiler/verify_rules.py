@@ -7,7 +7,7 @@ start from the aggregate's keys.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from nsl.compiler import ir
@@ -27,6 +27,7 @@ class RuleContext:
     index: int  # this rule's stratum
     stratum: ir.Stratum
     kind: str  # "init" | "loop"
+    indexes: dict = field(default_factory=dict)  # index name -> ir.Index
 
 
 def check_rule(rule: ir.Rule, ctx: RuleContext, out: list[Diagnostic]) -> None:
@@ -156,17 +157,23 @@ class _RuleChecker:
         self.bind(op.output, None, env, f"neural {op.module}")
 
     def op_knn(self, op: ir.Knn, env: Env, in_aggregate: bool) -> None:
+        index = self.ctx.indexes.get(op.index)
+        if index is None:
+            self.report(f"knn searches undeclared index {op.index}")
         if op.vector not in env:
             self.report(f"vector {op.vector} of knn {op.index} is not bound")
         elif env[op.vector] is not None and not is_tensor_type(env[op.vector]):
             self.report(f"vector {op.vector} of knn {op.index} has type {env[op.vector]}, "
                         f"not a tensor")
+        elif index is not None and env[op.vector] not in (None, f"tensor[{index.dim}]"):
+            self.report(f"vector {op.vector} of knn {op.index} has type {env[op.vector]}, "
+                        f"but the index holds tensor[{index.dim}]")
         k_type = ExprChecker(env, self.report).check(op.k)
         if k_type is not None and k_type != "int":
             self.report(f"k of knn {op.index} has type {k_type}, not int")
         if op.id == op.score:
             self.report(f"knn {op.index} binds {op.id} twice")
-        self.bind(op.id, None, env, f"knn {op.index}")
+        self.bind(op.id, "int", env, f"knn {op.index}")
         self.bind(op.score, "float", env, f"knn {op.index}")
 
     def op_insert(self, op: ir.Insert, env: Env, in_aggregate: bool) -> None:

@@ -58,9 +58,14 @@ def aggregate_free_vars(agg: A.Aggregate) -> Iterator[A.Var]:
         yield from expr_vars(agg.objective)
 
 
+# The built-in relation whose first argument names an index, not a variable.
+INDEX_ARG_RELATIONS = {"knn": 5}
+
+
 def literal_vars(lit) -> Iterator[A.Var]:
     if isinstance(lit, A.Atom):
-        for a in lit.args:
+        names_index = INDEX_ARG_RELATIONS.get(lit.rel) == len(lit.args)
+        for a in lit.args[1:] if names_index else lit.args:
             yield from expr_vars(a)
     elif isinstance(lit, A.Negation):
         yield from literal_vars(lit.atom)

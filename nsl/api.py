@@ -34,6 +34,7 @@ class Program:
         self._comp = compilation
         self.base_dir = base_dir
         self._verify = verify
+        self._index_cache: dict = {}  # (abs path, file stamps, declaration) -> VectorIndex
 
     @property
     def ast(self):
@@ -78,8 +79,9 @@ class Program:
             raise CompileError(problems, self.sources)
         module = self._module_with_outputs(tuple(queries))
         inputs = self._inputs(dict(facts or {}), module)
+        indexes = self._indexes(module)
         try:
-            db = execute(module, inputs=inputs)
+            db = execute(module, inputs=inputs, indexes=indexes)
         except Exception as exc:
             _reraise_runtime_error(exc, self.sources)
             raise
@@ -105,6 +107,25 @@ class Program:
             pass
         return run_passes(replace(lowered, outputs=outputs), verify=self._verify)
 
+    def _indexes(self, module) -> dict:
+        """Every declared index, loaded once per file version (repeated runs reuse it)."""
+        if not module.indexes:
+            return {}
+        from nsl.runtime.knn_op import IndexLoadError, load_index
+
+        out = {}
+        for decl in module.indexes:
+            path = decl.source if os.path.isabs(decl.source) else os.path.join(self.base_dir, decl.source)
+            path = os.path.abspath(path)
+            key = (path, _stamp(path), replace(decl, origin=None))
+            if key not in self._index_cache:
+                try:
+                    self._index_cache[key] = load_index(decl, path)
+                except IndexLoadError as exc:
+                    raise CompileError([exc.diagnostic()], self.sources) from None
+            out[decl.name] = self._index_cache[key]
+        return out
+
     def _inputs(self, facts: dict, module) -> dict:
         from nsl.lang.check.symbols import suggest
 
@@ -127,6 +148,16 @@ class Program:
                 value = _load_file(os.fspath(value), schema.types, None, self.sources)
             inputs[name] = value
         return inputs
+
+
+def _stamp(path: str) -> tuple:
+    """What changes when an index file (or any file of an index directory) changes."""
+    try:
+        names = sorted(os.listdir(path)) if os.path.isdir(path) else [""]
+        stats = [os.stat(os.path.join(path, n) if n else path) for n in names]
+    except OSError:
+        return ()
+    return tuple((n, st.st_mtime_ns, st.st_size) for n, st in zip(names, stats))
 
 
 def _load_file(path: str, types, origin, sources):
@@ -156,7 +187,8 @@ def _reraise_runtime_error(exc: Exception, sources) -> None:
     from nsl.runtime.errors import NslRuntimeError
 
     if isinstance(exc, NslRuntimeError):
-        raise CompileError([exc.diagnostic()], sources) from None
+        diagnostic = exc.diagnostic() if hasattr(exc, "diagnostic") else error(str(exc), None)
+        raise CompileError([diagnostic], sources) from None
 
 
 class _LazyRelations(Mapping):

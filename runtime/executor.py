@@ -20,33 +20,36 @@ from .expr import evaluate, to_column
 from .interner import Interner
 from .native_fixpoint import run_native
 from .join import AtomSpec, antijoin, concat_tables, index_of, join
+from .knn_op import knn
 from .provenance import make_provenance
 from .provenance.base import cat_tags, gather_tags, mul_tags
 from .relation import StoredRelation
 from .table import Table
 
 
-def execute(module: ir.Module, inputs=None, provenance=None) -> Database:
+def execute(module: ir.Module, inputs=None, provenance=None, indexes=None) -> Database:
     """Run ``module``; ``inputs`` maps input relations to rows or columns (see ``load_inputs``);
-    ``provenance`` is a Provenance instance, or None for ``module.provenance``."""
+    ``provenance`` is a Provenance instance, or None for ``module.provenance``; ``indexes``
+    maps index names to loaded ``VectorIndex``es (``knn_op.load_index``)."""
     prov = provenance if provenance is not None else make_provenance(module.provenance)
-    ex = Executor(module, prov)
+    ex = Executor(module, prov, indexes)
     ex.load(inputs or {})
     for stratum in module.strata:
         ex.run_stratum(stratum)
     return Database(ex.store, ex.interner, prov, module)
 
 
-def _unsupported(ops):
+def _unsupported(ops, indexes=None):
     for op in ops:
         if isinstance(op, ir.Neural):
             yield op, f"neural module '{op.module}' cannot run: neural predicates are not " \
                       "available in this runtime yet"
-        elif isinstance(op, ir.Knn):
-            yield op, f"knn over index '{op.index}' is not available in this runtime yet"
+        elif isinstance(op, ir.Knn) and op.index not in (indexes or {}):
+            yield op, f"index '{op.index}' is not loaded (Program.run loads indexes from " \
+                      "their `from` files; execute() takes them as indexes=)"
         elif isinstance(op, ir.Aggregate):
             for alt in op.body:
-                yield from _unsupported(alt)
+                yield from _unsupported(alt, indexes)
 
 
 def _expr_vars(e) -> set:
@@ -89,8 +92,9 @@ def live_after(ops, needed_at_end=frozenset()) -> list:
 
 
 class Executor:
-    def __init__(self, module: ir.Module, prov):
+    def __init__(self, module: ir.Module, prov, indexes=None):
         self.module, self.prov = module, prov
+        self.indexes: dict = dict(indexes or {})  # index name -> loaded VectorIndex (knn_op)
         self.interner = Interner()
         self.store = {r.name: StoredRelation(r.name, r.types, prov) for r in module.relations}
         self.deltas: dict = {}
@@ -98,7 +102,7 @@ class Executor:
         self._live: dict = {}
         for stratum in module.strata:
             for rule in stratum.init + stratum.loop:
-                for op, message in _unsupported(rule.ops):
+                for op, message in _unsupported(rule.ops, self.indexes):
                     raise NotAvailable(message, op.origin or rule.origin)
 
     # ---- input ------------------------------------------------------------------------
@@ -242,7 +246,11 @@ class Executor:
         if isinstance(op, ir.Insert):
             self._insert(op, table, sink)
             return table
-        if isinstance(op, (ir.Neural, ir.Knn)):
+        if isinstance(op, ir.Knn):
+            decl = next((i for i in self.module.indexes if i.name == op.index), None)
+            return knn(op, table, prov, self.indexes.get(op.index),
+                       decl.rerank if decl is not None else None, self.interner)
+        if isinstance(op, ir.Neural):
             raise NotAvailable(next(_unsupported([op]))[1], op.origin)
         raise NslRuntimeError(f"unknown IR operator {type(op).__name__}")
 

@@ -175,9 +175,29 @@ def _convert_json(v, ty):
         return float(v)
     if ty == "bool" and isinstance(v, bool):
         return v
-    if ty.startswith("tensor") and isinstance(v, list):
-        return v
+    if ty.startswith("tensor"):
+        return _tensor_value(v, ty)
     raise _Bad(f"expected {ty}, found {json.dumps(v)}")
+
+
+def _tensor_value(v, ty):
+    """A nested list of numbers whose shape is the declared ``tensor[d1,...]`` (``?``: any)."""
+    dims = [d.strip() for d in ty[len("tensor["):-1].split(",") if d.strip()]
+
+    def check(value, depth):
+        if depth == len(dims):
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return float(value)
+            raise _Bad(f"expected {ty}, found {json.dumps(value)} where a number belongs")
+        if not isinstance(value, list):
+            raise _Bad(f"expected {ty}, found {json.dumps(value)}")
+        if dims[depth] != "?" and len(value) != int(dims[depth]):
+            what = "numbers" if depth == len(dims) - 1 else "lists"
+            raise _Bad(f"expected {ty}, found a list of {len(value)} {what} "
+                       f"(dimension {depth + 1} must have {dims[depth]})")
+        return [check(x, depth + 1) for x in value]
+
+    return check(v, 0)
 
 
 __all__ = ["load_facts", "FactFileError"]

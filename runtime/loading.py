@@ -25,7 +25,10 @@ def column_from_values(values, ty: str, interner) -> torch.Tensor:
     if ty == "float":
         return torch.tensor(values, dtype=torch.float64)
     if ty.startswith("tensor"):
-        return torch.stack([torch.as_tensor(v, dtype=torch.float32) for v in values])
+        try:
+            return torch.stack([torch.as_tensor(v, dtype=torch.float32) for v in values])
+        except (TypeError, ValueError, RuntimeError) as exc:  # ragged rows, non-numbers
+            raise NslRuntimeError(f"a {ty} column needs numeric arrays of one shape ({exc})") from None
     return torch.tensor([int(v) for v in values], dtype=torch.int64)
 
 
@@ -49,10 +52,23 @@ def columns_of(data, types, interner, name="?"):
     if len(raw) != len(types):
         raise NslRuntimeError(f"relation '{name}' has {len(types)} columns, got {len(raw)}")
     cols = [column_from_values(v, ty, interner) for v, ty in zip(raw, types)]
+    for j, (c, ty) in enumerate(zip(cols, types)):
+        _check_shape(c, ty, name, j)
     n = int(cols[0].shape[0]) if cols else 0
     if any(int(c.shape[0]) != n for c in cols):
         raise NslRuntimeError(f"columns of relation '{name}' differ in length")
     return cols, n
+
+
+def _check_shape(col, ty: str, name: str, j: int) -> None:
+    """A tensor column's rows must have the declared shape (``?`` matches any size)."""
+    if not ty.startswith("tensor["):
+        return
+    dims = [d.strip() for d in ty[len("tensor["):-1].split(",") if d.strip()]
+    shape = list(col.shape[1:])
+    if len(shape) != len(dims) or any(d != "?" and int(d) != s for d, s in zip(dims, shape)):
+        raise NslRuntimeError(f"column {j + 1} of relation '{name}' is {ty}, but its values "
+                              f"have shape [{', '.join(map(str, shape))}]")
 
 
 def fact_columns(rows, types, interner, prov):

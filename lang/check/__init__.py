@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from nsl.lang import ast as A
 from nsl.lang.check.declarations import check_declarations
 from nsl.lang.check.formulas import check_formulas
+from nsl.lang.check.indexes import check_indexes
 from nsl.lang.check.safety import check_safety
 from nsl.lang.check.singletons import check_singletons
 from nsl.lang.check.stratify import stratify
@@ -43,6 +44,7 @@ def check_program(program: A.Program, sources: SourceMap | None = None) -> Check
     diags: list[Diagnostic] = []
     table = collect(program, diags)
     check_declarations(program, table, diags)
+    check_indexes(program, table, diags)
     infer_and_check(program, table, diags)
     check_safety(program, table, diags)
     strata = stratify(program, table, diags)

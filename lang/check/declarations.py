@@ -41,11 +41,11 @@ def _check_input(decl: A.RelDecl, table: SymbolTable, diags) -> None:
                            "facts are supplied at run time", info.rules[0].head.span))
     if decl.source is not None and not decl.source.lower().endswith(FACT_FILE_SUFFIXES):
         diags.append(error(f"input file '{decl.source}' must be .csv, .tsv or .jsonl", decl.span))
-    if decl.source is not None and decl.params:
+    if decl.source is not None and decl.params and not decl.source.lower().endswith(".jsonl"):
         for p in decl.params:
             if p.type.name == "tensor":
-                diags.append(error("tensor columns cannot be read from a fact file; supply them "
-                                   "from Python", p.type.span))
+                diags.append(error("tensor columns can be read only from a .jsonl fact file "
+                                   "(arrays of numbers), or supplied from Python", p.type.span))
     names = [p.name for p in decl.params or ()]
     for i, p in enumerate(decl.params or ()):
         if p.name in names[:i]:

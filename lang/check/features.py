@@ -16,7 +16,6 @@ _STATEMENTS = {
     A.ProveStmt: "provers (`prove`)",
     A.EntailsStmt: "`entails`",
     A.SolveStmt: "`solve`",
-    A.IndexDecl: "vector indexes (`index`)",
 }
 AVAILABLE_PROVENANCES = ("bool",)
 
@@ -34,9 +33,6 @@ def unavailable(program: A.Program, table: SymbolTable) -> list[Diagnostic]:
                 if info is not None and info.neural is not None:
                     out.append(error(f"neural module '{atom.rel}' cannot run yet in this version of nslc",
                                      atom.span))
-                elif info is not None and info.builtin:
-                    out.append(error(f"built-in relation '{atom.rel}' cannot run yet in this version "
-                                     "of nslc", atom.span))
         elif isinstance(stmt, A.Directive) and stmt.name == "provenance":
             names = [a for a in stmt.args if isinstance(a, str)]
             if names and names[0] not in AVAILABLE_PROVENANCES:

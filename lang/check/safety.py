@@ -65,8 +65,8 @@ def _binds(lit, bound: set, table: SymbolTable) -> set[str]:
     if isinstance(lit, A.Atom):
         info = table.relations.get(lit.rel)
         if info is not None and info.builtin and len(lit.args) == 5:
-            # knn(index, vector, k, id, score): the vector must be bound first
-            if all(v.name in bound for v in expr_vars(lit.args[1])):
+            # knn(index, vector, k, id, score): the vector and k must be bound first
+            if all(v.name in bound for a in lit.args[1:3] for v in expr_vars(a)):
                 return {a.name for a in lit.args[3:] if isinstance(a, A.Var)}
             return set()
         if info is not None and info.neural is not None and lit.args:
@@ -91,6 +91,9 @@ def _check_conjunction(conj, bound: set, table, diags, reported: set) -> None:
                 if not isinstance(arg, (A.Var, A.Wildcard, A.Const)):
                     _need_bound(expr_vars(arg), bound, "in an argument expression", diags, reported)
             info = table.relations.get(lit.rel)
+            if info is not None and info.builtin and len(lit.args) == 5:
+                _need_bound((v for a in lit.args[1:3] for v in expr_vars(a)), bound,
+                            "as the vector or k of knn", diags, reported)
             if info is not None and info.neural is not None:
                 _need_bound(literal_vars(A.Atom(lit.rel, lit.args[:-1], lit.span)), bound,
                             f"as an input of neural module '{lit.rel}'", diags, reported)

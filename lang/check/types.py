@@ -10,6 +10,7 @@ enum types stand for their base type.
 from __future__ import annotations
 
 from nsl.lang import ast as A
+from nsl.lang.check.knn_types import check_knn, infer_knn, is_knn
 from nsl.lang.check.symbols import SymbolTable
 from nsl.lang.diagnostics import Diagnostic, error, note
 
@@ -104,6 +105,9 @@ class _Inference:
             self.changed = True
 
     def atom(self, atom: A.Atom, env: dict) -> None:
+        if is_knn(atom, self.table):
+            infer_knn(atom, env, self.set_var)
+            return
         cols = self.col(atom.rel)
         if cols is None or len(cols) != len(atom.args):
             return
@@ -184,6 +188,7 @@ class _Checker:
     def __init__(self, table: SymbolTable, diags: list[Diagnostic]):
         self.table, self.diags = table, diags
         self.reported: set = set()
+        self.knn_atoms: list = []
 
     def report(self, message: str, span, *notes) -> None:
         if (message, span) not in self.reported:
@@ -194,11 +199,18 @@ class _Checker:
         alternatives = rule.body.alternatives if rule.body else ((),)
         for conj in alternatives:
             env: dict = {}
+            self.knn_atoms: list = []
             for lit in conj:
                 self.literal(lit, env)
             self.atom(rule.head, env)
+            for atom in self.knn_atoms:  # once every variable's type is known
+                check_knn(atom, env, self.table, self.report, expr_type)
 
     def atom(self, atom: A.Atom, env: dict) -> None:
+        if is_knn(atom, self.table):
+            infer_knn(atom, env, lambda e, name, t: e.setdefault(name, t))
+            self.knn_atoms.append(atom)
+            return
         info = self.table.relations.get(atom.rel)
         if info is None or info.builtin or len(info.types) != len(atom.args):
             return

@@ -19,6 +19,8 @@ from nsl.lang.diagnostics import Span
 
 SCALARS = ("int", "float", "str", "bool")
 TENSORS = ("tensor[4]", "tensor[2,3]")
+KNN_VECTOR = "tensor[4]"  # every drawn index holds 4-dimensional vectors
+INDEX_NAMES = ("docs", "index")
 REL_NAMES = ("edge", "path", "r1", "std.graph.reach", "p#0", "map", "in", "a b", "_",
              "é", "x`y", "", "done", "node", "query", "weight", "relation", "facts", "by",
              "true", "tensor", "int")
@@ -132,7 +134,7 @@ def op_sequence(draw, scope: _Scope, env: dict, length: int, in_aggregate: bool,
         kinds = ["join", "join", "join", "filter", "map", "weight", "neural"]
         if scope.earlier:
             kinds += ["antijoin"] + (["aggregate"] if depth > 0 else [])
-        if any(t in TENSORS for t in env.values()):
+        if any(t == KNN_VECTOR for t in env.values()):
             kinds += ["knn", "knn"]
         ops.append(_one_op(draw, draw(st.sampled_from(kinds)), scope, env, in_aggregate, depth))
     return ops
@@ -169,13 +171,13 @@ def _one_op(draw, kind: str, scope: _Scope, env: dict, in_aggregate: bool, depth
         return ir.Neural(draw(st.sampled_from(["digit", "net", "`odd`"])), tuple(inputs), output,
                          origin)
     if kind == "knn":
-        vector = draw(st.sampled_from(sorted(v for v, t in env.items() if t in TENSORS)))
+        vector = draw(st.sampled_from(sorted(v for v, t in env.items() if t == KNN_VECTOR)))
         k = exprs(draw, env, "int", 1)
         id_ = fresh(draw, env)
-        env[id_] = draw(st.sampled_from(["int", "str"]))
+        env[id_] = "int"
         score = fresh(draw, env)
         env[score] = "float"
-        return ir.Knn(draw(st.sampled_from(["docs", "index"])), vector, k, id_, score, origin)
+        return ir.Knn(draw(st.sampled_from(INDEX_NAMES)), vector, k, id_, score, origin)
     return aggregates(draw, scope, env, depth, origin)
 
 
@@ -303,8 +305,12 @@ def modules(draw, max_strata: int = 3) -> ir.Module:
         strata.append(ir.Stratum(tuple(own), recursive, init, loop))
     outputs = tuple(draw(st.lists(st.sampled_from(names), unique=True, max_size=3)))
     queries = tuple(_query(draw, r) for r in draw(st.lists(st.sampled_from(relations), max_size=2)))
+    indexes = tuple(ir.Index(name, 4, "int8", draw(st.sampled_from(ir.INDEX_METRICS)),
+                             draw(st.none() | st.integers(1, 8)),
+                             draw(st.none() | st.text(max_size=5)), draw(origins))
+                    for name in INDEX_NAMES)
     return ir.Module(tuple(relations), facts, tuple(strata), outputs, queries,
-                     draw(st.sampled_from(PROVENANCES)))
+                     draw(st.sampled_from(PROVENANCES)), indexes)
 
 
 def _query(draw, rel: ir.Relation) -> ir.QuerySpec:

@@ -16,8 +16,10 @@ PRELUDE = """\
 relation edge(int, int) edb
 relation name(int, str) edb
 relation vec(int, tensor[4]) input
+relation wide(int, tensor[8]) input
 relation path(int, int) idb
 relation other(int) idb
+index docs(dim = 4, quant = int8, metric = cosine)
 """
 
 
@@ -139,9 +141,42 @@ def test_delta_versions(ops, kind, recursive, rels, message):
      "in rule r: vector a of knn docs has type int, not a tensor"),
     (["join vec full (a:int, v:tensor[4])", "knn docs(v, 2.5:float) -> (i, s)",
       "insert path (i:int, a:int)"], "in rule r: k of knn docs has type float, not int"),
+    (["join vec full (a:int, v:tensor[4])", "knn memo(v, 2:int) -> (i, s)",
+      "insert path (i:int, a:int)"], "in rule r: knn searches undeclared index memo"),
+    (["join wide full (a:int, v:tensor[8])", "knn docs(v, 2:int) -> (i, s)",
+      "insert path (i:int, a:int)"],
+     "in rule r: vector v of knn docs has type tensor[8], but the index holds tensor[4]"),
 ])
 def test_bindings_and_ops(ops, message):
     expect(stratum(*ops), message)
+
+
+@pytest.mark.parametrize("decl, message", [
+    ("index docs(dim = 4, quant = int8, metric = ip)", "index docs is declared twice"),
+    ("index m(dim = 0, quant = int8, metric = ip)",
+     "index m has dimension 0; expected a positive integer"),
+    ("index m(dim = 4, quant = int4, metric = ip)",
+     "index m has unknown quantization 'int4'; expected one of int8"),
+    ("index m(dim = 4, quant = int8, metric = hamming)",
+     "index m has unknown metric 'hamming'; expected one of ip, cosine, l2"),
+    ("index m(dim = 4, quant = int8, metric = l2, rerank = 0)",
+     "index m has rerank 0; expected a positive integer"),
+])
+def test_index_declarations(decl, message):
+    expect(decl + "\n", message)
+
+
+@pytest.mark.parametrize("decl, message", [
+    ("index m(dim = 4, quant = int8)", "index m needs option 'metric'"),
+    ("index m(dim = 4, dim = 4, quant = int8, metric = ip)", "index option 'dim' is given twice"),
+    ("index m(dim = 4, size = 3, quant = int8, metric = ip)",
+     "unknown index option 'size' (known: dim, quant, metric, rerank)"),
+    ("index m(dim = ip, quant = int8, metric = ip)", "index option 'dim' must be an integer"),
+])
+def test_index_syntax_errors(decl, message):
+    with pytest.raises(CompileError) as info:
+        parse_module(decl + "\n")
+    assert [d.message for d in info.value.diagnostics] == [message]
 
 
 # ---- expressions ----
