@@ -165,7 +165,7 @@ class _RuleChecker:
         elif env[op.vector] is not None and not is_tensor_type(env[op.vector]):
             self.report(f"vector {op.vector} of knn {op.index} has type {env[op.vector]}, "
                         f"not a tensor")
-        elif index is not None and env[op.vector] not in (None, f"tensor[{index.dim}]"):
+        elif index is not None and env[op.vector] not in (None, "tensor[]", f"tensor[{index.dim}]"):
             self.report(f"vector {op.vector} of knn {op.index} has type {env[op.vector]}, "
                         f"but the index holds tensor[{index.dim}]")
         k_type = ExprChecker(env, self.report).check(op.k)

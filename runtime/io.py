@@ -185,6 +185,8 @@ def _tensor_value(v, ty):
     dims = [d.strip() for d in ty[len("tensor["):-1].split(",") if d.strip()]
 
     def check(value, depth):
+        if not dims and isinstance(value, list):  # a shapeless `tensor`: any nesting
+            return [check(x, depth) for x in value]
         if depth == len(dims):
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 return float(value)

@@ -27,7 +27,8 @@ from .table import Table
 
 
 class IndexLoadError(NslRuntimeError):
-    """An index's ``from`` file is missing, unreadable, or does not match its declaration."""
+    """An index's ``from`` file is missing, unreadable, or does not match its declaration
+    (or a shapeless vector does not match the index); positioned at ``origin``."""
 
     def __init__(self, message: str, origin=None):
         self.message, self.origin = message, origin
@@ -107,6 +108,9 @@ def knn(op: ir.Knn, table: Table, prov, index, rerank, interner) -> Table:
         return _extend(table.take(prov, torch.zeros(0, dtype=torch.int64, device=device)),
                        op, torch.zeros(0, dtype=torch.int64), torch.zeros(0, dtype=torch.float64))
     flat = vectors.reshape(table.n, -1).to(torch.float32)
+    if flat.shape[1] != index.dim:  # only a shapeless `tensor` column gets here
+        raise IndexLoadError(f"knn's vectors have {flat.shape[1]} values, but index '{op.index}' "
+                             f"holds vectors of dimension {index.dim}", op.origin)
     unique, inverse = torch.unique(flat, dim=0, return_inverse=True)  # search each vector once
     from nsl.runtime.retrieval import knn_search
 

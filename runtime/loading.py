@@ -65,6 +65,8 @@ def _check_shape(col, ty: str, name: str, j: int) -> None:
     if not ty.startswith("tensor["):
         return
     dims = [d.strip() for d in ty[len("tensor["):-1].split(",") if d.strip()]
+    if not dims:
+        return  # a shapeless `tensor` column takes any shape
     shape = list(col.shape[1:])
     if len(shape) != len(dims) or any(d != "?" and int(d) != s for d, s in zip(dims, shape)):
         raise NslRuntimeError(f"column {j + 1} of relation '{name}' is {ty}, but its values "

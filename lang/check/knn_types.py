@@ -1,7 +1,7 @@
 """Types of the built-in ``knn(index, vector, k, id, score)``.
 
 ``index`` names an ``index`` declaration; ``vector`` is a ``tensor[D]`` with
-``D`` the index's ``dim``; ``k`` a positive int; ``id`` an int (a row number
+``D`` the index's ``dim`` (or a shapeless ``tensor``, checked at run time); ``k`` a positive int; ``id`` an int (a row number
 of a ``.npy`` source, or the id stored in an index directory) and ``score`` a
 float. Inference gives ``id`` and ``score`` their types; the check runs once
 the rule's variable types are settled, so literal order does not matter.
@@ -40,7 +40,7 @@ def check_knn(atom: A.Atom, env: dict, table: SymbolTable, report, expr_type) ->
     else:
         dim = index_options(table.indexes[index.name]).get("dim")
     got = expr_type(vector, env)
-    if dim is not None and got is not None and got != f"tensor[{dim}]":
+    if dim is not None and got is not None and got not in (f"tensor[{dim}]", "tensor[]"):
         report(f"knn's vector must be tensor[{dim}] (the dimension of index '{index.name}'), "
                f"but {_what(vector)} is {got}", getattr(vector, "span", atom.span))
     elif dim is None and got is not None and not got.startswith("tensor["):

@@ -117,3 +117,17 @@ def test_import_nsl_stays_light():
     import subprocess
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_a_shapeless_tensor_column_is_checked_at_run_time(tmp_path):
+    np.save(tmp_path / "memory.npy", MEMORY)
+    (tmp_path / "p.nsl").write_text(
+        'index memory(dim = 4, quant = int8, metric = ip) from "memory.npy"\n'
+        "input question(q: int, v: tensor)\n"
+        "near(q, d) :- question(q, v), knn(memory, v, 1, d, _).\n")
+    prog = nsl.compile(tmp_path / "p.nsl")
+    assert prog.run(facts={"question": [(1, [0.0, 0.0, 3.0, 0.0])]})["near"] == [(1, 2)]
+    with pytest.raises(CompileError) as info:
+        prog.run(facts={"question": [(1, [0.0, 3.0])]})
+    assert "p.nsl:3:31: error: knn's vectors have 2 values, but index 'memory' holds vectors of " \
+           "dimension 4" in info.value.render()
