@@ -89,11 +89,17 @@ class Quantizer:
 
 
 def _safe_scale(magnitude):
-    """``max|x| / 127``, with 1 where the magnitude is 0 (an all-zero row)."""
+    """``max|x| / 127``, with 1 where the magnitude is 0 (an all-zero row).
+
+    A subnormal magnitude divided by 127 can underflow to 0; the scale then
+    stays at the smallest positive float32 so that no row divides by zero.
+    """
     import numpy as np
 
     magnitude = np.asarray(magnitude, np.float32)
-    return np.where(magnitude > 0, magnitude / np.float32(QMAX), np.float32(1.0)).astype(np.float32)
+    tiny = np.nextafter(np.float32(0), np.float32(1))
+    scale = np.maximum(magnitude / np.float32(QMAX), tiny)
+    return np.where(magnitude > 0, scale, np.float32(1.0)).astype(np.float32)
 
 
 def row_stride(dim: int) -> int:
