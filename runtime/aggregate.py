@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import torch
 
+from nsl.compiler.ir_vars import expr_cols
+
 from .expr import evaluate, to_column
 from .join import concat_tables
 from .keys import KeyCodec, expand, sort_unique
@@ -98,8 +100,7 @@ def _run_body(ex, op, start: Table) -> Table:
 
 
 def _vars_of(e):
-    from .executor import _expr_vars
-    return _expr_vars(e)
+    return expr_cols(e)
 
 
 def _distinct(t: Table, names) -> torch.Tensor:

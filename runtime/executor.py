@@ -12,6 +12,7 @@ from __future__ import annotations
 import torch
 
 from nsl.compiler import ir
+from nsl.compiler.ir_vars import op_binds, op_reads
 
 from .aggregate import aggregate
 from .database import Database
@@ -52,33 +53,9 @@ def _unsupported(ops, indexes=None):
                 yield from _unsupported(alt, indexes)
 
 
-def _expr_vars(e) -> set:
-    if isinstance(e, ir.ColRef):
-        return {e.name}
-    if isinstance(e, ir.BinExpr):
-        return _expr_vars(e.left) | _expr_vars(e.right)
-    if isinstance(e, ir.UnExpr):
-        return _expr_vars(e.operand)
-    return set()
-
-
 def _uses(op) -> set:
-    """Variables of the binding table an operator reads."""
-    if isinstance(op, (ir.Join, ir.AntiJoin)):
-        return {a.name for a in op.args if isinstance(a, ir.ColRef)}
-    if isinstance(op, ir.Filter):
-        return _expr_vars(op.cond)
-    if isinstance(op, ir.Map):
-        return _expr_vars(op.expr)
-    if isinstance(op, ir.Aggregate):
-        return set(op.keys)
-    if isinstance(op, ir.Insert):
-        return set().union(*(_expr_vars(e) for e in op.exprs))
-    if isinstance(op, ir.Neural):
-        return set(op.inputs)
-    if isinstance(op, ir.Knn):
-        return {op.vector} | _expr_vars(op.k)
-    return set()
+    """Variables of the binding table an operator reads (a join's arguments included)."""
+    return op_reads(op) | (op_binds(op) if isinstance(op, (ir.Join, ir.AntiJoin)) else set())
 
 
 def live_after(ops, needed_at_end=frozenset()) -> list:
