@@ -111,3 +111,13 @@ def test_unstratifiable_program_names_the_cycle():
 def test_aggregates_sharing_a_local_variable_name_are_independent():
     expect_result("""e(1, 7). e(2, 7). f(5). f(6). f(7).
                      r(s, c) :- s = sum(y: e(y, x)), c = count(x: f(x)).""", {"r": [(3, 3)]})
+
+
+def test_singleton_warnings_respect_aggregate_scopes():
+    program = nsl.compile("""e(1, 7). f(5).
+r(s, c) :- s = sum(y: e(y, x)), c = count(x: f(x)).
+q(n) :- e(n, _), c = count(m: e(n, m)), c > 0.
+w(n) :- e(n, _), exists(m: e(n, m), f(k)).
+""")
+    warned = [(w.span.line, w.message.split("'")[1]) for w in program.warnings]
+    assert warned == [(2, "x"), (4, "k")]
