@@ -67,11 +67,14 @@ class Program:
         CSV/TSV/JSONL file, or to a dict/list of column tensors. ``queries``
         names extra relations to report besides the program's own outputs.
         """
+        from nsl.lang.check.declarations import PROVENANCES
         from nsl.lang.check.features import unavailable
         from nsl.runtime import execute
 
         problems = unavailable(self._comp.ast, self._comp.checked.symbols)
         name = provenance or self._comp.checked.provenance[0]
+        if provenance is not None and provenance not in PROVENANCES:
+            raise UsageError(f"unknown provenance '{provenance}' (known: {', '.join(PROVENANCES)})")
         if provenance is not None and provenance != "bool":
             problems.append(error(f"provenance '{provenance}' cannot run yet in this version of nslc "
                                   "(available: bool)", None))

@@ -152,3 +152,12 @@ def test_singleton_variable_is_a_warning_not_an_error(tmp_path):
     assert proc.returncode == 0
     assert proc.stderr == ("w.nsl:2:14: warning: variable 'y' occurs only once in this rule; "
                            "write `_` if any value will do\np(x) :- e(x, y).\n             ^\n")
+
+
+def test_provenance_option(tmp_path):
+    name = write(tmp_path, "tc.nsl", TC)
+    assert nslc("run", name, "--provenance", "bool", cwd=str(tmp_path)).returncode == 0
+    unknown = nslc("run", name, "--provenance", "bogus", cwd=str(tmp_path))
+    assert unknown.returncode == 2 and "unknown provenance 'bogus' (known: bool, minmax" in unknown.stderr
+    later = nslc("run", name, "--provenance", "exact", cwd=str(tmp_path))
+    assert later.returncode == 1 and "provenance 'exact' cannot run yet" in later.stderr
