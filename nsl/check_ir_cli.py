@@ -8,30 +8,11 @@ counterexample and invalid-ir, so a failing translation fails a script;
 """
 from __future__ import annotations
 
-import argparse
+
+from nsl.cli_types import int_at_least, positive_float
 
 EXIT_BY_VERDICT = {"equivalent": 0, "refines": 0, "unknown": 0, "counterexample": 1,
                    "invalid-ir": 1}
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
-    return value
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
-    return value
 
 
 def register(subparsers) -> None:
@@ -50,11 +31,11 @@ def register(subparsers) -> None:
     parser.add_argument("--mode", choices=("refine", "equiv"), default="refine",
                         help="refine: the candidate may be more defined (default); "
                              "equiv: refinement both ways is required")
-    parser.add_argument("--unroll", type=_non_negative_int, default=8, metavar="K",
+    parser.add_argument("--unroll", type=int_at_least(0), default=8, metavar="K",
                         help="loop iterations unrolled by the proof (default 8)")
-    parser.add_argument("--samples", type=_non_negative_int, default=100_000, metavar="N",
+    parser.add_argument("--samples", type=int_at_least(0), default=100_000, metavar="N",
                         help="random and boundary inputs when not exhaustive (default 100000)")
-    parser.add_argument("--timeout", type=_positive_float, default=20.0, metavar="S",
+    parser.add_argument("--timeout", type=positive_float, default=20.0, metavar="S",
                         help="seconds for the whole check (default 20)")
     parser.set_defaults(func=run)
 

@@ -7,20 +7,11 @@ the index are imported inside :func:`run`, so ``nslc --help`` stays light.
 """
 from __future__ import annotations
 
-import argparse
+
+from nsl.cli_types import int_at_least
 
 METRICS = ("ip", "cosine", "l2")
 SCALES = ("vector", "dimension", "global")
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
-    return value
 
 
 def register(subparsers) -> None:
@@ -54,10 +45,10 @@ def register(subparsers) -> None:
     search = actions.add_parser("search", help="k nearest rows for each query")
     search.add_argument("out", metavar="INDEX")
     search.add_argument("--queries", required=True, metavar="QUERIES.npy")
-    search.add_argument("-k", type=_positive_int, default=10)
-    search.add_argument("--rerank", type=_positive_int, metavar="R",
+    search.add_argument("-k", type=int_at_least(1), default=10)
+    search.add_argument("--rerank", type=int_at_least(1), metavar="R",
                         help="re-score the best R·k candidates exactly (needs --keep-vectors)")
-    search.add_argument("--threads", type=_positive_int)
+    search.add_argument("--threads", type=int_at_least(1))
     search.add_argument("--json", action="store_true", help="print one JSON object")
 
     info = actions.add_parser("info", help="describe an index")
