@@ -8,7 +8,6 @@ counterexample and invalid-ir, so a failing translation fails a script;
 """
 from __future__ import annotations
 
-
 from nsl.cli_types import int_at_least, positive_float
 
 EXIT_BY_VERDICT = {"equivalent": 0, "refines": 0, "unknown": 0, "counterexample": 1,
