@@ -12,49 +12,25 @@ from hypothesis import HealthCheck, given, settings
 from nsl.compiler import ir
 from nsl.runtime import dense, execute, join, keys
 from nsl.runtime.provenance.base import Provenance
+from nsl.runtime.provenance.boolean import BoolProvenance
 
 from naive_eval import naive_eval
 from random_programs import program
 
 
-class TaggedBool(Provenance):
+class TaggedBool(BoolProvenance):
     """Boolean semantics with tags always materialized and the generic ⊕ reduction:
     exercises every tag-carrying path (results must equal plain bool's)."""
 
     name = "tagged_bool"
-
-    def zero(self, n, device=None):
-        return torch.zeros(n, dtype=torch.bool, device=device)
-
-    def one(self, n, device=None):
-        return torch.ones(n, dtype=torch.bool, device=device)
-
-    def add(self, a, b):
-        return a | b
-
-    def mul(self, a, b):
-        return a & b
-
-    def negate(self, a):
-        return ~a
-
-    def is_zero(self, a):
-        return ~a
-
-    def is_saturated(self, old, new):
-        return old == new
-
-    def from_prob(self, p):
-        return p > 0
-
-    def to_prob(self, t):
-        return t.to(torch.float64)
+    one_is_absorbing = False
+    # the protocol's generic versions instead of bool's shortcuts
+    canonical = Provenance.canonical
+    fresh = Provenance.fresh
+    add_segments = Provenance.add_segments
 
     def input_tags(self, probs, groups):
         return self.from_prob(torch.where(torch.isnan(probs), torch.ones_like(probs), probs))
-
-    def canonical(self, tags):
-        return tags
 
 
 def _check(mod, inputs, provenance=None):
