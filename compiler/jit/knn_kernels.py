@@ -154,7 +154,7 @@ class _ScanKernels:
         permutation = self.isa.query_permutation(self.stride)
         if permutation is not None:
             query_buf = np.ascontiguousarray(query_buf[:, permutation])
-        biases = (signed.sum(axis=1, dtype=np.int64) * 128).astype(np.int32)
+        biases = (signed.sum(axis=1, dtype=np.int64) * (128 if self.isa.biased_dot else 0)).astype(np.int32)
         threads = max(1, min(int(threads), n_rows // MIN_ROWS_PER_THREAD or 1))
         heap_scores = np.full((threads, padded, k), -np.inf, np.float32)
         heap_rows = np.full((threads, padded, k), EMPTY_ROW, np.int64)

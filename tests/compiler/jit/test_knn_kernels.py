@@ -100,6 +100,21 @@ def test_wide_rows_use_the_rolled_chunk_loop(variant):
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("code", [0, 1, 255])
+def test_extreme_codes_and_queries_do_not_saturate(variant, code):
+    # Byte 0 is x = -128 (never written by the quantizer, still a legal byte),
+    # 1 and 255 are ±127: with queries of ±127 these give the largest pair
+    # sums any 16-bit intermediate (vpmaddubsw, vpmaddwd) can meet.
+    rng = np.random.default_rng(code)
+    codes, row_scale, row_bias, _, _ = _problem(rng, 40, 128, 1)
+    codes[:20] = code
+    queries = np.where(rng.random((6, 128)) < 0.5, -127, 127).astype(np.int8)
+    queries[0] = 127 if code >= 128 else -127  # every pair at its extreme sum
+    query_scale = np.ones(6, np.float32)
+    _check(variant, (codes, row_scale, row_bias, queries, query_scale), 25)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
 def test_threads_split_rows_and_merge_exactly(variant, monkeypatch):
     monkeypatch.setattr(knn_kernels, "MIN_ROWS_PER_THREAD", 7)
     problem = _problem(np.random.default_rng(4), 101, 70, 5, code_range=4)
