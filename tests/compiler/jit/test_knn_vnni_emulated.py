@@ -99,8 +99,9 @@ def test_emulated_ir_differs_from_the_real_one_only_in_vpdpbusd(isa_name, stride
     stand_in = EMULATED[intrinsic]
     definition = emulated[emulated.index(f"define internal {isa.acc_type} @{stand_in}("):]
     body = emulated[:len(emulated) - len(definition)].rstrip("\n").split("\n")
-    expected = [line for line in real.split("\n") if not line.startswith(f"declare {isa.acc_type} @{intrinsic}(")]
-    assert len(body) == len(expected) == len(real.split("\n")) - 1
+    real_lines = real.rstrip("\n").split("\n")
+    expected = [line for line in real_lines if not line.startswith(f"declare {isa.acc_type} @{intrinsic}(")]
+    assert len(body) == len(expected) == len(real_lines) - 1
     calls = 0
     for got, want in zip(body, expected):
         if got != want:
