@@ -235,17 +235,24 @@ class Relation:
 
 @dataclass(frozen=True)
 class FactRow:
-    """One fact; ``prob`` None means certain; rows sharing a ``group`` are an annotated disjunction."""
+    """One fact; ``prob`` None means certain; rows sharing a ``group`` are an annotated disjunction.
+
+    ``origin`` is the fact's atom in the source, so an error about the row points at it.
+    """
 
     values: tuple[Union[int, float, str, bool], ...]
     prob: "float | None" = None
     group: "int | None" = None
+    origin: Span | None = _origin()
 
 
 @dataclass(frozen=True)
 class Facts:
+    """The literal facts of ``rel``; ``origin`` is its first row's."""
+
     rel: str
     rows: tuple[FactRow, ...]
+    origin: Span | None = _origin()
 
 
 INDEX_METRICS = ("ip", "cosine", "l2")

@@ -15,8 +15,8 @@ relation: "relation" name "(" types ")" name ["from" STRING] [loc]
 index: "index" name "(" index_opts ")" ["from" STRING] [loc]
 index_opts: (index_opt ("," index_opt)*)?
 index_opt: name "=" (INT | name)
-facts: "facts" name "{" fact_row* "}"
-fact_row: [value "::"] "(" values ")" ["in" "group" value]
+facts: "facts" name [loc] "{" fact_row* "}"
+fact_row: [value "::"] "(" values ")" ["in" "group" value] [loc]
 stratum: "stratum" INT "[" names "]" [RECURSIVE] "{" rule* "}"
 rule: rule_kind "rule" name [loc] "{" _op* "}"
 !rule_kind: "init" | "loop"

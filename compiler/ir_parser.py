@@ -236,11 +236,11 @@ def _make_builder():
             return ir.Index(name, given["dim"], given["quant"], given["metric"],
                             given.get("rerank"), source, origin)
 
-        def fact_row(self, meta, prob, values, group):
-            return ir.FactRow(values, prob, group)
+        def fact_row(self, meta, prob, values, group, origin):
+            return ir.FactRow(values, prob, group, origin)
 
-        def facts(self, meta, rel, *rows):
-            return ir.Facts(rel, tuple(rows))
+        def facts(self, meta, rel, origin, *rows):
+            return ir.Facts(rel, tuple(rows), origin)
 
         def outputs(self, meta, *names):
             return _Outputs(names)

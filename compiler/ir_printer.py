@@ -181,14 +181,17 @@ class _Printer:
         self.emit(0, text, index.origin)
 
     def facts(self, facts: ir.Facts) -> None:
-        self.emit(0, f"facts {format_name(facts.rel)} {{")
+        head = f"facts {format_name(facts.rel)}"
+        if self.with_locations and facts.origin is not None:
+            head += " " + format_loc(facts.origin)
+        self.emit(0, head + " {")
         for row in facts.rows:
             text = "(" + ", ".join(format_value(v) for v in row.values) + ")"
             if row.prob is not None:
                 text = f"{format_value(row.prob)} :: {text}"
             if row.group is not None:
                 text += f" in group {format_value(row.group)}"
-            self.emit(1, text)
+            self.emit(1, text, row.origin)
         self.emit(0, "}")
 
     def stratum(self, index: int, s: ir.Stratum) -> None:

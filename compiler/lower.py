@@ -64,16 +64,16 @@ class _Lowering:
                 for prob, atom in stmt.choices:
                     rows.setdefault(atom.rel, []).append(self.fact_row(atom, prob, group))
                 group += 1
-        return tuple(ir.Facts(rel, tuple(r)) for rel, r in rows.items())
+        return tuple(ir.Facts(rel, tuple(r), origin=r[0].origin) for rel, r in rows.items())
 
     def fact_row(self, atom: A.Atom, prob, group) -> ir.FactRow:
         values = []
         for arg, t in zip(atom.args, self.types_of(atom.rel)):
             value = constant_value(arg)
-            if value is None:
+            if value is None:  # the `facts` check reports it first; kept for unchecked input
                 raise CompileError([error("a fact's arguments must be constants", arg.span)])
             values.append(float(value) if t == "float" else value)
-        return ir.FactRow(tuple(values), prob, group)
+        return ir.FactRow(tuple(values), prob, group, origin=atom.span)
 
     # -- strata ------------------------------------------------------------------
     def strata(self) -> tuple[ir.Stratum, ...]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from nsl.compiler import ir
 from nsl.compiler.verify_rules import RuleContext, check_rule
-from nsl.compiler.verify_types import ExprChecker, describe_value, is_valid_type, value_has_type
+from nsl.compiler.verify_types import (ExprChecker, describe_value, is_valid_type, out_of_range,
+                                       value_has_type)
 from nsl.lang.diagnostics import CompileError, Diagnostic, error
 
 RELATION_KINDS = ("input", "edb", "idb")
@@ -85,27 +86,30 @@ def _check_facts(module: ir.Module, schemas: dict, out: list) -> None:
     for facts in module.facts:
         rel = schemas.get(facts.rel)
         if rel is None:
-            out.append(error(f"facts for undeclared relation {facts.rel}"))
+            out.append(error(f"facts for undeclared relation {facts.rel}", facts.origin))
             continue
         for number, row in enumerate(facts.rows):
             where = f"fact {number} of {facts.rel}"
+            # The row's own source, else the block's, else the declaration's.
+            origin = row.origin or facts.origin or rel.origin
             if len(row.values) != len(rel.types):
                 out.append(error(f"{where} has {len(row.values)} values "
-                                 f"but {facts.rel} has arity {len(rel.types)}", rel.origin))
+                                 f"but {facts.rel} has arity {len(rel.types)}", origin))
                 continue
             for column, (value, type_) in enumerate(zip(row.values, rel.types)):
                 if not value_has_type(value, type_):
                     out.append(error(f"{where}: value {describe_value(value)} in column "
-                                     f"{column} is not of type {type_}", rel.origin))
+                                     f"{column} is not of type {type_}"
+                                     + out_of_range(value, type_), origin))
             prob = row.prob
             if prob is not None and (isinstance(prob, bool) or not isinstance(prob, (int, float))
                                      or not 0 <= prob <= 1):
                 out.append(error(f"{where}: probability {describe_value(prob)} "
-                                 f"is not in [0, 1]", rel.origin))
+                                 f"is not in [0, 1]", origin))
             if row.group is not None and (isinstance(row.group, bool)
                                           or not isinstance(row.group, int) or row.group < 0):
                 out.append(error(f"{where}: group {describe_value(row.group)} "
-                                 f"is not a non-negative integer", rel.origin))
+                                 f"is not a non-negative integer", origin))
 
 
 def _check_strata(module: ir.Module, schemas: dict, out: list) -> dict:

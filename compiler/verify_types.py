@@ -26,17 +26,27 @@ def is_tensor_type(type_) -> bool:
     return isinstance(type_, str) and bool(_TENSOR_TYPE.match(type_))
 
 
+INT_MIN, INT_MAX = -(1 << 63), (1 << 63) - 1
+
+
 def value_has_type(value, type_: str) -> bool:
-    """Whether a literal fits a column: bools are not ints, ints may stand for floats."""
+    """Whether a literal fits a column: bools are not ints, ints may stand for floats,
+    and an int column holds 64-bit ints."""
     if isinstance(value, bool):
         return type_ == "bool"
     if isinstance(value, int):
-        return type_ in NUMERIC_TYPES
+        return type_ == "float" or (type_ == "int" and INT_MIN <= value <= INT_MAX)
     if isinstance(value, float):
         return type_ == "float"
     if isinstance(value, str):
         return type_ == "str"
     return False
+
+
+def out_of_range(value, type_: str) -> str:
+    """`` (outside the 64-bit range)`` when that is why ``value`` is not of ``type_``, else ``""``."""
+    in_range = isinstance(value, bool) or not isinstance(value, int) or INT_MIN <= value <= INT_MAX
+    return "" if in_range or type_ != "int" else " (outside the 64-bit range)"
 
 
 def describe_value(value) -> str:
@@ -64,7 +74,8 @@ class ExprChecker:
         if isinstance(expr, ir.Lit):
             self.type_name(expr.type, expr)
             if not value_has_type(expr.value, expr.type):
-                self.report(f"literal {describe_value(expr.value)} does not have type {expr.type}")
+                self.report(f"literal {describe_value(expr.value)} does not have type {expr.type}"
+                            + out_of_range(expr.value, expr.type))
             return expr.type
         if isinstance(expr, ir.BinExpr):
             left, right = self.check(expr.left), self.check(expr.right)

@@ -32,6 +32,7 @@ def load_facts(path, types) -> list[tuple]:
     except UnicodeDecodeError as e:
         raise FactFileError(path, 0, 0, f"not UTF-8 text: {e.reason}") from None
     rows = []
+    shapes: dict = {}  # shapeless tensor column -> (its first row's shape, that row's line)
     for line_no, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
@@ -44,18 +45,45 @@ def load_facts(path, types) -> list[tuple]:
             raise FactFileError(path, line_no, col, f"expected {len(types)} values, "
                                                     f"found {len(fields)}")
         row = []
-        for (col, value), ty in zip(fields, types):
+        for j, ((col, value), ty) in enumerate(zip(fields, types)):
             try:
                 row.append(_convert(value, ty, parse is _jsonl_fields))
+                if ty == "tensor[]":  # shapeless, but every row of a column has one shape
+                    shape = _shape_of(row[-1])
+                    first, first_line = shapes.setdefault(j, (shape, line_no))
+                    if shape != first:
+                        raise _Bad(f"expected tensor values of one shape, found {_shape(shape)} "
+                                   f"here and {_shape(first)} on line {first_line}")
             except _Bad as bad:
+                if bad.path is not None:  # inside a JSON array: point at the element
+                    col = _element_col(line, col - 1, bad.path, bad.at_close)
                 raise FactFileError(path, line_no, col, bad.message) from None
         rows.append(tuple(row))
     return rows
 
 
 class _Bad(Exception):
-    def __init__(self, message, col=1):
-        self.message, self.col = message, col
+    """A bad field; ``path`` (indices into nested arrays) locates the bad element within it,
+    ``at_close`` the closing bracket of the array at ``path`` (an element is missing there)."""
+
+    def __init__(self, message, col=1, path=None, at_close=False):
+        self.message, self.col, self.path, self.at_close = message, col, path, at_close
+
+
+def _element_col(line: str, start: int, path, at_close: bool) -> int:
+    """The 1-based column of the element at ``path`` inside the JSON array at ``line[start]``
+    (already decoded once, so well-formed), or of that element's closing bracket."""
+    i = start
+    for k in path:
+        i = _WS.match(line, i + 1).end()  # past '[' to the first element
+        for _ in range(k):
+            _, i = _DECODER.raw_decode(line, i)
+            i = _WS.match(line, i).end()
+            i = _WS.match(line, i + 1).end()  # past ','
+    if at_close:
+        _, end = _DECODER.raw_decode(line, i)
+        return end  # the ']' is the last character, at 0-based end - 1
+    return i + 1
 
 
 def _delimited_fields(path, line, line_no, sep):
@@ -181,25 +209,63 @@ def _convert_json(v, ty):
 
 
 def _tensor_value(v, ty):
-    """A nested list of numbers whose shape is the declared ``tensor[d1,...]`` (``?``: any)."""
-    dims = [d.strip() for d in ty[len("tensor["):-1].split(",") if d.strip()]
+    """A nested list of numbers whose shape is the declared ``tensor[d1,...]`` (``?``: any).
 
-    def check(value, depth):
-        if not dims and isinstance(value, list):  # a shapeless `tensor`: any nesting
-            return [check(x, depth) for x in value]
+    An error carries the path to the offending element, so it is reported there.
+    """
+    dims = [d.strip() for d in ty[len("tensor["):-1].split(",") if d.strip()]
+    if not dims:
+        return _loose_tensor(v, ())[0]
+
+    def check(value, path):
+        depth = len(path)
         if depth == len(dims):
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 return float(value)
-            raise _Bad(f"expected {ty}, found {json.dumps(value)} where a number belongs")
+            raise _Bad(f"expected {ty}, found {json.dumps(value)} where a number belongs",
+                       path=path)
         if not isinstance(value, list):
-            raise _Bad(f"expected {ty}, found {json.dumps(value)}")
+            where = " where a list belongs" if depth else ""
+            raise _Bad(f"expected {ty}, found {json.dumps(value)}{where}", path=path)
         if dims[depth] != "?" and len(value) != int(dims[depth]):
-            what = "numbers" if depth == len(dims) - 1 else "lists"
-            raise _Bad(f"expected {ty}, found a list of {len(value)} {what} "
-                       f"(dimension {depth + 1} must have {dims[depth]})")
-        return [check(x, depth + 1) for x in value]
+            want = int(dims[depth])
+            what = "number" if depth == len(dims) - 1 else "list"
+            found = (f"a list of {len(value)} {what}{'s' * (len(value) != 1)}" if value
+                     else "an empty list")
+            message = f"expected {ty}, found {found} (dimension {depth + 1} must have {want})"
+            if len(value) > want:  # at the first element too many
+                raise _Bad(message, path=path + (want,))
+            raise _Bad(message, path=path, at_close=True)  # where the next one is missing
+        return [check(x, path + (k,)) for k, x in enumerate(value)]
 
-    return check(v, 0)
+    return check(v, ())
+
+
+def _loose_tensor(value, path):
+    """``(floats, shape)`` of a shapeless ``tensor`` value: any rectangular nesting of numbers."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value), []
+    if not isinstance(value, list):
+        raise _Bad(f"expected tensor, found {json.dumps(value)}"
+                   + (" where a number belongs" if path else ""), path=path)
+    items = [_loose_tensor(x, path + (k,)) for k, x in enumerate(value)]
+    for k, (_, shape) in enumerate(items[1:], 1):
+        if shape != items[0][1]:
+            raise _Bad(f"expected tensor, found a ragged array: this element has shape "
+                       f"{_shape(shape)}, the first one {_shape(items[0][1])}", path=path + (k,))
+    return [x for x, _ in items], [len(value)] + (items[0][1] if items else [])
+
+
+def _shape(shape) -> str:
+    return "[" + ", ".join(map(str, shape)) + "]"
+
+
+def _shape_of(value) -> list:
+    shape = []
+    while isinstance(value, list):
+        shape.append(len(value))
+        value = value[0] if value else None
+    return shape
 
 
 __all__ = ["load_facts", "FactFileError"]

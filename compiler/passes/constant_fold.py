@@ -47,7 +47,9 @@ def fold_expr(e):
     if isinstance(e, ir.UnExpr):
         operand = fold_expr(e.operand)
         if isinstance(operand, ir.Lit):
-            return ir.Lit(-operand.value if e.op == "neg" else abs(operand.value), e.type)
+            value = -operand.value if e.op == "neg" else abs(operand.value)
+            if not (e.type == "int" and value == 2 ** 63):  # -(-2**63) wraps at run time
+                return ir.Lit(value, e.type)
         return replace(e, operand=operand)
     return e
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from nsl.lang import ast as A
 from nsl.lang.check.declarations import check_declarations
+from nsl.lang.check.facts import check_facts
 from nsl.lang.check.formulas import check_formulas
 from nsl.lang.check.indexes import check_indexes
 from nsl.lang.check.safety import check_safety
@@ -46,6 +47,7 @@ def check_program(program: A.Program, sources: SourceMap | None = None) -> Check
     check_declarations(program, table, diags)
     check_indexes(program, table, diags)
     infer_and_check(program, table, diags)
+    check_facts(program, table, diags)
     check_safety(program, table, diags)
     strata = stratify(program, table, diags)
     check_singletons(program, diags)

@@ -71,9 +71,9 @@ def test_index_directory_keeps_its_ids(tmp_path):
     (dict(source="questions.jsonl"),
      "p.nsl:1:1: error: 'questions.jsonl' is neither a .npy file of vectors nor an index directory"),
     (dict(questions=[[1, [1, 0, 0]]]),
-     "questions.jsonl:1:5: error: expected tensor[4], found a list of 3 numbers (dimension 1 must have 4)"),
+     "questions.jsonl:1:13: error: expected tensor[4], found a list of 3 numbers (dimension 1 must have 4)"),
     (dict(questions=[[1, [1, 0, "x", 0]]]),
-     "questions.jsonl:1:5: error: expected tensor[4], found \"x\" where a number belongs"),
+     "questions.jsonl:1:12: error: expected tensor[4], found \"x\" where a number belongs"),
 ])
 def test_run_time_errors_are_positioned(tmp_path, setup, message):
     write(tmp_path, **setup)

@@ -1,0 +1,115 @@
+"""Literal values a program writes down: fact arguments, probabilities and ints.
+
+A fact's arguments are constants (a list literal cannot stand for a tensor:
+tensor rows come from input files or Python); a probability is in [0, 1] and
+the choices of an annotated disjunction sum to at most 1; an int literal fits
+in 64 bits (an int written in a float column is read as a float). Each error
+points at the offending value, so nothing reaches the runtime that it would
+reject there with only a relation to blame.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from nsl.lang import ast as A
+from nsl.lang.check.symbols import SymbolTable
+from nsl.lang.diagnostics import Diagnostic, Span, error
+from nsl.lang.walk import expr_vars
+
+INT_MIN, INT_MAX = -(1 << 63), (1 << 63) - 1
+_SLACK = 1e-9  # 0.1 + 0.2 + 0.7 is a little over 1 in floating point
+
+
+def check_facts(program: A.Program, table: SymbolTable, diags: list[Diagnostic]) -> None:
+    """Report bad fact arguments, probabilities and out-of-range int literals."""
+    check = _Literals(table, diags)
+    for stmt in program.statements:
+        if isinstance(stmt, A.Rule):
+            if stmt.prob is not None:
+                check.probability(stmt.prob, _start(stmt.span))
+            if stmt.body is None:
+                check.fact(stmt.head)
+            else:
+                check.atom(stmt.head)
+                check.node(stmt.body)
+        elif isinstance(stmt, A.AnnotatedDisjunction):
+            for k, (prob, atom) in enumerate(stmt.choices):
+                # Only the first probability's position is known: the statement starts there.
+                if k == 0:
+                    check.probability(prob, _start(stmt.span))
+                else:
+                    check.probability(prob, atom.span, " of this choice")
+                check.fact(atom)
+            total = sum(p for p, _ in stmt.choices)
+            if total > 1 + _SLACK:
+                diags.append(error(f"the probabilities of an annotated disjunction sum to at most 1, "
+                                   f"but these sum to {total:.12g}", stmt.span))
+        elif isinstance(stmt, A.Query):
+            check.atom(stmt.atom)
+
+
+def _start(span: Span) -> Span:
+    return Span(span.file, span.line, span.col, span.line, span.col)
+
+
+class _Literals:
+    def __init__(self, table: SymbolTable, diags: list[Diagnostic]):
+        self.table, self.diags = table, diags
+
+    def column_types(self, atom: A.Atom) -> list:
+        info = self.table.relations.get(atom.rel)
+        if info is None or len(info.types) != len(atom.args):
+            return [None] * len(atom.args)
+        return info.types
+
+    def probability(self, prob, span: Span, whose: str = "") -> None:
+        if not 0 <= prob <= 1:
+            self.diags.append(error(f"probability {prob!r}{whose} is not between 0 and 1", span))
+
+    def fact(self, atom: A.Atom) -> None:
+        for arg, type_ in zip(atom.args, self.column_types(atom)):
+            if isinstance(arg, (A.Wildcard, A.Aggregate)) or any(expr_vars(arg)):
+                continue  # the safety check explains these
+            if isinstance(arg, A.Const) or (isinstance(arg, A.Neg) and isinstance(arg.operand, A.Const)):
+                self.int_range(arg, type_)
+            elif isinstance(arg, A.ListExpr) and (type_ or "").startswith("tensor"):
+                info = self.table.relations[atom.rel]
+                how = (f"load the rows of '{atom.rel}'" if info.is_input
+                       else f"make '{atom.rel}' an `input` relation and load its rows")
+                self.diags.append(error(f"a tensor value cannot be written in a fact; {how} from a "
+                                        "JSONL file or from Python", arg.span))
+            else:
+                self.diags.append(error("a fact's arguments must be constants, not expressions",
+                                        arg.span))
+
+    def atom(self, atom: A.Atom) -> None:
+        """Arguments of a rule's atom: a constant in a float column may be any int."""
+        for arg, type_ in zip(atom.args, self.column_types(atom)):
+            if type_ == "float" and isinstance(arg, (A.Const, A.Neg)):
+                continue
+            self.node(arg)
+
+    def node(self, node) -> None:
+        """Every int literal under ``node`` (atoms by their columns) must fit in 64 bits."""
+        if isinstance(node, A.Atom):
+            self.atom(node)
+        elif isinstance(node, A.Neg) and isinstance(node.operand, A.Const):
+            self.int_range(node, "int")
+        elif isinstance(node, A.Const):
+            self.int_range(node, "int")
+        elif isinstance(node, tuple):
+            for item in node:
+                self.node(item)
+        elif dataclasses.is_dataclass(node):
+            for f in dataclasses.fields(node):
+                if f.name != "span":
+                    self.node(getattr(node, f.name))
+
+    def int_range(self, arg, type_) -> None:
+        negative = isinstance(arg, A.Neg)
+        value = arg.operand.value if negative else arg.value
+        if isinstance(value, bool) or not isinstance(value, int) or type_ == "float":
+            return
+        value = -value if negative else value
+        if not INT_MIN <= value <= INT_MAX:
+            self.diags.append(error(f"int {value} does not fit in 64 bits", arg.span))
