@@ -217,9 +217,9 @@ def _self_check(needs: dict | None, samples: int | None) -> bool:
 
     results = run_self_check(needs, samples=samples or DEFAULT_SAMPLES,
                              on_result=lambda r: print(r.line(), file=sys.stderr, flush=True))
-    failed = [r.kernel for r in results if not r.ok]
-    if failed:
-        print(f"error: kernel self-check failed for {', '.join(failed)}", file=sys.stderr)
+    failed = [r for r in results if not r.ok]
+    for result in failed:
+        print(f"error: kernel self-check failed for {result.kernel}: {result.reason}", file=sys.stderr)
     return not failed
 
 

@@ -10,7 +10,11 @@ kernel variant this CPU can run,
    bit;
 2. **the compiled kernel against its reference implementation** on those inputs.
 
-Results are data (:class:`KernelCheck`); ``line()`` is what the CLI prints.
+Each variant is checked in a forked child (:mod:`.isolation`) with a time limit,
+so a miscompiled kernel that crashes or never returns fails its check instead
+of taking nslc down; the child reports its phase as it goes, so the failure says
+what was running. Results are data (:class:`KernelCheck`); ``line()`` is what
+the CLI prints.
 """
 from __future__ import annotations
 
@@ -22,6 +26,8 @@ from nsl.compiler.jit import registry
 DEFAULT_SAMPLES = 60
 FUNCTION_TIMEOUT = 5.0      # seconds per function for the SMT/differential check
 FUNCTION_SAMPLES = 20_000   # integer inputs per function when it is natively runnable
+KERNEL_TIMEOUT = 60.0      # seconds per kernel variant, plus SAMPLE_TIMEOUT per sample
+SAMPLE_TIMEOUT = 0.5
 PROVED = ("equivalent", "refines")
 FAILED = ("counterexample", "invalid-ir")
 
@@ -36,11 +42,19 @@ class KernelCheck:
     reference_tested: int = 0                    # inputs run compiled vs reference
     reference_error: str | None = None
     seconds: float = 0.0
+    error: str | None = None                     # the check did not finish (crash, timeout)
 
     @property
     def ok(self) -> bool:
-        return (self.translation_error is None and self.reference_error is None
+        return (self.error is None and self.translation_error is None
+                and self.reference_error is None
                 and not any(r.verdict in FAILED for _, r in self.functions))
+
+    @property
+    def reason(self) -> str | None:
+        """The first reason this check failed, on one line (None when it passed)."""
+        failures = self.failures()
+        return failures[0] if failures else None
 
     @property
     def translation_verdict(self) -> str:
@@ -55,6 +69,8 @@ class KernelCheck:
 
     def line(self) -> str:
         """One line for the CLI (the reasons of a failure follow on indented lines)."""
+        if self.error is not None:
+            return f"kernel {self.kernel}: {self.error} [{self.seconds:.1f}s]"
         verdict = self.translation_verdict
         if verdict in PROVED:
             first = f"optimised {verdict} unoptimised (proved; tested on {self.tested} inputs)"
@@ -71,7 +87,9 @@ class KernelCheck:
         return "\n".join([text] + [f"  {why}" for why in self.failures()])
 
     def failures(self) -> list[str]:
-        out = [f"@{name}: {r.verdict}: {_summary(r)}" for name, r in self.functions
+        """Every reason this check failed, one line each."""
+        out = [self.error] if self.error else []
+        out += [f"@{name}: {r.verdict}: {_summary(r)}" for name, r in self.functions
                if r.verdict in FAILED]
         if self.translation_error:
             out.append(f"optimised vs unoptimised: {self.translation_error}")
@@ -117,13 +135,15 @@ def kernels_for(needs: dict | None = None, features: frozenset | None = None) ->
 
 
 def check_kernel(spec, variant, samples: int = DEFAULT_SAMPLES, seed: int = 0,
-                 optimised_ir: str | None = None) -> KernelCheck:
-    """Self-check one variant. ``optimised_ir`` replaces LLVM's output (tests use
-    it to show that a miscompiled kernel is caught)."""
+                 optimised_ir: str | None = None, progress=None) -> KernelCheck:
+    """Self-check one variant in this process. ``optimised_ir`` replaces LLVM's
+    output (tests use it to show that a miscompiled kernel is caught);
+    ``progress(phase)`` hears what is about to run."""
     import numpy as np
 
+    report = progress or (lambda phase: None)
     started = time.monotonic()
-    libs, functions = _build(spec, variant, optimised_ir)
+    libs, functions = _build(spec, variant, optimised_ir, report)
     if libs.errors:
         return KernelCheck(variant.label, tuple(functions), translation_error="; ".join(libs.errors),
                            seconds=time.monotonic() - started)
@@ -131,16 +151,24 @@ def check_kernel(spec, variant, samples: int = DEFAULT_SAMPLES, seed: int = 0,
     tested = ref_tested = 0
     translation_error = reference_error = None
     for n in range(samples):
+        where = f"on input {n} (seed {seed})"
+        report(f"generating input {n} (seed {seed})")
         inputs = spec.random_inputs(variant, rng)
+        report(f"running the optimised kernel {where}")
         optimised = spec.run(libs.optimised, variant, inputs)
         if translation_error is None:
+            report(f"running the unoptimised kernel {where}")
             diff = spec.difference(optimised, spec.run(libs.unoptimised, variant, inputs))
             tested += 1
             if diff:
                 translation_error = f"input {n} (seed {seed}): {diff}"
         if reference_error is None:
-            production = (optimised if libs.production is libs.optimised
-                          else spec.run(libs.production, variant, inputs))
+            if libs.production is libs.optimised:
+                production = optimised
+            else:
+                report(f"running the production kernel {where}")
+                production = spec.run(libs.production, variant, inputs)
+            report(f"running the reference {where}")
             diff = spec.difference(production, spec.reference(variant, inputs))
             ref_tested += 1
             if diff:
@@ -151,7 +179,29 @@ def check_kernel(spec, variant, samples: int = DEFAULT_SAMPLES, seed: int = 0,
                        reference_error, time.monotonic() - started)
 
 
-def _build(spec, variant, optimised_ir):
+def kernel_timeout(samples: int) -> float:
+    """The time limit of one variant's check with ``samples`` random inputs."""
+    return KERNEL_TIMEOUT + SAMPLE_TIMEOUT * samples
+
+
+def check_kernel_isolated(spec, variant, samples: int = DEFAULT_SAMPLES, seed: int = 0,
+                          timeout: float | None = None) -> KernelCheck:
+    """:func:`check_kernel` in a forked child: a crash, an exception or running past
+    ``timeout`` seconds (default :func:`kernel_timeout`) is a failed check naming
+    the phase it happened in, e.g. ``crashed: SIGSEGV while running the optimised
+    kernel on input 3 (seed 0)``."""
+    from nsl.compiler.jit.isolation import run_isolated
+
+    limit = kernel_timeout(samples) if timeout is None else timeout
+    started = time.monotonic()
+    outcome = run_isolated(lambda report: check_kernel(spec, variant, samples, seed,
+                                                       progress=report), limit)
+    if outcome.finished:
+        return outcome.value
+    return KernelCheck(variant.label, error=outcome.describe(), seconds=time.monotonic() - started)
+
+
+def _build(spec, variant, optimised_ir, report):
     """Compile the three libraries and validate each function's optimisation."""
     from nsl.compiler.check_ir import validate_optimisation
     from nsl.compiler.jit.codegen import get_codegen
@@ -159,6 +209,7 @@ def _build(spec, variant, optimised_ir):
     cg = get_codegen()
     name = variant.label
     libs = _Libraries(None, None, None)
+    report("compiling the kernel")
     try:
         libs.unoptimised_ir = spec.lower(variant, cg.ir_header())
         libs.production = cg.create_library(name, spec.signature).add_ir(libs.unoptimised_ir).finalize()
@@ -176,6 +227,7 @@ def _build(spec, variant, optimised_ir):
         return libs, []
     functions = []
     for fn in _functions_to_validate(libs.unoptimised_ir, libs.optimised_ir, spec.entries(variant)):
+        report(f"validating the optimisation of @{fn}")
         result = validate_optimisation(libs.unoptimised_ir, libs.optimised_ir, fn,
                                        timeout=FUNCTION_TIMEOUT, samples=FUNCTION_SAMPLES)
         functions.append((fn, result))
@@ -195,12 +247,13 @@ def _defined(ir_text: str) -> list[str]:
 
 
 def run_self_check(needs: dict | None = None, samples: int = DEFAULT_SAMPLES, seed: int = 0,
-                   on_result=None) -> list[KernelCheck]:
-    """Check every kernel of :func:`kernels_for`; ``on_result`` sees each result
-    as soon as it is known (the CLI prints it)."""
+                   on_result=None, timeout: float | None = None) -> list[KernelCheck]:
+    """Check every kernel of :func:`kernels_for`, each in its own child process
+    (:func:`check_kernel_isolated`, ``timeout`` seconds at most); ``on_result``
+    sees each result as soon as it is known (the CLI prints it)."""
     results = []
     for spec, variant in kernels_for(needs):
-        result = check_kernel(spec, variant, samples=samples, seed=seed)
+        result = check_kernel_isolated(spec, variant, samples=samples, seed=seed, timeout=timeout)
         results.append(result)
         if on_result is not None:
             on_result(result)

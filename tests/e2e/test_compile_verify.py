@@ -118,6 +118,56 @@ def test_a_miscompiled_kernel_fails_the_build(tmp_path):
     assert "error: kernel self-check failed for broken[n=1]" in proc.stderr
 
 
+def test_a_kernel_that_crashes_or_hangs_fails_the_build_not_nslc(tmp_path):
+    # Only three families, registered in the process: one dereferences NULL, one
+    # spins forever, one is fine; each kernel's check runs in a child process.
+    src = tmp_path / "plain.nsl"
+    src.write_text(PLAIN_PROGRAM)
+    code = textwrap.dedent("""
+        import sys, ctypes, numpy as np
+        from nsl.compiler.jit import registry, self_check
+        from nsl.runtime import fixpoint_registry  # registered now, so removed below
+        from nsl.cli import main
+        self_check.KERNEL_TIMEOUT, self_check.SAMPLE_TIMEOUT = 3, 0
+        for spec in registry.specs():
+            registry.unregister(spec.name)
+        FLAG = ctypes.c_int32(0)  # never set: "hang" waits for it forever
+        KERNELS = {
+            "segv": ("define i32 @k(ptr %p) {\\n  %v = load volatile i32, ptr %p\\n  ret i32 %v\\n}\\n",
+                     lambda lib: lib.get_function("k", ctypes.c_int32, ctypes.c_void_p)(None)),
+            "hang": ("define i32 @k(ptr %p) {\\nentry:\\n  br label %l\\nl:\\n"
+                     "  %v = load volatile i32, ptr %p\\n  %z = icmp eq i32 %v, 0\\n"
+                     "  br i1 %z, label %l, label %e\\ne:\\n  ret i32 %v\\n}\\n",
+                     lambda lib: lib.get_function("k", ctypes.c_int32, ctypes.c_void_p)(
+                         ctypes.addressof(FLAG))),
+            "fine": ("define i32 @k(ptr %p) {\\n  ret i32 7\\n}\\n",
+                     lambda lib: lib.get_function("k", ctypes.c_int32, ctypes.c_void_p)(None)),
+        }
+        for name, (ir, call) in KERNELS.items():
+            registry.register(registry.KernelSpec(
+                name=name, signature="",
+                variants=lambda f, s, name=name: [registry.Variant(name, (("n", 1),))],
+                lower=lambda v, header, ir=ir: header + ir, entries=lambda v: ("k",),
+                random_inputs=lambda v, rng: None,
+                run=lambda lib, v, x, call=call: np.array([call(lib)], np.int32),
+                reference=lambda v, x: np.array([7], np.int32)))
+        sys.exit(main(sys.argv[1:]))
+    """)
+    proc = run("compile", src, "--emit", "llvm", "--verify", "--samples", "3", code=code, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    segv = "crashed: SIGSEGV while running the optimised kernel on input 0 (seed 0)"
+    hang = "timed out after 3s while running the optimised kernel on input 0 (seed 0)"
+    lines = kernel_lines(proc.stderr)
+    assert [line.split(":")[0] for line in lines] == ["kernel segv[n=1]", "kernel hang[n=1]",
+                                                      "kernel fine[n=1]"], proc.stderr
+    assert lines[0].startswith(f"kernel segv[n=1]: {segv} [") and hang in lines[1]
+    assert "matches reference on 3 random inputs" in lines[2]
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert errors == [f"error: kernel self-check failed for segv[n=1]: {segv}",
+                      f"error: kernel self-check failed for hang[n=1]: {hang}"]
+    assert not proc.stdout  # a failed build writes nothing
+
+
 def test_bad_samples_is_a_usage_error(tmp_path):
     src = tmp_path / "memory.nsl"
     src.write_text(INDEX_PROGRAM)
