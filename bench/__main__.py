@@ -12,6 +12,7 @@ SUITES = {
     "datalog": "bench.datalog",
     "knn": "bench.knn",
     "check-ir": "bench.check_ir",
+    "fixpoint": "bench.fixpoint_overhead",
 }
 
 USAGE = ("usage: python -m bench {" + ",".join(SUITES) + "} [options]\n"

@@ -75,6 +75,7 @@ class Executor:
         self.interner = Interner()
         self.store = {r.name: StoredRelation(r.name, r.types, prov) for r in module.relations}
         self.deltas: dict = {}
+        self.iterations = 0  # semi-naive iterations run by the torch loop (bench/fixpoint_overhead)
         self._specs: dict = {}
         self._live: dict = {}
         for stratum in module.strata:
@@ -115,6 +116,7 @@ class Executor:
             for r in stratum.relations:
                 self.deltas[r] = self.store[r].consolidated()
             while True:
+                self.iterations += 1
                 pending: dict = {}
 
                 def buffer(rel, cols, tags, n):
