@@ -1,8 +1,10 @@
 """A membership bitmap over a packed key range: O(batch) dedup for relations of small range.
 
 Used while tags carry no information (every tag one and the semiring says one
-absorbs, e.g. bool): a batch's rows are new iff their bit is clear; one gather,
-one sort of the candidates (for duplicates inside the batch), one scatter.
+absorbs, e.g. bool): a batch's rows are new iff their bit is free; one gather,
+a claim table for duplicates inside the batch (no sort), one scatter. A batch
+costs a fixed dozen torch calls whatever its size: deep recursions with small
+deltas live on that constant (bench/fixpoint_overhead.py).
 """
 from __future__ import annotations
 
@@ -37,8 +39,12 @@ class DenseSet:
         for lo, hi in zip(lows, highs):
             size *= hi - lo + 1
         self.lows, self.highs, self.size = list(lows), list(highs), size
-        self.bits = torch.zeros(size, dtype=torch.bool)
+        self.offset = sum(lo * st for lo, st in zip(lows, self.codec.strides))
+        # ``free[k]``: no stored row has key k (the complement of membership, so that testing a
+        # batch is one gather, without a negation)
+        self.free = torch.ones(size, dtype=torch.bool)
         self.claim = None  # int32 scratch table, allocated on first use
+        self._ids = torch.zeros(0, dtype=torch.int32)  # 0, 1, 2, ... (sliced, grown on demand)
 
     @staticmethod
     def eligible(cols) -> bool:
@@ -62,25 +68,56 @@ class DenseSet:
             return DenseSet.fit(cols, old, slack=False)
         return DenseSet(lows, highs) if size <= DENSE_LIMIT else None
 
-    def insert_new(self, key: torch.Tensor) -> torch.Tensor:
-        """Indices of batch rows whose key is not yet set (first occurrence each); sets them.
+    def keys(self, cols, n):
+        """Packed keys of a batch, or None when some value lies outside the bitmap's range.
 
-        Duplicates inside the batch are settled by a claim table (each candidate writes its
-        index at its key; one write per key survives) — O(batch), no sort.
+        One ``aminmax`` per column and a single host sync for the range test; the key is
+        ``Σ col·stride − offset`` (k ops for k columns)."""
+        if not cols:
+            return torch.zeros(n, dtype=torch.int64)
+        if len(cols) == 1:
+            lo, hi = torch.aminmax(cols[0])
+            if lo.item() < self.lows[0] or hi.item() > self.highs[0]:
+                return None
+        else:
+            mm = torch.stack([m for c in cols for m in torch.aminmax(c)]).tolist()
+            for j, (low, high) in enumerate(zip(self.lows, self.highs)):
+                if mm[2 * j] < low or mm[2 * j + 1] > high:
+                    return None
+        key = None
+        for c, stride in zip(cols, self.codec.strides):
+            key = (c * stride if stride != 1 else c) if key is None \
+                else torch.add(key, c, alpha=stride)
+        return key - self.offset if self.offset else key
+
+    def insert_new(self, key: torch.Tensor):
+        """``(rows, keys)``: the batch rows whose key is not yet set (first occurrence each) and
+        their keys, or ``(None, key)`` when that is every row (callers skip their gathers);
+        sets them.
+
+        Duplicates inside the batch are settled by a claim table (each row writes its index
+        at its key; one write per key survives) — O(batch), no sort.
         """
-        cand = torch.nonzero(torch.index_select(self.bits, 0, key).logical_not_()).reshape(-1)
-        c = cand.shape[0]
-        if c == 0:
-            return cand
-        kc = torch.index_select(key, 0, cand)
-        if c > 1:
+        n = key.shape[0]
+        new = torch.index_select(self.free, 0, key)
+        if n > 1:
             if self.claim is None:
                 self.claim = torch.empty(self.size, dtype=torch.int32)
-            ids = torch.arange(c, dtype=torch.int32)
-            self.claim.index_put_((kc,), ids)
-            won = torch.index_select(self.claim, 0, kc) == ids
-            if not bool(won.all()):
-                keep = torch.nonzero(won).reshape(-1)
-                cand, kc = cand[keep], kc[keep]
-        self.bits.index_fill_(0, kc, True)
-        return cand
+            if self._ids.shape[0] < n:
+                self._ids = torch.arange(max(n, 2 * self._ids.shape[0], 1024), dtype=torch.int32)
+            ids = self._ids[:n]
+            self.claim.index_put_((key,), ids)
+            new.logical_and_(torch.index_select(self.claim, 0, key) == ids)
+        rows = torch.nonzero(new, as_tuple=True)[0]
+        m = rows.shape[0]
+        if m == n:
+            self.free.index_fill_(0, key, False)
+            return None, key
+        key = torch.index_select(key, 0, rows)
+        if m:
+            self.free.index_fill_(0, key, False)
+        return rows, key
+
+    def mark(self, key: torch.Tensor):
+        """Mark ``key`` (of distinct rows) as stored."""
+        self.free.index_fill_(0, key, False)

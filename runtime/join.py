@@ -39,30 +39,51 @@ class AtomSpec:
 
 
 DIRECT_ADDRESSING = True  # tests switch it off to exercise the binary-search path
+_DIRECT_BOUND = 1 << 62     # keys beyond ±this are not direct-addressed (``key - base`` could wrap)
 
 
 class Index:
     """Selected rows of a run in the order of their join key.
 
     When the key range is small the index is also direct-addressed: ``first`` and
-    ``count`` per key value (offset by ``low``) replace the two binary searches by two
-    gathers; ``unique`` (no key repeats) lets a probe skip the fan-out.
+    ``end`` per key value replace the two binary searches by two gathers. Both tables
+    carry one empty slot below and one above the range, so a probe clamps its offset
+    instead of masking rows out of range (two torch calls instead of six). ``unique`` (no
+    key repeats) lets a probe skip the fan-out: ``pos`` then maps a key straight to its
+    row (or -1).
     """
 
-    __slots__ = ("rows", "key", "codec", "cols", "low", "first", "count", "unique")
+    __slots__ = ("rows", "key", "codec", "cols", "base", "slots", "first", "end", "pos",
+                 "unique")
 
     def __init__(self, rows, key, codec, cols):
         self.rows, self.key, self.codec, self.cols = rows, key, codec, cols
-        self.first = self.count = None
+        self.first = self.end = self.pos = None
         self.unique = False
         if key is None or not codec.exact or key.shape[0] == 0:
             return
+        m = key.shape[0]
         low, high = torch.stack([key[0], key[-1]]).tolist()
-        if DIRECT_ADDRESSING and high - low + 1 <= 4 * key.shape[0] + 4096:
-            self.low = low
-            self.count = torch.bincount(key - low, minlength=high - low + 1)
-            self.first = torch.cumsum(self.count, 0) - self.count
-            self.unique = bool(self.count.max() <= 1)
+        direct = DIRECT_ADDRESSING and high - low + 1 <= 4 * m + 4096 and \
+            -_DIRECT_BOUND < low and high < _DIRECT_BOUND
+        if not direct:
+            self.unique = m == 1 or bool((key[1:] != key[:-1]).all())
+            return
+        size = high - low + 1
+        self.base, self.slots = low - 1, size + 2  # slot of key value v: v - base
+        count = torch.zeros(size + 2, dtype=torch.int64, device=key.device)
+        count[1:-1] = torch.bincount(key - low, minlength=size)
+        self.end = torch.cumsum(count, 0)
+        self.first = self.end - count
+        self.unique = bool(count.max() <= 1)
+        if self.unique:
+            self.pos = torch.full((size + 2,), -1, dtype=torch.int64, device=key.device)
+            self.pos[key - self.base] = rows
+
+    def slot(self, key, ok):
+        """Direct-addressing slot of each probe key (an empty slot when out of range)."""
+        at = torch.sub(key, self.base).clamp_(0, self.slots - 1)
+        return at if ok is None else torch.where(ok, at, 0)
 
     def probe(self, key, ok):
         """``(lo, hi)``: the rows with ``key`` are ``rows[lo:hi]``."""
@@ -70,14 +91,26 @@ class Index:
             lo = torch.searchsorted(self.key, key, side="left")
             hi = torch.searchsorted(self.key, key, side="right")
             return lo, (hi if ok is None else torch.where(ok, hi, lo))
-        at = key - self.low
-        inside = (at >= 0) & (at < self.count.shape[0])
-        if ok is not None:
-            inside &= ok
-        at = torch.where(inside, at, torch.zeros_like(at))
-        lo = torch.index_select(self.first, 0, at)
-        cnt = torch.index_select(self.count, 0, at) * inside
-        return lo, lo + cnt
+        at = self.slot(key, ok)
+        return torch.index_select(self.first, 0, at), torch.index_select(self.end, 0, at)
+
+    def probe_unique(self, key, ok):
+        """``(q, r)`` for a unique exact index: probe row q matches index row r (its only
+        match); ``q`` None means every probe row matched, in order (r aligned with them)."""
+        if self.pos is not None:
+            r = torch.index_select(self.pos, 0, self.slot(key, ok))
+            hit = r >= 0
+        else:
+            m = self.key.shape[0]
+            at = torch.searchsorted(self.key, key).clamp_(max=m - 1)
+            hit = torch.index_select(self.key, 0, at) == key
+            if ok is not None:
+                hit &= ok
+            r = torch.index_select(self.rows, 0, at)
+        q = torch.nonzero(hit, as_tuple=True)[0]
+        if q.shape[0] == key.shape[0]:
+            return None, r
+        return q, torch.index_select(r, 0, q)
 
 
 def index_of(run, spec: AtomSpec) -> Index:
@@ -109,7 +142,8 @@ def _build_index(run, spec: AtomSpec) -> Index:
 
 
 def _matches(table: Table, run, spec: AtomSpec):
-    """``(q, r)``: table row q matches run row r."""
+    """``(q, r)``: table row q matches run row r; ``q`` None: row i matches ``r[i]``, for
+    every row i of the table (nothing to gather on the table side)."""
     idx = index_of(run, spec)
     dev = idx.rows.device
     if idx.key is None:  # no join key: cross product with the selected rows
@@ -120,10 +154,9 @@ def _matches(table: Table, run, spec: AtomSpec):
         return q, idx.rows.repeat(table.n)
     probe = [table.cols[v] for v in spec.key_vars]
     key, ok = idx.codec.encode(probe)
-    lo, hi = idx.probe(key, ok)
     if idx.unique:
-        q = torch.nonzero(hi > lo).reshape(-1)
-        return q, torch.index_select(idx.rows, 0, torch.index_select(lo, 0, q))
+        return idx.probe_unique(key, ok)
+    lo, hi = idx.probe(key, ok)
     q, r = expand(lo, hi)
     r = torch.index_select(idx.rows, 0, r)
     if not idx.codec.exact:
@@ -138,13 +171,18 @@ def join(prov, table: Table, runs: list, spec: AtomSpec, live=None) -> Table:
     parts = []
     for run in runs:
         q, r = _matches(table, run, spec)
-        cols = {k: torch.index_select(v, 0, q) for k, v in table.cols.items()
-                if live is None or k in live}
+        if q is None:
+            cols = {k: v for k, v in table.cols.items() if live is None or k in live}
+            left = table.tags
+        else:
+            cols = {k: torch.index_select(v, 0, q) for k, v in table.cols.items()
+                    if live is None or k in live}
+            left = gather_tags(prov, table.tags, q)
         for var, pos in spec.new_vars.items():
             if live is None or var in live:
                 cols[var] = torch.index_select(run.cols[pos], 0, r)
-        tags = mul_tags(prov, gather_tags(prov, table.tags, q), gather_tags(prov, run.tags, r))
-        parts.append(Table(cols, tags, int(q.shape[0])))
+        tags = mul_tags(prov, left, gather_tags(prov, run.tags, r))
+        parts.append(Table(cols, tags, int(r.shape[0])))
     return concat_tables(prov, parts)
 
 
@@ -164,6 +202,8 @@ def antijoin(prov, table: Table, runs: list, spec: AtomSpec) -> Table:
     qs, match_tags = [], []
     for run in runs:
         q, r = _matches(table, run, spec)
+        if q is None:
+            q = torch.arange(table.n, device=r.device)
         qs.append(q)
         match_tags.append(gather_tags(prov, run.tags, r))
     q = torch.cat(qs) if qs else torch.zeros(0, dtype=torch.int64, device=dev)

@@ -34,7 +34,8 @@ class StoredRelation:
         self.dense: DenseSet | None = None  # while set: bitmap dedup, runs unsorted
         self.fresh = True  # nothing stored yet: the first batch picks the strategy
         self.runs: list[Run] = []
-        self._buf, self._size = None, 0  # dense mode: growable column buffers behind the runs
+        self._loose = 0  # dense mode: the last runs are deltas not merged yet (merged on read)
+        self._empty: Run | None = None
         self.version = 0  # bumped on every change; lets callers cache per-content results
 
     # ---- reading ----------------------------------------------------------------------
@@ -42,10 +43,15 @@ class StoredRelation:
         return sum(r.n for r in self.runs)
 
     def empty_run(self) -> Run:
-        return Run.empty([empty_column(t, self.device) for t in self.types], self.device)
+        """An empty run (shared: it never changes)."""
+        if self._empty is None:
+            self._empty = Run.empty([empty_column(t, self.device) for t in self.types], self.device)
+        return self._empty
 
     def snapshot(self) -> list[Run]:
         """The runs as they are now (joins iterate over them)."""
+        if self._loose:
+            self._settle()
         return list(self.runs) if self.runs else [self.empty_run()]
 
     def consolidated(self) -> Run:
@@ -54,9 +60,8 @@ class StoredRelation:
             if len(self.runs) > 1 or (self.runs and not self.runs[0].sorted):
                 run = self._cat(self.runs)
                 key, perm = torch.sort(run.key)
-                self.runs, self._buf, self._size = [], None, 0
-                self._append([c[perm] for c in run.cols], key)
-                self.runs[0].sorted = True
+                self.runs = [Run([torch.index_select(c, 0, perm) for c in run.cols], None, key)]
+                self._loose = 0
             return self.runs[0] if self.runs else self.empty_run()
         while len(self.runs) > 1:
             b = self.runs.pop()
@@ -125,14 +130,17 @@ class StoredRelation:
     def load_sorted(self, cols: list, key, codec: KeyCodec):
         """Replace the contents by distinct, certain rows already sorted by ``key`` under the
         exact ``codec`` (the native fixpoint's output): one sorted run, nothing re-sorted."""
-        self.dense, self._buf, self._size = None, None, 0
+        self.dense, self._loose = None, 0
         self.fresh, self.codec = False, codec
         self.runs = [Run(list(cols), None, key)] if key.shape[0] else []
         self.version += 1
 
     # ---- dense mode -------------------------------------------------------------------
     def _add_dense(self, cols, n):
-        """Bitmap dedup; None when the batch does not fit the bitmap (then: sorted runs)."""
+        """Bitmap dedup; None when the batch does not fit the bitmap (then: sorted runs).
+
+        The delta becomes a run as it is (its columns are the batch's when every row is new:
+        no gather, no copy); deltas are merged only when the full relation is read."""
         if self.dense is None:
             if not DenseSet.eligible(cols):
                 return None
@@ -140,66 +148,52 @@ class StoredRelation:
             if dense is None:
                 return None
             self._rebuild(dense)
-        key, inside = self.dense.codec.encode_all(cols, n)
-        if not inside:  # values outside the bitmap: widen it
+        key = self.dense.keys(cols, n)
+        if key is None:  # values outside the bitmap: widen it
             dense = DenseSet.fit(cols, self.dense, slack=True) if DenseSet.eligible(cols) else None
             if dense is None:
                 return None
             self._rebuild(dense)
-            key, _ = self.dense.codec.encode_all(cols, n)
+            key = self.dense.keys(cols, n)
         self.fresh = False
-        rows = self.dense.insert_new(key)
-        if rows.shape[0] == 0:
-            return self.empty_run()
-        run = self._append([torch.index_select(c, 0, rows) for c in cols],
-                           torch.index_select(key, 0, rows))
+        rows, key = self.dense.insert_new(key)
+        if rows is not None:
+            if rows.shape[0] == 0:
+                return self.empty_run()
+            cols = [torch.index_select(c, 0, rows) for c in cols]
+        run = Run(list(cols), None, key, sorted=False)
+        self.runs.append(run)
+        self._loose += 1
         self.version += 1
         return run
 
-    def _append(self, cols, key) -> Run:
-        """Append rows to the growable buffers; runs are views of adjacent buffer slices, so
-        merging two runs is free (only their join indexes are rebuilt, lazily)."""
-        m, start = int(key.shape[0]), self._size
-        if self._buf is None or start + m > self._buf[1].shape[0]:
-            cap = max(2 * (self._buf[1].shape[0] if self._buf else 0), start + m, 1024)
-            bufs = [torch.empty((cap,) + tuple(c.shape[1:]), dtype=c.dtype) for c in cols]
-            bkey = torch.empty(cap, dtype=torch.int64)
-            if start:
-                for nb, ob in zip(bufs, self._buf[0]):
-                    nb[:start] = ob[:start]
-                bkey[:start] = self._buf[1][:start]
-            self._buf = (bufs, bkey)
-        bufs, bkey = self._buf
-        for b, c in zip(bufs, cols):
-            b[start:start + m] = c
-        bkey[start:start + m] = key
-        self._size = start + m
-        run = Run([b[start:start + m] for b in bufs], None, bkey[start:start + m], sorted=False)
-        run.start = start
-        self.runs.append(run)
+    def _settle(self):
+        """Merge the loose deltas into one run, then runs of similar size (binary counter),
+        so joins over the full relation see O(log n) runs."""
+        if self._loose > 1:
+            tail = self.runs[-self._loose:]
+            del self.runs[-self._loose:]
+            self.runs.append(self._cat(tail))
+        self._loose = 0
         while len(self.runs) >= 2 and self.runs[-2].n <= 2 * self.runs[-1].n:
-            self.runs.pop()
-            lo = self.runs[-1].start
-            merged = Run([b[lo:self._size] for b in bufs], None, bkey[lo:self._size], sorted=False)
-            merged.start = lo
-            self.runs[-1] = merged
-        return run
+            b = self.runs.pop()
+            self.runs[-1] = self._cat([self.runs[-1], b])
 
     def _rebuild(self, dense: DenseSet):
         """Re-key the stored rows for a wider bitmap."""
         old = self._cat(self.runs) if self.runs else None
-        self.dense, self.runs, self._buf, self._size = dense, [], None, 0
+        self.dense, self.runs, self._loose = dense, [], 0
         if old is not None and old.n:
-            key, _ = dense.codec.encode(old.cols, old.n)
-            dense.bits[key] = True
-            self._append(old.cols, key)
+            key = dense.keys(old.cols, old.n)
+            dense.mark(key)
+            self.runs = [Run(old.cols, None, key, sorted=False)]
 
     def _leave_dense(self):
         """Switch to sorted runs for good (tags appeared, or the range grew too wide)."""
         if self.dense is None:
             return
         run = self.consolidated()
-        self.dense, self._buf, self._size = None, None, 0
+        self.dense, self._loose = None, 0
         self.codec = KeyCodec.fit(run.cols, slack=True)
         key, _ = self.codec.encode(run.cols, run.n, self.device)
         if not self.codec.exact:

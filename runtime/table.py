@@ -27,7 +27,11 @@ class Table:
                      gather_tags(prov, self.tags, idx), int(idx.shape[0]))
 
     def where(self, prov, mask: torch.Tensor) -> "Table":
-        return self.take(prov, torch.nonzero(mask).reshape(-1))
+        """Rows where ``mask`` holds; when that is every row, the same columns (no gathers)."""
+        idx = torch.nonzero(mask, as_tuple=True)[0]
+        if idx.shape[0] == self.n:
+            return Table(dict(self.cols), self.tags, self.n)
+        return self.take(prov, idx)
 
 
 class Run:
