@@ -10,7 +10,7 @@ from nsl.compiler.passes import DEFAULT_PIPELINE
 from nsl.compiler.pipeline import run_passes
 from nsl.lang import ast as A
 from nsl.lang.check import CheckedProgram, check_program
-from nsl.lang.diagnostics import SourceMap
+from nsl.lang.diagnostics import CompileError, SourceMap
 from nsl.lang.loader import load_program
 
 
@@ -35,6 +35,9 @@ def compile_source(text: str, file: str = "<input>", *, passes: Sequence[str] = 
     sources = SourceMap()
     program = load_program(text, file, sources)
     checked = check_program(program, sources)
-    lowered = lower(checked)
-    module = run_passes(lowered, passes, verify=verify, after=after)
+    try:
+        lowered = lower(checked)
+        module = run_passes(lowered, passes, verify=verify, after=after)
+    except CompileError as exc:  # every stage's diagnostics render with the source line
+        raise exc.with_sources(sources) from None
     return Compilation(sources, program, checked, lowered, module)

@@ -18,8 +18,14 @@ from nsl.lang.diagnostics import CompileError, error
 from nsl.compiler.lower_rule import RuleScope, constant_value
 
 def lower(checked: CheckedProgram) -> ir.Module:
-    """Translate a checked program into an (unoptimised) IR module."""
-    return _Lowering(checked).module()
+    """Translate a checked program into an (unoptimised) IR module.
+
+    What the checks cannot see (a literal no order can bind, an aggregate of several
+    values compared to one) raises CompileError here, rendered with the program's source."""
+    try:
+        return _Lowering(checked).module()
+    except CompileError as exc:
+        raise exc.with_sources(checked.sources) from None
 
 
 class _Lowering:

@@ -103,6 +103,11 @@ class CompileError(Exception):
     def render(self) -> str:
         return "\n".join(d.render(self.sources) for d in self.diagnostics)
 
+    def with_sources(self, sources: SourceMap | None) -> "CompileError":
+        """This error, rendering with ``sources`` unless it already has its own; a stage
+        that raises without the source map (lowering, passes) is given the driver's."""
+        return self if self.sources is not None or sources is None else CompileError(self.diagnostics, sources)
+
 
 class UsageError(Exception):
     """A mistake in how a command was invoked (exit status 2), not in a program."""

@@ -27,6 +27,7 @@ class CheckedProgram:
     symbols: SymbolTable
     strata: list[list[str]]
     warnings: list[Diagnostic] = field(default_factory=list)
+    sources: SourceMap | None = None  # for rendering what later stages report
 
     @property
     def provenance(self) -> tuple[str, tuple]:
@@ -56,4 +57,4 @@ def check_program(program: A.Program, sources: SourceMap | None = None) -> Check
         errors = sorted((d for d in diags if d.severity == "error"),
                         key=lambda d: (d.span.file, d.span.line, d.span.col) if d.span else ("", 0, 0))
         raise CompileError(errors, sources)
-    return CheckedProgram(program, table, strata, [d for d in diags if d.severity != "error"])
+    return CheckedProgram(program, table, strata, [d for d in diags if d.severity != "error"], sources)
