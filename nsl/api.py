@@ -167,15 +167,28 @@ def _load_file(path: str, types, origin, sources):
     from nsl.runtime.errors import FactFileError
     from nsl.runtime.io import load_facts
 
+    shown = shown_path(path)
     if not os.path.exists(path):
-        span = origin if origin is not None else Span.unknown(path)
-        raise CompileError([error(f"fact file '{path}' does not exist", span)], sources)
+        span = origin if origin is not None else Span.unknown(shown)
+        raise CompileError([error(f"fact file '{shown}' does not exist", span)], sources)
     try:
         return load_facts(path, types)
     except FactFileError as exc:
-        span = Span(path, exc.line, exc.col, exc.line, exc.col) if exc.line else Span.unknown(path)
-        sources.add(path, _read_text(path))
+        span = Span(shown, exc.line, exc.col, exc.line, exc.col) if exc.line else Span.unknown(shown)
+        sources.add(shown, _read_text(path))
         raise CompileError([error(exc.message, span)], sources) from None
+
+
+def shown_path(path: str) -> str:
+    """A data file's path as diagnostics print it: relative to the current directory when
+    the file is under it (as compilers print the files they were given), else as given."""
+    try:
+        relative = os.path.relpath(os.path.abspath(path))
+    except ValueError:  # another drive (Windows)
+        return os.path.normpath(path)
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+        return os.path.normpath(path)
+    return relative
 
 
 def _read_text(path: str) -> str:
