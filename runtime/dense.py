@@ -59,8 +59,11 @@ class DenseSet:
             highs = [max(a, b) for a, b in zip(highs, old.highs)]
         if slack:
             widths = [(h - l + 1) // 2 + 8 for l, h in zip(lows, highs)]
-            lows = [l - w for l, w in zip(lows, widths)]
+            lows = [max(l - w, 0) if l >= 0 else l - w for l, w in zip(lows, widths)]
             highs = [h + w for h, w in zip(highs, widths)]
+        # non-negative values start at 0 when that at most doubles the range: keys then need no
+        # offset (one torch call less per batch)
+        lows = [0 if 0 <= l <= h - l + 9 else l for l, h in zip(lows, highs)]
         size = 1
         for lo, hi in zip(lows, highs):
             size *= hi - lo + 1
@@ -84,10 +87,9 @@ class DenseSet:
             for j, (low, high) in enumerate(zip(self.lows, self.highs)):
                 if mm[2 * j] < low or mm[2 * j + 1] > high:
                     return None
-        key = None
-        for c, stride in zip(cols, self.codec.strides):
-            key = (c * stride if stride != 1 else c) if key is None \
-                else torch.add(key, c, alpha=stride)
+        key = cols[-1]  # stride 1
+        for c, stride in zip(cols[:-1], self.codec.strides):
+            key = torch.add(key, c, alpha=stride)
         return key - self.offset if self.offset else key
 
     def insert_new(self, key: torch.Tensor):
@@ -117,6 +119,18 @@ class DenseSet:
         if m:
             self.free.index_fill_(0, key, False)
         return rows, key
+
+    def sorted_rows(self):
+        """``(cols, key)``: every stored row in key order (lexicographic), read off the bitmap —
+        O(size) instead of sorting O(n log n)."""
+        key = torch.nonzero(self.free.logical_not(), as_tuple=True)[0]
+        cols = []
+        for j, (low, high, stride) in enumerate(zip(self.lows, self.highs, self.codec.strides)):
+            v = key if stride == 1 else torch.div(key, stride, rounding_mode="floor")
+            if j > 0:
+                v = torch.remainder(v, high - low + 1)
+            cols.append(v + low if low else v)
+        return cols, key
 
     def mark(self, key: torch.Tensor):
         """Mark ``key`` (of distinct rows) as stored."""

@@ -17,7 +17,7 @@ from nsl.compiler.ir_vars import op_binds, op_reads
 from .aggregate import aggregate
 from .database import Database
 from .errors import NotAvailable, NslRuntimeError
-from .expr import evaluate, to_column
+from .expr import compile_expr, to_column
 from .interner import Interner
 from .native_fixpoint import run_native
 from .join import AtomSpec, antijoin, concat_tables, index_of, join
@@ -77,7 +77,12 @@ class Executor:
         self.deltas: dict = {}
         self.iterations = 0  # semi-naive iterations run by the torch loop (bench/fixpoint_overhead)
         self._specs: dict = {}
-        self._live: dict = {}
+        self._plans: dict = {}   # (id(ops), needed_at_end) -> [(step, op, live columns after it)]
+        self._exprs: dict = {}   # id(expr) -> compiled expression (expr.compile_expr)
+        self._delta_reads: dict = {}  # id(rule) -> relations whose delta the rule scans
+        self._steps = {ir.Join: self._join, ir.AntiJoin: self._antijoin, ir.Filter: self._filter,
+                       ir.Map: self._map, ir.Insert: self._insert, ir.Aggregate: self._aggregate,
+                       ir.Weight: self._weight, ir.Knn: self._knn}
         for stratum in module.strata:
             for rule in stratum.init + stratum.loop:
                 for op, message in _unsupported(rule.ops, self.indexes):
@@ -139,11 +144,14 @@ class Executor:
             self.store[r].consolidated()
 
     def _reads_empty_delta(self, rule) -> bool:
-        for op in rule.ops:
-            if isinstance(op, ir.Join) and op.version == "delta":
-                d = self.deltas.get(op.rel)
-                if d is None or d.n == 0:
-                    return True
+        rels = self._delta_reads.get(id(rule))
+        if rels is None:
+            rels = self._delta_reads[id(rule)] = [
+                op.rel for op in rule.ops if isinstance(op, ir.Join) and op.version == "delta"]
+        for rel in rels:
+            d = self.deltas.get(rel)
+            if d is None or d.n == 0:
+                return True
         return False
 
     def _add_batches(self, rel, parts):
@@ -157,21 +165,36 @@ class Executor:
         return store.add(cols, tags, sum(p[2] for p in parts))
 
     # ---- operators --------------------------------------------------------------------
+    # A pipeline is planned once per execution: each operator gets its step function and the
+    # columns still live after it, so a fixpoint iteration runs no type dispatch, no liveness
+    # analysis and no expression-tree walk; every step returns only live columns.
     def run_ops(self, ops, table: Table, sink=None, needed_at_end=frozenset()) -> Table:
         """Run a pipeline; Insert ops hand their rows to ``sink(rel, cols, tags, n)``.
         Columns no later operator reads (nor ``needed_at_end``) are dropped on the way."""
         key = (id(ops), needed_at_end)
-        live = self._live.get(key)
-        if live is None:
-            live = self._live[key] = live_after(ops, needed_at_end)
-        for op, alive in zip(ops, live):
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = [(self._step(op), op, alive) for op, alive in
+                                       zip(ops, live_after(ops, needed_at_end))]
+        for step, op, alive in plan:
             if table.n == 0 and sink is not None:
                 return table  # nothing left to insert
-            table = self._op(op, table, sink, alive)
-            if len(table.cols) > len(alive) or any(k not in alive for k in table.cols):
-                table = Table({k: c for k, c in table.cols.items() if k in alive}, table.tags,
-                              table.n)
+            table = step(op, table, sink, alive)
         return table
+
+    def _step(self, op):
+        step = self._steps.get(type(op))
+        if step is not None:
+            return step
+        if isinstance(op, ir.Neural):
+            raise NotAvailable(next(_unsupported([op]))[1], op.origin)
+        raise NslRuntimeError(f"unknown IR operator {type(op).__name__}")
+
+    def _expr(self, e):
+        f = self._exprs.get(id(e))
+        if f is None:
+            f = self._exprs[id(e)] = compile_expr(e, self.interner)
+        return f
 
     def _spec(self, op, table) -> AtomSpec:
         key = (id(op), tuple(table.cols))
@@ -186,68 +209,78 @@ class Executor:
             return [d if d is not None else self._rel(op.rel).empty_run()]
         return self._rel(op.rel).snapshot()
 
-    def _op(self, op, table: Table, sink, live) -> Table:
+    def _join(self, op, table: Table, sink, live) -> Table:
         prov = self.prov
-        if isinstance(op, ir.Join):
-            spec = self._spec(op, table)
-            runs = self._runs(op)
-            if table.n == 1 and not table.cols and not spec.lits and not spec.eqs and len(runs) == 1:
-                run = runs[0]  # a scan: share the run's columns, no gather
-                tags = run.tags if table.tags is None else mul_tags(
-                    prov, prov.gather(table.tags, torch.zeros(run.n, dtype=torch.int64)), run.tags)
-                return Table({v: run.cols[p] for v, p in spec.new_vars.items() if v in live},
-                             tags, run.n)
-            return join(prov, table, runs, spec, live)
-        if isinstance(op, ir.AntiJoin):
-            return antijoin(prov, table, self._rel(op.rel).snapshot(), self._spec(op, table))
-        if isinstance(op, ir.Filter):
-            table = Table({k: c for k, c in table.cols.items() if k in live or k in _uses(op)},
-                          table.tags, table.n)
-            value, ok = evaluate(op.cond, table, self.interner)
-            mask = value if value.dtype == torch.bool else value != 0
-            return table.where(prov, mask if ok is None else mask & ok)
-        if isinstance(op, ir.Map):
-            value, ok = evaluate(op.expr, table, self.interner)
-            cols = dict(table.cols)
-            cols[op.var] = to_column(value, op.expr.type)
-            out = Table(cols, table.tags, table.n)
-            return out if ok is None else out.where(prov, ok)
-        if isinstance(op, ir.Aggregate):
-            return aggregate(self, op, table)
-        if isinstance(op, ir.Weight):
-            fresh = prov.fresh(op.prob, table.n)
-            if fresh is None:
-                return table
-            tags = mul_tags(prov, table.tags, fresh)
-            out = Table(table.cols, tags, table.n).where(prov, ~prov.is_zero(tags))
-            out.tags = prov.canonical(out.tags)
-            return out
-        if isinstance(op, ir.Insert):
-            self._insert(op, table, sink)
-            return table
-        if isinstance(op, ir.Knn):
-            decl = next((i for i in self.module.indexes if i.name == op.index), None)
-            return knn(op, table, prov, self.indexes.get(op.index),
-                       decl.rerank if decl is not None else None, self.interner)
-        if isinstance(op, ir.Neural):
-            raise NotAvailable(next(_unsupported([op]))[1], op.origin)
-        raise NslRuntimeError(f"unknown IR operator {type(op).__name__}")
+        spec = self._spec(op, table)
+        runs = self._runs(op)
+        if table.n == 1 and not table.cols and not spec.lits and not spec.eqs and len(runs) == 1:
+            run = runs[0]  # a scan: share the run's columns, no gather
+            tags = run.tags if table.tags is None else mul_tags(
+                prov, prov.gather(table.tags, torch.zeros(run.n, dtype=torch.int64)), run.tags)
+            return Table({v: run.cols[p] for v, p in spec.new_vars.items() if v in live},
+                         tags, run.n)
+        return join(prov, table, runs, spec, live)
 
-    def _insert(self, op: ir.Insert, table: Table, sink):
+    def _antijoin(self, op, table: Table, sink, live) -> Table:
+        out = antijoin(self.prov, table, self._rel(op.rel).snapshot(), self._spec(op, table))
+        return _only(out, live)
+
+    def _filter(self, op, table: Table, sink, live) -> Table:
+        value, ok = self._expr(op.cond)(table)
+        mask = value if value.dtype == torch.bool else value != 0
+        cols = {k: c for k, c in table.cols.items() if k in live}
+        return Table(cols, table.tags, table.n).where(self.prov, mask if ok is None else mask & ok)
+
+    def _map(self, op, table: Table, sink, live) -> Table:
+        value, ok = self._expr(op.expr)(table)
+        cols = {k: c for k, c in table.cols.items() if k in live}
+        if op.var in live:
+            cols[op.var] = to_column(value, op.expr.type)
+        out = Table(cols, table.tags, table.n)
+        return out if ok is None else out.where(self.prov, ok)
+
+    def _aggregate(self, op, table: Table, sink, live) -> Table:
+        return _only(aggregate(self, op, table), live)
+
+    def _weight(self, op, table: Table, sink, live) -> Table:
+        prov = self.prov
+        fresh = prov.fresh(op.prob, table.n)
+        if fresh is None:
+            return _only(table, live)
+        tags = mul_tags(prov, table.tags, fresh)
+        out = Table(table.cols, tags, table.n).where(prov, ~prov.is_zero(tags))
+        out.tags = prov.canonical(out.tags)
+        return _only(out, live)
+
+    def _knn(self, op, table: Table, sink, live) -> Table:
+        decl = next((i for i in self.module.indexes if i.name == op.index), None)
+        out = knn(op, table, self.prov, self.indexes.get(op.index),
+                  decl.rerank if decl is not None else None, self.interner)
+        return _only(out, live)
+
+    def _insert(self, op: ir.Insert, table: Table, sink, live) -> Table:
         if sink is None:
             raise NslRuntimeError("Insert inside an aggregate body")
         types = self._rel(op.rel).types
         cols, valid = [], None
         for e, ty in zip(op.exprs, types):
-            value, ok = evaluate(e, table, self.interner)
+            value, ok = self._expr(e)(table)
             cols.append(to_column(value, ty))
             valid = ok if valid is None else (valid if ok is None else valid & ok)
         if valid is None:
             sink(op.rel, cols, table.tags, table.n)
-            return
-        idx = torch.nonzero(valid).reshape(-1)
-        sink(op.rel, [c[idx] for c in cols], gather_tags(self.prov, table.tags, idx),
-             int(idx.shape[0]))
+        else:
+            idx = torch.nonzero(valid).reshape(-1)
+            sink(op.rel, [c[idx] for c in cols], gather_tags(self.prov, table.tags, idx),
+                 int(idx.shape[0]))
+        return _only(table, live)
+
+
+def _only(table: Table, live) -> Table:
+    """``table`` without the columns not in ``live``."""
+    if live.issuperset(table.cols):
+        return table
+    return Table({k: c for k, c in table.cols.items() if k in live}, table.tags, table.n)
 
 
 __all__ = ["execute", "Executor", "index_of", "concat_tables"]

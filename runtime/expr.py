@@ -37,24 +37,36 @@ def to_column(values: torch.Tensor, ty: str) -> torch.Tensor:
 
 def evaluate(expr, table, interner):
     """``(values, valid)`` of ``expr`` for every row of ``table``."""
-    value, ok = _eval(expr, table, interner)
-    if not isinstance(value, torch.Tensor):
-        value = _full(value, expr.type, table)
-    return value, ok
+    return compile_expr(expr, interner)(table)
 
 
-# Inside ``_eval`` a literal stays a Python scalar: ``n < 2000`` and ``n + 1`` are one torch
-# call each instead of two (a column of 2000s first); ``_full`` makes it a column where one
-# is needed. Scalars are exact here: int literals are int64 values, so int64 arithmetic with
-# them wraps as column arithmetic does; float operands are float64 on both sides.
+def compile_expr(expr, interner):
+    """``fn(table) -> (values, valid)``, what ``evaluate`` computes: the tree walk, the type
+    dispatch and the literal conversions happen once here, not on every call (the executor
+    keeps one per operator for the whole fixpoint)."""
+    f = _compile(expr, interner)
+    return _as_column(f, expr) if isinstance(expr, ir.Lit) else f
+
+
+# Inside a compiled expression a literal stays a Python scalar: ``n < 2000`` and ``n + 1``
+# are one torch call each instead of two (a column of 2000s first); ``_as_column`` makes it
+# a column where one is needed. Scalars are exact here: int literals are int64 values, so
+# int64 arithmetic with them wraps as column arithmetic does; float operands are float64 on
+# both sides.
 def _full(value, ty, table):
     dtype = torch.float64 if ty == "float" else torch.int64
     dev = next(iter(table.cols.values())).device if table.cols else None
     return torch.full((table.n,), value, dtype=dtype, device=dev)
 
 
+def _as_column(f, e):
+    ty = e.type
+    return lambda t: (_full(f(t)[0], ty, t), None)
+
+
 _FLIP = {"eq": "eq", "ne": "ne", "lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}
 _SCALAR_OK = ("add", "sub", "mul")  # arithmetic that takes a Python scalar operand as is
+_UNARY = {"neg": torch.neg, "abs": torch.abs}
 
 
 def _and(a, b):
@@ -65,51 +77,82 @@ def _and(a, b):
     return a & b
 
 
-def _eval(e, table, interner):
+def _compile(e, interner):
     if isinstance(e, ir.ColRef):
-        return table.cols[e.name], None
+        name = e.name
+        return lambda t: (t.cols[name], None)
     if isinstance(e, ir.Lit):
-        return literal_value(e, interner), None
+        value = literal_value(e, interner)
+        return lambda t: (value, None)
     if isinstance(e, ir.UnExpr):
-        x, ok = _eval(e.operand, table, interner)
-        if not isinstance(x, torch.Tensor):
-            x = _full(x, e.operand.type, table)
-        x = _promote(x, e.type)
-        if e.op == "neg":
-            return torch.neg(x), ok
-        if e.op == "abs":
-            return torch.abs(x), ok
-        raise ValueError(f"unknown unary operator {e.op!r}")
+        return _compile_unary(e, interner)
     if isinstance(e, ir.BinExpr):
-        a, ok_a = _eval(e.left, table, interner)
-        b, ok_b = _eval(e.right, table, interner)
-        ok = _and(ok_a, ok_b)
-        a_col, b_col = isinstance(a, torch.Tensor), isinstance(b, torch.Tensor)
-        if not a_col and not b_col:  # not folded: make one side a column
-            a, a_col = _full(a, e.left.type, table), True
-        if e.op in _CMP:
-            if e.left.type == "str" and e.op not in ("eq", "ne"):
-                a = a if a_col else _full(a, e.left.type, table)
-                b = b if b_col else _full(b, e.right.type, table)
-                a, b = interner.ranks(a, b)
-            elif e.left.type == "float" or e.right.type == "float":
-                a, b = _promote(a, "float"), _promote(b, "float")
-            if not a_col:  # scalar on the left: flip the comparison
-                return _CMP[_FLIP[e.op]](b, a), ok
-            return _CMP[e.op](a, b), ok
-        if not (a_col and b_col) and not _scalar_ok(e.op, b if a_col else None, e.type):
-            a = a if a_col else _full(a, e.left.type, table)
-            b = b if b_col else _full(b, e.right.type, table)
-        if e.op == "concat":
-            return interner.concat(a, b), ok
-        if e.type == "str" and e.op in ("min", "max"):
-            ra, rb = interner.ranks(a, b)
-            pick_a = ra <= rb if e.op == "min" else ra >= rb
-            return torch.where(pick_a, a, b), ok
-        a, b = _promote(a, e.type), _promote(b, e.type)
-        values, defined = _arith(e.op, a, b, e.type == "float")
-        return values, _and(ok, defined)
+        return _compile_binary(e, interner)
     raise TypeError(f"not an expression: {e!r}")
+
+
+def _operand(e, interner, scalar: bool):
+    """A compiled operand: a literal stays a scalar only where ``scalar`` allows it."""
+    f = _compile(e, interner)
+    return _as_column(f, e) if isinstance(e, ir.Lit) and not scalar else f
+
+
+def _compile_unary(e, interner):
+    f = _operand(e.operand, interner, False)
+    fn, ty = _UNARY.get(e.op), e.type
+    if fn is None:
+        raise ValueError(f"unknown unary operator {e.op!r}")
+
+    def run(t):
+        x, ok = f(t)
+        return fn(_promote(x, ty)), ok
+    return run
+
+
+def _compile_binary(e, interner):
+    op, ty = e.op, e.type
+    a_lit, b_lit = isinstance(e.left, ir.Lit), isinstance(e.right, ir.Lit)
+    a_lit = a_lit and not b_lit  # two literals (not folded): the left one becomes a column
+    if op in _CMP:
+        str_order = e.left.type == "str" and op not in ("eq", "ne")
+        is_float = not str_order and "float" in (e.left.type, e.right.type)
+        if str_order:
+            a_lit = b_lit = False
+        fa, fb = _operand(e.left, interner, a_lit), _operand(e.right, interner, b_lit)
+        cmp = _CMP[_FLIP[op]] if a_lit else _CMP[op]  # scalar on the left: flip
+
+        def run(t):
+            a, ok_a = fa(t)
+            b, ok_b = fb(t)
+            if str_order:
+                a, b = interner.ranks(a, b)
+            elif is_float:
+                a, b = _promote(a, "float"), _promote(b, "float")
+            return (cmp(b, a) if a_lit else cmp(a, b)), _and(ok_a, ok_b)
+        return run
+    if (a_lit or b_lit) and not _scalar_ok(
+            op, literal_value(e.right, interner) if b_lit else None, ty):
+        a_lit = b_lit = False
+    fa, fb = _operand(e.left, interner, a_lit), _operand(e.right, interner, b_lit)
+    if op == "concat":
+        def run(t):
+            (a, ok_a), (b, ok_b) = fa(t), fb(t)
+            return interner.concat(a, b), _and(ok_a, ok_b)
+        return run
+    if ty == "str" and op in ("min", "max"):
+        def run(t):
+            (a, ok_a), (b, ok_b) = fa(t), fb(t)
+            ra, rb = interner.ranks(a, b)
+            pick_a = ra <= rb if op == "min" else ra >= rb
+            return torch.where(pick_a, a, b), _and(ok_a, ok_b)
+        return run
+    is_float = ty == "float"
+
+    def run(t):
+        (a, ok_a), (b, ok_b) = fa(t), fb(t)
+        values, defined = _arith(op, _promote(a, ty), _promote(b, ty), is_float)
+        return values, _and(_and(ok_a, ok_b), defined)
+    return run
 
 
 def _scalar_ok(op, right_scalar, ty):

@@ -25,6 +25,9 @@ def empty_column(ty: str, device=None) -> torch.Tensor:
     return torch.zeros(0, dtype=torch.int64, device=device)
 
 
+SCAN_FACTOR = 16  # dense mode: consolidate by scanning the bitmap when it has ≤ this many slots per row
+
+
 class StoredRelation:
     """The full contents of one relation, with the semiring that combines duplicate tags."""
 
@@ -58,9 +61,14 @@ class StoredRelation:
         """All rows as one run sorted by key (merging the runs once)."""
         if self.dense is not None:
             if len(self.runs) > 1 or (self.runs and not self.runs[0].sorted):
-                run = self._cat(self.runs)
-                key, perm = torch.sort(run.key)
-                self.runs = [Run([torch.index_select(c, 0, perm) for c in run.cols], None, key)]
+                n = sum(r.n for r in self.runs)
+                if self.types and self.dense.size <= SCAN_FACTOR * n:
+                    cols, key = self.dense.sorted_rows()  # the bitmap is the sorted order
+                else:
+                    run = self._cat(self.runs)
+                    key, perm = torch.sort(run.key)
+                    cols = [torch.index_select(c, 0, perm) for c in run.cols]
+                self.runs = [Run(cols, None, key)]
                 self._loose = 0
             return self.runs[0] if self.runs else self.empty_run()
         while len(self.runs) > 1:
