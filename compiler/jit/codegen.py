@@ -8,10 +8,17 @@
   modules, linked together) → ``finalize`` (optimise with the new pass
   manager, verify, emit machine code) → ``get_pointer`` / ``get_function``.
 
-Machine code is cached in-process under (IR hash, signature, CPU name, CPU
-features, opt level); with ``NSL_JIT_CACHE=dir`` the object code is also kept
-on disk under the same key. ``NSL_JIT_DUMP=dir`` writes the optimised LLVM IR
-(``NAME.ll``) and assembly (``NAME.s``) of every library finalized.
+Machine code is cached under (cache format, IR hash, signature, target triple,
+CPU name, CPU features, opt level, llvmlite and LLVM versions): in-process, and
+on disk so that the next process skips LLVM (as numba's ``cache=True``). The
+disk cache lives in :func:`disk_cache_dir`: ``$NSL_JIT_CACHE`` if set, else
+``$XDG_CACHE_HOME/nsl/jit`` or ``~/.cache/nsl/jit``; ``NSL_JIT_CACHE=off``
+(or ``0``/``false``/``no``) switches it off. An entry is a header (magic,
+format, length, sha256 of the object code) and the object code; it is checked
+before LLVM sees it and recompiled and rewritten when it does not match. A
+cache that cannot be read or written is skipped silently: it only costs time.
+``NSL_JIT_DUMP=dir`` writes the optimised LLVM IR (``NAME.ll``) and assembly
+(``NAME.s``) of every library finalized, from IR or from the disk cache.
 
 llvmlite is imported lazily: importing this module costs nothing, and
 :func:`llvm_available` says whether the JIT can be used at all.
@@ -21,8 +28,16 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import os
+import struct
 import threading
 from pathlib import Path
+
+# Bump when the entry layout or anything that shapes the object code but is not
+# in the key changes (target machine options: reloc, code model, the pipeline).
+CACHE_FORMAT = 1
+_MAGIC = b"NSLJITO\0"
+_HEADER = struct.Struct("<8sIQ32s")  # magic, format, object length, sha256(object)
+_OFF = frozenset({"off", "0", "false", "no"})
 
 _codegen = None
 _codegen_lock = threading.Lock()
@@ -39,6 +54,26 @@ def llvm_available() -> bool:
     return True
 
 
+def disk_cache_dir() -> Path | None:
+    """The directory machine code is cached in across processes, None when off.
+
+    ``$NSL_JIT_CACHE`` if set and not empty (``off``, ``0``, ``false``, ``no``:
+    no disk cache), else ``$XDG_CACHE_HOME/nsl/jit`` (an absolute path, as the
+    XDG spec requires) or ``~/.cache/nsl/jit``; None when there is no home."""
+    value = os.environ.get("NSL_JIT_CACHE", "").strip()
+    if value.lower() in _OFF:
+        return None
+    if value:
+        return Path(value).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    if os.path.isabs(xdg):
+        return Path(xdg) / "nsl" / "jit"
+    home = os.path.expanduser("~")
+    if not os.path.isabs(home):  # no HOME and no passwd entry
+        return None
+    return Path(home) / ".cache" / "nsl" / "jit"
+
+
 def get_codegen() -> "Codegen":
     """The per-process codegen (created on first use, thread-safe)."""
     global _codegen
@@ -52,6 +87,7 @@ class Codegen:
     """Owns the host target machine, the MCJIT engine and the machine-code cache."""
 
     def __init__(self, opt_level: int = 3):
+        import llvmlite
         import llvmlite.binding as llvm
 
         self._llvm = llvm
@@ -61,6 +97,8 @@ class Codegen:
         llvm.initialize_native_asmprinter()
         llvm.initialize_native_asmparser()  # for IR with inline asm
         self.opt_level = opt_level
+        self.llvmlite_version: str = llvmlite.__version__
+        self.llvm_version: tuple = tuple(llvm.llvm_version_info)
         self.cpu_name: str = llvm.get_host_cpu_name()
         self.cpu_features: str = llvm.get_host_cpu_features().flatten()
         self.enabled_features = frozenset(
@@ -95,8 +133,10 @@ class Codegen:
                 f'target datalayout = "{self.data_layout}"\n')
 
     def cache_key(self, ir_text: str, signature: str) -> tuple:
+        """Everything that makes two compilations' object code differ (or not load)."""
         digest = hashlib.sha256(ir_text.encode()).hexdigest()
-        return (digest, signature, self.cpu_name, self.cpu_features, self.opt_level)
+        return (digest, signature, self.cpu_name, self.cpu_features, self.opt_level,
+                self.triple, self.llvmlite_version, self.llvm_version, CACHE_FORMAT)
 
     # -- internals used by Library -------------------------------------------------
     def _optimize(self, module) -> None:
@@ -126,12 +166,48 @@ class Codegen:
         return engine
 
 
+# -- the disk cache: one file per key, a checked header, atomic writes ----------------
 def _disk_cache_path(key: tuple) -> Path | None:
-    root = os.environ.get("NSL_JIT_CACHE")
-    if not root:
+    root = disk_cache_dir()
+    if root is None:
         return None
-    name = hashlib.sha256(repr(key).encode()).hexdigest()
-    return Path(root) / f"{name}.o"
+    return root / f"{hashlib.sha256(repr(key).encode()).hexdigest()}.o"
+
+
+def _read_entry(path: Path) -> bytes | None:
+    """The object code stored at ``path``; None when missing, unreadable, or not
+    exactly what was written (truncated, corrupt, another format): LLVM may crash
+    on a bad object file, so nothing unchecked reaches it."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if len(data) < _HEADER.size:
+        return None
+    magic, fmt, length, digest = _HEADER.unpack_from(data)
+    obj = data[_HEADER.size:]
+    if (magic, fmt, length) != (_MAGIC, CACHE_FORMAT, len(obj)):
+        return None
+    return obj if hashlib.sha256(obj).digest() == digest else None
+
+
+def _write_entry(path: Path, obj: bytes) -> None:
+    """Store ``obj`` at ``path``, or nothing when the cache cannot be written (read-only,
+    permission denied, disk full). A private temporary file renamed into place: a
+    reader, in any process, sees the old entry, the new one or none, never a part."""
+    entry = _HEADER.pack(_MAGIC, CACHE_FORMAT, len(obj), hashlib.sha256(obj).digest()) + obj
+    tmp = path.with_name(f"{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        with os.fdopen(fd, "wb") as out:
+            out.write(entry)
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
 class Library:
@@ -146,7 +222,8 @@ class Library:
         self._addresses: dict[str, int] = {}
         self._engine = None  # kept alive as long as the library: it owns the code
         self._finalized = False
-        self.optimized_ir: str | None = None  # None when loaded from the disk cache
+        self._optimized_ir: str | None = None
+        self._compiled_by: Library = self  # the library whose IR made the machine code
         self.from_cache = False
 
     def add_ir(self, text: str) -> "Library":
@@ -166,6 +243,19 @@ class Library:
         for part in self._ir_parts[1:]:
             module.link_in(llvm.parse_assembly(part))
         return str(module)
+
+    @property
+    def optimized_ir(self) -> str | None:
+        """The IR the machine code was compiled from (optimised unless ``optimise=False``);
+        None before ``finalize``. When the code came from the disk cache it is rebuilt
+        from the stored IR on first use — the same text a cold compile produces."""
+        if self._optimized_ir is None and self._finalized:
+            source = self._compiled_by
+            with self.codegen._lock:
+                if source._optimized_ir is None:
+                    source._optimized_ir = str(source._module())
+            self._optimized_ir = source._optimized_ir
+        return self._optimized_ir
 
     def finalize(self) -> "Library":
         """Optimise, verify and compile to machine code (or reuse a cached copy)."""
@@ -204,17 +294,14 @@ class Library:
     def _adopt(self, other: "Library") -> None:
         self._engine = other._engine
         self._addresses = other._addresses
-        self.optimized_ir = other.optimized_ir
+        self._compiled_by = other._compiled_by
+        self._optimized_ir = other._optimized_ir
         self.from_cache = True
 
-    def _compile(self, key: tuple) -> None:
+    def _module(self):
+        """The linked, verified and (unless ``optimise=False``) optimised module."""
         cg = self.codegen
         llvm = cg._llvm
-        disk = _disk_cache_path(key)
-        if disk is not None and disk.is_file():
-            self._engine = cg._load_object(disk.read_bytes())
-            self.from_cache = True
-            return
         module = llvm.parse_assembly(self._ir_parts[0])
         for part in self._ir_parts[1:]:
             module.link_in(llvm.parse_assembly(part))
@@ -224,21 +311,36 @@ class Library:
         if self.optimise:
             cg._optimize(module)
             module.verify()  # the optimiser must keep the module valid too
-        self.optimized_ir = str(module)
+        return module
+
+    def _compile(self, key: tuple) -> None:
+        cg = self.codegen
+        disk = _disk_cache_path(key)
+        obj = _read_entry(disk) if disk is not None else None
+        if obj is not None:
+            try:
+                self._engine = cg._load_object(obj)
+            except Exception:  # noqa: BLE001 - an entry LLVM refuses is recompiled, never fatal
+                self._engine = None
+            if self._engine is not None:
+                self.from_cache = True
+                if os.environ.get("NSL_JIT_DUMP"):
+                    self._dump(self._module())
+                return
+        module = self._module()
+        self._optimized_ir = str(module)
         obj = cg.target_machine.emit_object(module)
         self._dump(module)
         if disk is not None:
-            disk.parent.mkdir(parents=True, exist_ok=True)
-            tmp = disk.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_bytes(obj)
-            os.replace(tmp, disk)  # atomic: a reader never sees half an object
+            _write_entry(disk, obj)
         self._engine = cg._load_object(obj)
 
     def _dump(self, module) -> None:
         root = os.environ.get("NSL_JIT_DUMP")
         if not root:
             return
+        self._optimized_ir = self._optimized_ir or str(module)
         out = Path(root)
         out.mkdir(parents=True, exist_ok=True)
-        (out / f"{self.name}.ll").write_text(str(module))
+        (out / f"{self.name}.ll").write_text(self._optimized_ir)
         (out / f"{self.name}.s").write_text(self.codegen.target_machine.emit_assembly(module))
