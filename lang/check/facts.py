@@ -3,8 +3,9 @@
 A fact's arguments are constants (a list literal cannot stand for a tensor:
 tensor rows come from input files or Python); a probability is in [0, 1] and
 the choices of an annotated disjunction sum to at most 1; an int literal fits
-in 64 bits (an int written in a float column is read as a float). Each error
-points at the offending value, so nothing reaches the runtime that it would
+in 64 bits (an int written in a float column is read as a float); a constant
+in a column declared with a range or enum type (``type Digit = 0..9``) belongs
+to it, in facts and in rule heads. Each error points at the offending value, so nothing reaches the runtime that it would
 reject there with only a relation to blame.
 """
 from __future__ import annotations
@@ -13,7 +14,9 @@ import dataclasses
 
 from nsl.lang import ast as A
 from nsl.lang.check.symbols import SymbolTable
+from nsl.lang.check.types import column_domains, const_type, domain_base, domain_text, in_domain
 from nsl.lang.diagnostics import Diagnostic, Span, error
+from nsl.lang.formatter_values import format_value
 from nsl.lang.walk import expr_vars
 
 INT_MIN, INT_MAX = -(1 << 63), (1 << 63) - 1
@@ -31,6 +34,7 @@ def check_facts(program: A.Program, table: SymbolTable, diags: list[Diagnostic])
                 check.fact(stmt.head)
             else:
                 check.atom(stmt.head)
+                check.domains(stmt.head)
                 check.node(stmt.body)
         elif isinstance(stmt, A.AnnotatedDisjunction):
             for k, (prob, atom) in enumerate(stmt.choices):
@@ -46,6 +50,16 @@ def check_facts(program: A.Program, table: SymbolTable, diags: list[Diagnostic])
                                    f"but these sum to {total:.12g}", stmt.span))
         elif isinstance(stmt, A.Query):
             check.atom(stmt.atom)
+
+
+def constant_value(arg):
+    """The value of a constant argument (``-3`` included), else None."""
+    if isinstance(arg, A.Const):
+        return arg.value
+    if isinstance(arg, A.Neg) and isinstance(arg.operand, A.Const) and \
+            isinstance(arg.operand.value, (int, float)) and not isinstance(arg.operand.value, bool):
+        return -arg.operand.value
+    return None
 
 
 def _start(span: Span) -> Span:
@@ -81,6 +95,23 @@ class _Literals:
             else:
                 self.diags.append(error("a fact's arguments must be constants, not expressions",
                                         arg.span))
+        self.domains(atom)
+
+    def domains(self, atom: A.Atom) -> None:
+        """Each constant argument must belong to its column's declared range or enum type."""
+        for arg, found in zip(atom.args, column_domains(atom.rel, self.table)):
+            value = constant_value(arg)
+            if found is None or value is None:
+                continue
+            name, domain = found
+            base, kind = domain_base(domain), const_type(value)
+            if not (kind == base or (kind, base) == ("int", "float")):
+                continue  # the type check reports it
+            if kind == "int" and not INT_MIN <= value <= INT_MAX:
+                continue  # int_range reports it
+            if not in_domain(value, domain):
+                self.diags.append(error(f"{format_value(value)} is not a value of type "
+                                        f"{domain_text(name, domain)}", arg.span))
 
     def atom(self, atom: A.Atom) -> None:
         """Arguments of a rule's atom: a constant in a float column may be any int."""

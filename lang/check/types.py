@@ -9,10 +9,13 @@ enum types stand for their base type.
 """
 from __future__ import annotations
 
+from typing import Union
+
 from nsl.lang import ast as A
 from nsl.lang.check.knn_types import check_knn, infer_knn, is_knn
 from nsl.lang.check.symbols import SymbolTable
 from nsl.lang.diagnostics import Diagnostic, error, note
+from nsl.lang.formatter_values import format_value
 
 NUMERIC = ("int", "float")
 
@@ -35,6 +38,54 @@ def resolve_type(texpr: A.TypeExpr, table: SymbolTable, seen=()) -> str | None:
     if isinstance(d, A.EnumType):
         return const_type(d.values[0]) if d.values else None
     return resolve_type(d, table, seen + (name,))
+
+
+Domain = Union[A.RangeType, A.EnumType]  # a declared finite type
+
+
+def declared_domain(texpr: A.TypeExpr, table: SymbolTable, seen=()) -> tuple[str, Domain] | None:
+    """``(name, definition)`` of the range or enumeration type ``texpr`` names, through
+    aliases (``type Small = Digit``); None for a primitive or unknown type."""
+    decl = table.types.get(texpr.name)
+    if decl is None or texpr.name in seen:
+        return None
+    d = decl.definition
+    if isinstance(d, (A.RangeType, A.EnumType)):
+        return texpr.name, d
+    found = declared_domain(d, table, seen + (texpr.name,))
+    return (texpr.name, found[1]) if found else None
+
+
+def column_domains(rel: str, table: SymbolTable) -> list[tuple[str, Domain] | None]:
+    """The declared range/enum type of each column of ``rel`` (None where there is none)."""
+    info = table.relations.get(rel)
+    if info is None or info.decl is None or not info.decl.params:
+        return [None] * (info.arity if info is not None else 0)
+    return [declared_domain(p.type, table) for p in info.decl.params]
+
+
+def domain_base(domain: Domain) -> str | None:
+    """The primitive type a range or enumeration is made of."""
+    if isinstance(domain, A.RangeType):
+        return "int"
+    return const_type(domain.values[0]) if domain.values else None
+
+
+def in_domain(value, domain: Domain) -> bool:
+    """Whether a constant belongs to a range or enumeration (``true`` is not ``1``)."""
+    if isinstance(domain, A.RangeType):
+        return isinstance(value, int) and not isinstance(value, bool) and domain.lo <= value <= domain.hi
+    return any(v == value and isinstance(v, bool) == isinstance(value, bool) for v in domain.values)
+
+
+def domain_text(name: str, domain: Domain, limit: int = 8) -> str:
+    """``Digit = 0..9`` or ``Color = {"red", "green", "blue"}`` (long enumerations cut short)."""
+    if isinstance(domain, A.RangeType):
+        return f"{name} = {domain.lo}..{domain.hi}"
+    shown = [format_value(v) for v in domain.values[:limit]]
+    if len(domain.values) > limit:
+        shown.append("...")
+    return f"{name} = {{{', '.join(shown)}}}"
 
 
 def const_type(value) -> str:
