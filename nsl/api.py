@@ -137,7 +137,8 @@ class Program:
         for rel in module.relations:
             if rel.kind == "input" and rel.source and rel.name not in facts:
                 path = rel.source if os.path.isabs(rel.source) else os.path.join(self.base_dir, rel.source)
-                inputs[rel.name] = _load_file(path, rel.types, rel.origin, self.sources)
+                inputs[rel.name] = _load_file(path, rel.types, rel.origin, self.sources,
+                                              self._domains(rel.name))
         for name, value in facts.items():
             schema = schemas.get(name)
             if schema is None:
@@ -147,10 +148,27 @@ class Program:
                                  "input relations and relations without rules")
             if not any(r.name == name for r in module.relations):
                 continue  # no output depends on it
+            domains = self._domains(name)
             if isinstance(value, (str, os.PathLike)):
-                value = _load_file(os.fspath(value), schema.types, None, self.sources)
+                value = _load_file(os.fspath(value), schema.types, None, self.sources, domains)
+            elif domains:
+                value = _check_given_domains(name, value, domains, self.sources)
             inputs[name] = value
         return inputs
+
+    def _domains(self, rel: str) -> list | None:
+        """The runtime's :class:`Domain` of each column of ``rel`` declared with a range or
+        enum type (None where there is none), or None when no column has one."""
+        from nsl.lang import ast as A
+        from nsl.lang.check.types import column_domains, domain_text
+        from nsl.runtime.io import Domain
+
+        found = column_domains(rel, self._comp.checked.symbols)
+        if not any(found):
+            return None
+        return [None if f is None else
+                Domain(domain_text(*f), f[1].lo, f[1].hi) if isinstance(f[1], A.RangeType) else
+                Domain(domain_text(*f), values=f[1].values) for f in found]
 
 
 def _stamp(path: str) -> tuple:
@@ -163,7 +181,41 @@ def _stamp(path: str) -> tuple:
     return tuple((n, st.st_mtime_ns, st.st_size) for n, st in zip(names, stats))
 
 
-def _load_file(path: str, types, origin, sources):
+def _check_given_domains(name: str, data, domains, sources):
+    """Values given from Python for range/enum columns must belong to their types (checked a
+    column at a time; values of the wrong kind are left to the runtime's conversion).
+    Returns ``data``, as a list if it was an iterator of rows."""
+    from nsl.runtime.io import show_value
+
+    if isinstance(data, dict):
+        keys = sorted(data) if all(isinstance(k, int) for k in data) else list(data)
+        columns = [data[k] for k in keys]
+    elif getattr(data, "dim", lambda: 0)() == 2:
+        columns = list(data.unbind(1))
+    else:
+        data = data if isinstance(data, (list, tuple)) else list(data)
+        rows = [tuple(r) if isinstance(r, (tuple, list)) else (r,) for r in data]
+        if any(len(r) != len(domains) for r in rows):
+            return data  # the runtime reports the arity
+        columns = list(zip(*rows)) or [()] * len(domains)
+    for j, (column, domain) in enumerate(zip(columns, domains)):
+        if domain is None or len(column) == 0:
+            continue
+        if hasattr(column, "cpu"):
+            column = column.cpu()
+        try:
+            i = domain.first_outside(column)
+        except (TypeError, ValueError, OverflowError):
+            continue
+        if i is not None:
+            value = column[i].item() if hasattr(column[i], "item") else column[i]
+            raise CompileError([error(f"row {i + 1} of relation '{name}': column {j + 1} has type "
+                                      f"{domain.text}, but its value is {show_value(value)}", None)],
+                               sources)
+    return data
+
+
+def _load_file(path: str, types, origin, sources, domains=None):
     from nsl.runtime.errors import FactFileError
     from nsl.runtime.io import load_facts
 
@@ -172,7 +224,7 @@ def _load_file(path: str, types, origin, sources):
         span = origin if origin is not None else Span.unknown(shown)
         raise CompileError([error(f"fact file '{shown}' does not exist", span)], sources)
     try:
-        return load_facts(path, types)
+        return load_facts(path, types, domains)
     except FactFileError as exc:
         span = Span(shown, exc.line, exc.col, exc.line, exc.col) if exc.line else Span.unknown(shown)
         sources.add(shown, _read_text(path))

@@ -2,11 +2,14 @@
 
 Values are converted to the declared column types; a bad row raises
 ``FactFileError(path, line, col, message)`` with a 1-based character column.
+A column of a range or enum type (a :class:`Domain`) is checked once the file is
+parsed, a whole column at a time.
 """
 from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 
 from .errors import FactFileError
 
@@ -14,8 +17,34 @@ _INT = re.compile(r"[+-]?[0-9]+\Z")
 _BOOL = {"true": True, "false": False, "1": True, "0": False}
 
 
-def load_facts(path, types) -> list[tuple]:
-    """Rows of the facts file at ``path`` as tuples of Python values typed by ``types``."""
+@dataclass(frozen=True)
+class Domain:
+    """A column's declared finite type: the ints ``lo..hi``, or the listed ``values``;
+    ``text`` names it in messages (``Digit = 0..9``)."""
+
+    text: str
+    lo: int | None = None
+    hi: int | None = None
+    values: tuple = ()
+
+    def first_outside(self, column) -> int | None:
+        """The index of the first value of ``column`` (a sequence or a CPU tensor) that is
+        not in the domain, or None; one vectorized test over the whole column."""
+        import numpy as np
+
+        if self.lo is not None:
+            arr = np.asarray(column, dtype=np.int64)
+            bad = (arr < self.lo) | (arr > self.hi)
+        else:
+            arr = np.asarray(column)
+            bad = ~np.isin(arr, np.asarray(self.values))  # no common dtype: it could cut strings
+        hits = np.flatnonzero(bad)
+        return int(hits[0]) if hits.size else None
+
+
+def load_facts(path, types, domains=None) -> list[tuple]:
+    """Rows of the facts file at ``path`` as tuples of Python values typed by ``types``;
+    ``domains`` (a :class:`Domain` or None per column) restricts columns to a declared type."""
     path = str(path)
     lower = path.lower()
     if lower.endswith((".jsonl", ".ndjson", ".json")):
@@ -59,7 +88,35 @@ def load_facts(path, types) -> list[tuple]:
                     col = _element_col(line, col - 1, bad.path, bad.at_close)
                 raise FactFileError(path, line_no, col, bad.message) from None
         rows.append(tuple(row))
+    if domains and rows:
+        _check_domains(path, text, rows, domains, parse)
     return rows
+
+
+def _check_domains(path, text, rows, domains, parse) -> None:
+    columns = list(zip(*rows))  # transposed in C, no loop per row here
+    for j, domain in enumerate(domains):
+        if domain is None:
+            continue
+        i = domain.first_outside(columns[j])
+        if i is None:
+            continue
+        # only now find the row's line (blank lines hold no row) and the value's column
+        line_no, line = [(k, t) for k, t in enumerate(text.splitlines(), 1) if t.strip()][i]
+        col, field = parse(line, line_no)[j]
+        if isinstance(field, tuple):  # CSV text: point past the spaces before the value
+            col += len(field[0]) - len(field[0].lstrip())
+        raise FactFileError(path, line_no, col, f"{show_value(rows[i][j])} is not a value of type "
+                                                f"{domain.text}")
+
+
+def show_value(value) -> str:
+    """A value as NSL writes it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return repr(value)
 
 
 class _Bad(Exception):
@@ -268,4 +325,4 @@ def _shape_of(value) -> list:
     return shape
 
 
-__all__ = ["load_facts", "FactFileError"]
+__all__ = ["Domain", "load_facts", "FactFileError"]
