@@ -201,6 +201,8 @@ def parse_args(argv):
     p.add_argument("--only", action="append", metavar="PREFIX", help="workloads whose name starts with this (repeatable)")
     p.add_argument("--no-count", action="store_true", help="skip the torch-call count (one extra run per workload)")
     p.add_argument("--no-duckdb", action="store_true", help="skip the DuckDB peer")
+    p.add_argument("--threads", type=int, metavar="T",
+                   help="torch intra-op threads (default: torch's); 1 steadies timings on a loaded machine")
     p.add_argument("--json", metavar="OUT", help="also write the results to this JSON file")
     args = p.parse_args(argv)
     if args.repeat < 1:
@@ -210,6 +212,9 @@ def parse_args(argv):
 
 def main(argv=None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.threads:
+        import torch
+        torch.set_num_threads(args.threads)
     workloads = [w for w in (QUICK if args.quick else FULL)
                  if not args.only or any(w.name.startswith(p) for p in args.only)]
     header = ("workload", "iterations", "size", "nsl total", "ms/iter", "cpu ms/iter",

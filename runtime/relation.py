@@ -11,9 +11,9 @@ from __future__ import annotations
 import torch
 
 from .dense import DenseSet
-from .keys import KeyCodec, expand, lookup, rows_equal, sort_unique
+from .keys import KeyCodec, expand, lookup, merge_order, rows_equal, sort_unique
 from .provenance.base import gather_tags, materialize
-from .table import Run
+from .table import Run, first_last
 
 
 def empty_column(ty: str, device=None) -> torch.Tensor:
@@ -25,6 +25,7 @@ def empty_column(ty: str, device=None) -> torch.Tensor:
     return torch.zeros(0, dtype=torch.int64, device=device)
 
 
+SMALL_RUN = 1024  # sorted mode: runs below this many rows are merged into the previous one
 SCAN_FACTOR = 16  # dense mode: consolidate by scanning the bitmap when it has ≤ this many slots per row
 
 
@@ -97,9 +98,11 @@ class StoredRelation:
         self.fresh = False
         if self.codec is None:
             self.codec = KeyCodec.fit(cols, slack=True)
-        elif not self.codec.covers(cols):
+        key = self.codec.encode_checked(cols, n, self.device)
+        if key is None:
             self._recode(self.codec.widened(cols))
-        perm, key_sorted, starts = sort_unique(self.codec, cols, n, self.device)
+            key = self.codec.encode_checked(cols, n, self.device)
+        perm, key_sorted, starts = sort_unique(self.codec, cols, n, self.device, key)
         m = int(starts.shape[0])
         if m == n:
             idx, key, tags = perm, key_sorted, gather_tags(prov, tags, perm)
@@ -107,27 +110,36 @@ class StoredRelation:
             idx, key = perm[starts], key_sorted[starts]
             if tags is not None:
                 tags = prov.add_segments(prov.gather(tags, perm), starts, m)
-        cols = [c[idx] for c in cols]
-        is_new = torch.ones(m, dtype=torch.bool, device=key.device)
+        cols = [torch.index_select(c, 0, idx) for c in cols]
+        lo, hi = first_last(key)
+        seen = None  # batch rows found in some run
         moved_rows, moved_tags = [], []
         for run in self.runs:
+            if run.n == 0 or run.bounds[0] > hi or run.bounds[1] < lo:
+                continue  # key ranges apart: nothing of the batch is in this run
             found, pos = self._find(run, key, cols)
-            if tags is None and run.tags is None and prov.one_is_absorbing:
-                is_new &= ~found
-                continue
-            hit = torch.nonzero(found).reshape(-1)
-            is_new[hit] = False
-            if hit.shape[0]:
+            if not (tags is None and run.tags is None and prov.one_is_absorbing):
+                hit = torch.nonzero(found, as_tuple=True)[0]
+                if hit.shape[0] == 0:
+                    continue
                 self._update_tags(run, pos[hit], hit, tags, moved_rows, moved_tags)
-        fresh = torch.nonzero(is_new).reshape(-1)
-        delta = None
-        if fresh.shape[0]:
-            delta = Run([c[fresh] for c in cols], gather_tags(prov, tags, fresh), key[fresh])
+            seen = found if seen is None else seen.logical_or_(found)
+        fresh = None if seen is None else torch.nonzero(seen.logical_not_(), as_tuple=True)[0]
+        if fresh is None or fresh.shape[0] == m:
+            fresh, delta = None, Run(cols, tags, key)  # every row is new: the batch is the delta
+            delta._bounds = (lo, hi)
+        elif fresh.shape[0]:
+            delta = Run([torch.index_select(c, 0, fresh) for c in cols],
+                        gather_tags(prov, tags, fresh), torch.index_select(key, 0, fresh))
+        else:
+            delta = None
+        if delta is not None:
             self._push(delta)
         if moved_rows:
             out = materialize(prov, tags, m, self.device).clone()
             moved = torch.cat(moved_rows)
             out[moved] = prov.cat(moved_tags)
+            fresh = fresh if fresh is not None else torch.arange(m, device=key.device)
             rows = torch.sort(torch.cat([moved, fresh])).values  # key order: ``key`` is sorted
             delta = Run([c[rows] for c in cols], prov.gather(out, rows), key[rows])
         if delta is None:
@@ -246,34 +258,36 @@ class StoredRelation:
         moved_tags.append(prov.gather(combined, moved))
 
     def _push(self, run: Run):
+        """Append a run, then merge runs of similar size (binary counter) and runs below
+        ``SMALL_RUN`` rows: each run costs every later batch a membership probe (a few torch
+        calls), while merging a small run costs little more than one."""
         self.runs.append(run)
-        while len(self.runs) >= 2 and self.runs[-2].n <= 2 * self.runs[-1].n:
+        while len(self.runs) >= 2 and (self.runs[-2].n <= 2 * self.runs[-1].n
+                                       or self.runs[-2].n < SMALL_RUN):
             b = self.runs.pop()
             self.runs[-1] = self._merge(self.runs[-1], b)
 
     def _merge(self, a: Run, b: Run) -> Run:
-        """Merge two sorted runs with disjoint rows by searchsorted scatter (a true merge)."""
+        """Merge two sorted runs with disjoint rows (``a``'s rows first among equal keys)."""
         if a.n == 0:
             return b
         if b.n == 0:
             return a
-        n = a.n + b.n
-        dev = a.key.device
-        pa = torch.searchsorted(b.key, a.key, side="left") + torch.arange(a.n, device=dev)
-        pb = torch.searchsorted(a.key, b.key, side="right") + torch.arange(b.n, device=dev)
+        order, key = merge_order(a.key, b.key)
 
-        def scatter(x, y):
-            out = torch.empty((n,) + tuple(x.shape[1:]), dtype=x.dtype, device=dev)
-            out[pa] = x
-            out[pb] = y
-            return out
+        def merged(x, y):
+            return torch.index_select(torch.cat([x, y]), 0, order)
 
-        cols = [scatter(x, y) for x, y in zip(a.cols, b.cols)]
+        cols = [merged(x, y) for x, y in zip(a.cols, b.cols)]
         tags = None
         if a.tags is not None or b.tags is not None:
-            tags = scatter(materialize(self.prov, a.tags, a.n, dev),
-                           materialize(self.prov, b.tags, b.n, dev))
-        return Run(cols, tags, scatter(a.key, b.key))
+            dev = a.key.device
+            tags = self.prov.gather(self.prov.cat([materialize(self.prov, a.tags, a.n, dev),
+                                                   materialize(self.prov, b.tags, b.n, dev)]),
+                                    order)
+        out = Run(cols, tags, key)
+        out._bounds = (min(a.bounds[0], b.bounds[0]), max(a.bounds[1], b.bounds[1]))
+        return out
 
     def _recode(self, codec: KeyCodec):
         """Re-key every run under a wider codec (packed order is lexicographic, so runs stay

@@ -42,13 +42,29 @@ class Run:
     ``indexes`` caches join indexes built over this run (see ``join.Index``).
     """
 
-    __slots__ = ("cols", "tags", "key", "n", "indexes", "sorted", "start")
+    __slots__ = ("cols", "tags", "key", "n", "indexes", "sorted", "_bounds")
 
     def __init__(self, cols: list, tags, key: torch.Tensor, sorted: bool = True):
         self.cols, self.tags, self.key, self.sorted = cols, tags, key, sorted
         self.n = int(key.shape[0])
         self.indexes = {}
+        self._bounds = None
+
+    @property
+    def bounds(self) -> tuple:
+        """``(first key, last key)`` of a non-empty sorted run, as Python ints (cached)."""
+        if self._bounds is None:
+            self._bounds = first_last(self.key)
+        return self._bounds
 
     @staticmethod
     def empty(types_or_cols, device=None) -> "Run":
         return Run(list(types_or_cols), None, torch.zeros(0, dtype=torch.int64, device=device))
+
+
+def first_last(x: torch.Tensor) -> tuple:
+    """``(x[0], x[-1])`` of a non-empty 1-d tensor as Python numbers (one strided view, one
+    host read)."""
+    n = x.shape[0]
+    ends = x[::n - 1].tolist() if n > 1 else x.tolist() * 2
+    return ends[0], ends[-1]

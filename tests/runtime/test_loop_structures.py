@@ -87,6 +87,17 @@ def test_stored_relation_deltas_and_contents_match_a_set(mode, batches):
         assert sorted(zip(*(c.tolist() for c in final.cols))) == sorted(seen)
 
 
+@pytest.mark.parametrize("impl", ["merge_order", "merge_order_torch"])
+@SETTINGS
+@given(st.lists(st.integers(-5, 5), max_size=20), st.lists(st.integers(-5, 5), max_size=20))
+def test_merge_order_is_the_stable_sort_of_the_concatenation(impl, a, b):
+    a, b = sorted(a), sorted(b)
+    order, merged = getattr(keys, impl)(col(a), col(b))
+    both = a + b
+    assert order.tolist() == sorted(range(len(both)), key=lambda i: both[i])
+    assert merged.tolist() == sorted(both)
+
+
 values = st.one_of(st.integers(-8, 8), st.sampled_from([I64_MIN, I64_MAX, 1 << 62, -(1 << 62)]),
                    st.integers(-(10 ** 12), 10 ** 12))
 
