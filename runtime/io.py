@@ -8,6 +8,7 @@ parsed, a whole column at a time.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 
@@ -176,7 +177,17 @@ def _delimited_fields(path, line, line_no, sep):
         i += 1  # skip the separator
 
 
-_DECODER = json.JSONDecoder()
+class _Constant(float):
+    """JSON's ``NaN``/``Infinity``/``-Infinity`` (not JSON, but Python writes them), kept
+    apart from a number like ``1e400`` that only overflows."""
+
+    def __new__(cls, name: str):
+        value = super().__new__(cls, name)
+        value.name = name
+        return value
+
+
+_DECODER = json.JSONDecoder(parse_constant=_Constant)
 _WS = re.compile(r"[ \t\r]*")
 
 
@@ -239,9 +250,12 @@ def _convert(value, ty, is_json):
         return v
     if ty == "float":
         try:
-            return float(t)
+            v = float(t)
         except ValueError:
             raise _Bad(f"expected a float, found {text!r}") from None
+        if not math.isfinite(v):
+            raise _Bad(f"expected a finite float, found {text!r}")
+        return v
     if ty == "bool":
         if t.lower() not in _BOOL:
             raise _Bad(f"expected true or false, found {text!r}")
@@ -257,7 +271,7 @@ def _convert_json(v, ty):
             raise _Bad(f"int out of 64-bit range: {v}")
         return v
     if ty == "float" and isinstance(v, (int, float)) and not isinstance(v, bool):
-        return float(v)
+        return _finite(v, "expected a finite float, found {}")
     if ty == "bool" and isinstance(v, bool):
         return v
     if ty.startswith("tensor"):
@@ -278,7 +292,7 @@ def _tensor_value(v, ty):
         depth = len(path)
         if depth == len(dims):
             if isinstance(value, (int, float)) and not isinstance(value, bool):
-                return float(value)
+                return _finite(value, f"expected finite numbers in {ty}, found {{}}", path)
             raise _Bad(f"expected {ty}, found {json.dumps(value)} where a number belongs",
                        path=path)
         if not isinstance(value, list):
@@ -301,7 +315,7 @@ def _tensor_value(v, ty):
 def _loose_tensor(value, path):
     """``(floats, shape)`` of a shapeless ``tensor`` value: any rectangular nesting of numbers."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value), []
+        return _finite(value, "expected finite numbers in a tensor, found {}", path), []
     if not isinstance(value, list):
         raise _Bad(f"expected tensor, found {json.dumps(value)}"
                    + (" where a number belongs" if path else ""), path=path)
@@ -311,6 +325,19 @@ def _loose_tensor(value, path):
             raise _Bad(f"expected tensor, found a ragged array: this element has shape "
                        f"{_shape(shape)}, the first one {_shape(items[0][1])}", path=path + (k,))
     return [x for x, _ in items], [len(value)] + (items[0][1] if items else [])
+
+
+def _finite(value, message: str, path=None) -> float:
+    """``value`` as a float, unless it is NaN, infinite (JSON's ``NaN``, ``Infinity``,
+    ``1e400``) or too large for a float: NaN breaks ordering, dedup and aggregation."""
+    try:
+        v = float(value)
+    except OverflowError:
+        v = math.inf
+    if not math.isfinite(v):
+        shown = value.name if isinstance(value, _Constant) else "a number too large for a float"
+        raise _Bad(message.format(shown), path=path)
+    return v
 
 
 def _shape(shape) -> str:

@@ -82,6 +82,7 @@ def columns_of(data, types, interner, name="?"):
                               f"{types[j]}, but its value {problem}") from None
     for j, (c, ty) in enumerate(zip(cols, types)):
         _check_shape(c, ty, name, j)
+        _check_finite(c, ty, name, j)
     n = int(cols[0].shape[0]) if cols else 0
     if any(int(c.shape[0]) != n for c in cols):
         raise NslRuntimeError(f"columns of relation '{name}' differ in length")
@@ -148,6 +149,20 @@ def _check_shape(col, ty: str, name: str, j: int) -> None:
     if len(shape) != len(dims) or any(d != "?" and int(d) != s for d, s in zip(dims, shape)):
         raise NslRuntimeError(f"column {j + 1} of relation '{name}' is {ty}, but its values "
                               f"have shape {_shape(shape)}")
+
+
+def _check_finite(col, ty: str, name: str, j: int) -> None:
+    """No NaN or infinity in a float or tensor column: NaN breaks ordering, dedup and
+    aggregation (one vectorized test per column)."""
+    if not (ty == "float" or ty.startswith("tensor")) or col.numel() == 0 or not col.is_floating_point():
+        return
+    bad = ~torch.isfinite(col.reshape(col.shape[0], -1)).all(1)
+    if bool(bad.any()):
+        i = int(torch.nonzero(bad)[0])
+        value = col[i].item() if col.dim() == 1 else "a tensor holding " + (
+            "NaN" if bool(torch.isnan(col[i]).any()) else "an infinity")
+        raise NslRuntimeError(f"row {i + 1} of relation '{name}': column {j + 1} has type {ty}, "
+                              f"but its value is {value}; inputs must be finite")
 
 
 def fact_columns(rows, types, interner, prov):

@@ -11,6 +11,7 @@ reject there with only a relation to blame.
 from __future__ import annotations
 
 import dataclasses
+import math
 
 from nsl.lang import ast as A
 from nsl.lang.check.symbols import SymbolTable
@@ -116,7 +117,8 @@ class _Literals:
     def atom(self, atom: A.Atom) -> None:
         """Arguments of a rule's atom: a constant in a float column may be any int."""
         for arg, type_ in zip(atom.args, self.column_types(atom)):
-            if type_ == "float" and isinstance(arg, (A.Const, A.Neg)):
+            if type_ == "float" and constant_value(arg) is not None:
+                self.int_range(arg, type_)
                 continue
             self.node(arg)
 
@@ -137,9 +139,20 @@ class _Literals:
                     self.node(getattr(node, f.name))
 
     def int_range(self, arg, type_) -> None:
+        """An int literal fits in 64 bits (in a float column: in a float); a float literal
+        is finite (``1e400`` is not)."""
         negative = isinstance(arg, A.Neg)
         value = arg.operand.value if negative else arg.value
-        if isinstance(value, bool) or not isinstance(value, int) or type_ == "float":
+        if isinstance(value, float) and not math.isfinite(value):
+            self.diags.append(error("this float is too large for 64 bits", arg.span))
+            return
+        if isinstance(value, bool) or not isinstance(value, int):
+            return
+        if type_ == "float":
+            try:
+                float(value)
+            except OverflowError:
+                self.diags.append(error("this int is too large for a float column", arg.span))
             return
         value = -value if negative else value
         if not INT_MIN <= value <= INT_MAX:
