@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from .keys import KeyCodec
+from .keys import KeyCodec, positions
 
 DENSE_LIMIT = 1 << 24  # slots of the bitmap (1 byte + 4 for the claim table each)
 
@@ -110,13 +110,12 @@ class DenseSet:
             ids = self._ids[:n]
             self.claim.index_put_((key,), ids)
             new.logical_and_(torch.index_select(self.claim, 0, key) == ids)
-        rows = torch.nonzero(new, as_tuple=True)[0]
-        m = rows.shape[0]
-        if m == n:
+        rows = positions(new)
+        if rows is None:
             self.free.index_fill_(0, key, False)
             return None, key
         key = torch.index_select(key, 0, rows)
-        if m:
+        if rows.shape[0]:
             self.free.index_fill_(0, key, False)
         return rows, key
 

@@ -21,6 +21,7 @@ from .expr import compile_expr, to_column
 from .interner import Interner
 from .native_fixpoint import run_native
 from .join import AtomSpec, antijoin, concat_tables, index_of, join
+from .keys import positions
 from .knn_op import knn
 from .provenance import make_provenance
 from .provenance.base import cat_tags, gather_tags, mul_tags
@@ -78,7 +79,6 @@ class Executor:
         self.iterations = 0  # semi-naive iterations run by the torch loop (bench/fixpoint_overhead)
         self._specs: dict = {}
         self._plans: dict = {}   # (id(ops), needed_at_end) -> [(step, op, live columns after it)]
-        self._exprs: dict = {}   # id(expr) -> compiled expression (expr.compile_expr)
         self._delta_reads: dict = {}  # id(rule) -> relations whose delta the rule scans
         self._steps = {ir.Join: self._join, ir.AntiJoin: self._antijoin, ir.Filter: self._filter,
                        ir.Map: self._map, ir.Insert: self._insert, ir.Aggregate: self._aggregate,
@@ -165,36 +165,31 @@ class Executor:
         return store.add(cols, tags, sum(p[2] for p in parts))
 
     # ---- operators --------------------------------------------------------------------
-    # A pipeline is planned once per execution: each operator gets its step function and the
-    # columns still live after it, so a fixpoint iteration runs no type dispatch, no liveness
-    # analysis and no expression-tree walk; every step returns only live columns.
+    # A pipeline is planned once per execution: each operator becomes a step closure that
+    # holds what does not change between iterations (compiled expressions, the relation,
+    # the columns live after it), so a fixpoint iteration runs no type dispatch, liveness
+    # analysis or expression-tree walk. Every step returns only live columns.
     def run_ops(self, ops, table: Table, sink=None, needed_at_end=frozenset()) -> Table:
         """Run a pipeline; Insert ops hand their rows to ``sink(rel, cols, tags, n)``.
         Columns no later operator reads (nor ``needed_at_end``) are dropped on the way."""
         key = (id(ops), needed_at_end)
         plan = self._plans.get(key)
         if plan is None:
-            plan = self._plans[key] = [(self._step(op), op, alive) for op, alive in
+            plan = self._plans[key] = [self._step(op, alive) for op, alive in
                                        zip(ops, live_after(ops, needed_at_end))]
-        for step, op, alive in plan:
+        for step in plan:
             if table.n == 0 and sink is not None:
                 return table  # nothing left to insert
-            table = step(op, table, sink, alive)
+            table = step(table, sink)
         return table
 
-    def _step(self, op):
-        step = self._steps.get(type(op))
-        if step is not None:
-            return step
+    def _step(self, op, live):
+        make = self._steps.get(type(op))
+        if make is not None:
+            return make(op, live)
         if isinstance(op, ir.Neural):
             raise NotAvailable(next(_unsupported([op]))[1], op.origin)
         raise NslRuntimeError(f"unknown IR operator {type(op).__name__}")
-
-    def _expr(self, e):
-        f = self._exprs.get(id(e))
-        if f is None:
-            f = self._exprs[id(e)] = compile_expr(e, self.interner)
-        return f
 
     def _spec(self, op, table) -> AtomSpec:
         key = (id(op), tuple(table.cols))
@@ -203,77 +198,117 @@ class Executor:
             spec = self._specs[key] = AtomSpec(op.args, table.cols, self.interner)
         return spec
 
-    def _runs(self, op):
-        if op.version == "delta":
-            d = self.deltas.get(op.rel)
-            return [d if d is not None else self._rel(op.rel).empty_run()]
-        return self._rel(op.rel).snapshot()
+    def _join(self, op, live):
+        prov, rel, delta, deltas = self.prov, op.rel, op.version == "delta", self.deltas
 
-    def _join(self, op, table: Table, sink, live) -> Table:
+        def step(table, sink):
+            spec = self._spec(op, table)
+            if delta:
+                d = deltas.get(rel)
+                runs = [d if d is not None else self._rel(rel).empty_run()]
+            else:
+                runs = self._rel(rel).snapshot()
+            if table.n == 1 and not table.cols and not spec.lits and not spec.eqs \
+                    and len(runs) == 1:
+                run = runs[0]  # a scan: share the run's columns, no gather
+                tags = run.tags if table.tags is None else mul_tags(
+                    prov, prov.gather(table.tags, torch.zeros(run.n, dtype=torch.int64)),
+                    run.tags)
+                return Table({v: run.cols[p] for v, p in spec.new_vars.items() if v in live},
+                             tags, run.n)
+            return join(prov, table, runs, spec, live)
+        return step
+
+    def _antijoin(self, op, live):
+        def step(table, sink):
+            out = antijoin(self.prov, table, self._rel(op.rel).snapshot(), self._spec(op, table))
+            return _only(out, live)
+        return step
+
+    def _filter(self, op, live):
+        cond, prov = compile_expr(op.cond, self.interner), self.prov
+
+        def step(table, sink):
+            value, ok = cond(table)
+            mask = value if value.dtype == torch.bool else value != 0
+            return _select(prov, table, live, mask if ok is None else mask & ok)
+        return step
+
+    def _map(self, op, live):
+        expr, prov, var, ty = compile_expr(op.expr, self.interner), self.prov, op.var, op.expr.type
+        keep = var in live
+
+        def step(table, sink):
+            value, ok = expr(table)
+            cols = {k: c for k, c in table.cols.items() if k in live}
+            if keep:
+                cols[var] = to_column(value, ty)
+            out = Table(cols, table.tags, table.n)
+            return out if ok is None else out.where(prov, ok)
+        return step
+
+    def _aggregate(self, op, live):
+        return lambda table, sink: _only(aggregate(self, op, table), live)
+
+    def _weight(self, op, live):
         prov = self.prov
-        spec = self._spec(op, table)
-        runs = self._runs(op)
-        if table.n == 1 and not table.cols and not spec.lits and not spec.eqs and len(runs) == 1:
-            run = runs[0]  # a scan: share the run's columns, no gather
-            tags = run.tags if table.tags is None else mul_tags(
-                prov, prov.gather(table.tags, torch.zeros(run.n, dtype=torch.int64)), run.tags)
-            return Table({v: run.cols[p] for v, p in spec.new_vars.items() if v in live},
-                         tags, run.n)
-        return join(prov, table, runs, spec, live)
 
-    def _antijoin(self, op, table: Table, sink, live) -> Table:
-        out = antijoin(self.prov, table, self._rel(op.rel).snapshot(), self._spec(op, table))
-        return _only(out, live)
+        def step(table, sink):
+            fresh = prov.fresh(op.prob, table.n)
+            if fresh is None:
+                return _only(table, live)
+            tags = mul_tags(prov, table.tags, fresh)
+            out = Table(table.cols, tags, table.n).where(prov, ~prov.is_zero(tags))
+            out.tags = prov.canonical(out.tags)
+            return _only(out, live)
+        return step
 
-    def _filter(self, op, table: Table, sink, live) -> Table:
-        value, ok = self._expr(op.cond)(table)
-        mask = value if value.dtype == torch.bool else value != 0
-        cols = {k: c for k, c in table.cols.items() if k in live}
-        return Table(cols, table.tags, table.n).where(self.prov, mask if ok is None else mask & ok)
-
-    def _map(self, op, table: Table, sink, live) -> Table:
-        value, ok = self._expr(op.expr)(table)
-        cols = {k: c for k, c in table.cols.items() if k in live}
-        if op.var in live:
-            cols[op.var] = to_column(value, op.expr.type)
-        out = Table(cols, table.tags, table.n)
-        return out if ok is None else out.where(self.prov, ok)
-
-    def _aggregate(self, op, table: Table, sink, live) -> Table:
-        return _only(aggregate(self, op, table), live)
-
-    def _weight(self, op, table: Table, sink, live) -> Table:
-        prov = self.prov
-        fresh = prov.fresh(op.prob, table.n)
-        if fresh is None:
-            return _only(table, live)
-        tags = mul_tags(prov, table.tags, fresh)
-        out = Table(table.cols, tags, table.n).where(prov, ~prov.is_zero(tags))
-        out.tags = prov.canonical(out.tags)
-        return _only(out, live)
-
-    def _knn(self, op, table: Table, sink, live) -> Table:
+    def _knn(self, op, live):
         decl = next((i for i in self.module.indexes if i.name == op.index), None)
-        out = knn(op, table, self.prov, self.indexes.get(op.index),
-                  decl.rerank if decl is not None else None, self.interner)
-        return _only(out, live)
+        rerank = decl.rerank if decl is not None else None
 
-    def _insert(self, op: ir.Insert, table: Table, sink, live) -> Table:
-        if sink is None:
-            raise NslRuntimeError("Insert inside an aggregate body")
-        types = self._rel(op.rel).types
-        cols, valid = [], None
-        for e, ty in zip(op.exprs, types):
-            value, ok = self._expr(e)(table)
-            cols.append(to_column(value, ty))
-            valid = ok if valid is None else (valid if ok is None else valid & ok)
-        if valid is None:
-            sink(op.rel, cols, table.tags, table.n)
-        else:
-            idx = torch.nonzero(valid).reshape(-1)
-            sink(op.rel, [c[idx] for c in cols], gather_tags(self.prov, table.tags, idx),
-                 int(idx.shape[0]))
-        return _only(table, live)
+        def step(table, sink):
+            out = knn(op, table, self.prov, self.indexes.get(op.index), rerank, self.interner)
+            return _only(out, live)
+        return step
+
+    def _insert(self, op: ir.Insert, live):
+        rel, prov = op.rel, self.prov
+        # a variable is read straight from the table; anything else is a compiled expression
+        getters = [e.name if isinstance(e, ir.ColRef) else compile_expr(e, self.interner)
+                   for e in op.exprs]
+
+        def step(table, sink):
+            if sink is None:
+                raise NslRuntimeError("Insert inside an aggregate body")
+            types = self._rel(rel).types
+            cols, valid = [], None
+            for get, ty in zip(getters, types):
+                if type(get) is str:
+                    cols.append(to_column(table.cols[get], ty))
+                    continue
+                value, ok = get(table)
+                cols.append(to_column(value, ty))
+                valid = ok if valid is None else (valid if ok is None else valid & ok)
+            if valid is None:
+                sink(rel, cols, table.tags, table.n)
+            else:
+                idx = torch.nonzero(valid, as_tuple=True)[0]
+                sink(rel, [torch.index_select(c, 0, idx) for c in cols],
+                     gather_tags(prov, table.tags, idx), int(idx.shape[0]))
+            return _only(table, live)
+        return step
+
+
+def _select(prov, table: Table, live, mask) -> Table:
+    """The live columns of the rows of ``table`` where ``mask`` holds (no gathers when that
+    is every row)."""
+    cols = {k: c for k, c in table.cols.items() if k in live}
+    idx = positions(mask)
+    if idx is None:
+        return Table(cols, table.tags, table.n)
+    return Table({k: torch.index_select(c, 0, idx) for k, c in cols.items()},
+                 gather_tags(prov, table.tags, idx), int(idx.shape[0]))
 
 
 def _only(table: Table, live) -> Table:

@@ -9,6 +9,8 @@ through ``Interner.ranks``.
 """
 from __future__ import annotations
 
+import operator
+
 import torch
 
 from nsl.compiler import ir
@@ -67,6 +69,7 @@ def _as_column(f, e):
 _FLIP = {"eq": "eq", "ne": "ne", "lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}
 _SCALAR_OK = ("add", "sub", "mul")  # arithmetic that takes a Python scalar operand as is
 _UNARY = {"neg": torch.neg, "abs": torch.abs}
+_INT_BACKED = ("int", "bool", "str")  # int64 columns
 
 
 def _and(a, b):
@@ -120,6 +123,10 @@ def _compile_binary(e, interner):
             a_lit = b_lit = False
         fa, fb = _operand(e.left, interner, a_lit), _operand(e.right, interner, b_lit)
         cmp = _CMP[_FLIP[op]] if a_lit else _CMP[op]  # scalar on the left: flip
+        if not str_order:
+            direct = _direct(e.left, e.right, "float" if is_float else None, interner, cmp, a_lit)
+            if direct is not None:
+                return direct
 
         def run(t):
             a, ok_a = fa(t)
@@ -147,12 +154,44 @@ def _compile_binary(e, interner):
             return torch.where(pick_a, a, b), _and(ok_a, ok_b)
         return run
     is_float = ty == "float"
+    if op in _SCALAR_OK and ty in ("int", "float"):
+        direct = _direct(e.left, e.right, ty, interner, _PY_ARITH[op], False)
+        if direct is not None:
+            return direct
 
     def run(t):
         (a, ok_a), (b, ok_b) = fa(t), fb(t)
         values, defined = _arith(op, _promote(a, ty), _promote(b, ty), is_float)
         return values, _and(_and(ok_a, ok_b), defined)
     return run
+
+
+_PY_ARITH = {"add": operator.add, "sub": operator.sub, "mul": operator.mul}
+
+
+def _direct(left, right, ty, interner, fn, flipped):
+    """A closure for ``fn(left, right)`` when both operands are variables or literals that
+    need no conversion (columns of type ``ty`` — or any int-backed type when ``ty`` is None —
+    and scalar literals): the common ``n < 2000``, ``n + 1``, ``x != y``, without a Python
+    call per operand. None otherwise. ``flipped``: ``fn`` takes the operands swapped."""
+    def leaf(e):
+        if isinstance(e, ir.ColRef) and (e.type == ty if ty else e.type in _INT_BACKED):
+            return e.name, None
+        if isinstance(e, ir.Lit) and (e.type == ty if ty else e.type in _INT_BACKED):
+            value = literal_value(e, interner)
+            return None, float(value) if ty == "float" else value
+        return None
+    a, b = leaf(left), leaf(right)
+    if a is None or b is None or (a[0] is None and b[0] is None):
+        return None
+    if flipped:
+        a, b = b, a
+    (an, av), (bn, bv) = a, b
+    if an is not None and bn is not None:
+        return lambda t: (fn(t.cols[an], t.cols[bn]), None)
+    if an is not None:
+        return lambda t: (fn(t.cols[an], bv), None)
+    return lambda t: (fn(av, t.cols[bn]), None)
 
 
 def _scalar_ok(op, right_scalar, ty):

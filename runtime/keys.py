@@ -161,6 +161,18 @@ def rows_equal(left: list, li: torch.Tensor, right: list, ri: torch.Tensor) -> t
     return eq
 
 
+def positions(mask: torch.Tensor):
+    """Indices where ``mask`` holds, or None when it holds on every row (callers then skip
+    their gathers). Counting first is cheaper than ``nonzero`` at every size (3-6 µs against
+    5-60 µs for 1-10^4 rows), and the all-true case is the common one in a fixpoint."""
+    c = int(torch.count_nonzero(mask))
+    if c == mask.shape[0]:
+        return None
+    if c == 0:
+        return torch.zeros(0, dtype=torch.int64, device=mask.device)
+    return torch.nonzero(mask, as_tuple=True)[0]
+
+
 def lexsort(keys: list) -> torch.Tensor:
     """Permutation sorting rows by ``keys[0]``, then ``keys[1]``, ... (stable)."""
     perm = torch.argsort(keys[-1], stable=True)

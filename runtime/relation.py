@@ -11,7 +11,7 @@ from __future__ import annotations
 import torch
 
 from .dense import DenseSet
-from .keys import KeyCodec, expand, lookup, merge_order, rows_equal, sort_unique
+from .keys import KeyCodec, expand, lookup, merge_order, positions, rows_equal, sort_unique
 from .provenance.base import gather_tags, materialize
 from .table import Run, first_last
 
@@ -119,13 +119,13 @@ class StoredRelation:
                 continue  # key ranges apart: nothing of the batch is in this run
             found, pos = self._find(run, key, cols)
             if not (tags is None and run.tags is None and prov.one_is_absorbing):
+                if not int(torch.count_nonzero(found)):
+                    continue  # (counting is cheaper than nonzero, and "none" is common)
                 hit = torch.nonzero(found, as_tuple=True)[0]
-                if hit.shape[0] == 0:
-                    continue
                 self._update_tags(run, pos[hit], hit, tags, moved_rows, moved_tags)
             seen = found if seen is None else seen.logical_or_(found)
-        fresh = None if seen is None else torch.nonzero(seen.logical_not_(), as_tuple=True)[0]
-        if fresh is None or fresh.shape[0] == m:
+        fresh = None if seen is None else positions(seen.logical_not_())
+        if fresh is None:
             fresh, delta = None, Run(cols, tags, key)  # every row is new: the batch is the delta
             delta._bounds = (lo, hi)
         elif fresh.shape[0]:

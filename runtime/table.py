@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import torch
 
+from .keys import positions
 from .provenance.base import gather_tags
 
 
@@ -28,8 +29,8 @@ class Table:
 
     def where(self, prov, mask: torch.Tensor) -> "Table":
         """Rows where ``mask`` holds; when that is every row, the same columns (no gathers)."""
-        idx = torch.nonzero(mask, as_tuple=True)[0]
-        if idx.shape[0] == self.n:
+        idx = positions(mask)
+        if idx is None:
             return Table(dict(self.cols), self.tags, self.n)
         return self.take(prov, idx)
 
