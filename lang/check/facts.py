@@ -3,10 +3,11 @@
 A fact's arguments are constants (a list literal cannot stand for a tensor:
 tensor rows come from input files or Python); a probability is in [0, 1] and
 the choices of an annotated disjunction sum to at most 1; an int literal fits
-in 64 bits (an int written in a float column is read as a float); a constant
-in a column declared with a range or enum type (``type Digit = 0..9``) belongs
-to it, in facts and in rule heads. Each error points at the offending value, so nothing reaches the runtime that it would
-reject there with only a relation to blame.
+in 64 bits (an int written in a float column is read as a float, so must fit
+in one) and a float literal is finite; a constant in a column declared with a
+range or enum type (``type Digit = 0..9``) belongs to it, in facts and in rule
+heads. Each error points at the offending value, so nothing reaches the
+runtime that it would reject there with only a relation to blame.
 """
 from __future__ import annotations
 
