@@ -1,18 +1,21 @@
-"""A membership bitmap over a packed key range: O(batch) dedup for relations of small range.
+"""A membership table over a packed key range: O(batch) dedup for relations of small range.
 
 Used while tags carry no information (every tag one and the semiring says one
-absorbs, e.g. bool): a batch's rows are new iff their bit is free; one gather,
-a claim table for duplicates inside the batch (no sort), one scatter. A batch
-costs a fixed dozen torch calls whatever its size: deep recursions with small
-deltas live on that constant (bench/fixpoint_overhead.py).
+absorbs, e.g. bool). One int32 slot per key: 0 while absent, ``STORED`` once
+stored. A batch adds 1 at each of its keys (``index_add_``), reads its slots
+back and sets them all to ``STORED``: a row is new and the only one with its key
+iff it read 1 — membership and duplicates inside the batch in one pass, no
+sort. That is six torch calls whatever the batch size (deep recursions with
+small deltas live on that constant: bench/fixpoint_overhead.py).
 """
 from __future__ import annotations
 
 import torch
 
-from .keys import KeyCodec, positions
+from .keys import KeyCodec
 
-DENSE_LIMIT = 1 << 24  # slots of the bitmap (1 byte + 4 for the claim table each)
+DENSE_LIMIT = 1 << 24  # slots of the table (4 bytes each)
+STORED = 1 << 30       # slot value of a stored key; a batch (< 2**30 rows) adds at most its size
 
 
 def _ranges(cols):
@@ -40,11 +43,8 @@ class DenseSet:
             size *= hi - lo + 1
         self.lows, self.highs, self.size = list(lows), list(highs), size
         self.offset = sum(lo * st for lo, st in zip(lows, self.codec.strides))
-        # ``free[k]``: no stored row has key k (the complement of membership, so that testing a
-        # batch is one gather, without a negation)
-        self.free = torch.ones(size, dtype=torch.bool)
-        self.claim = None  # int32 scratch table, allocated on first use
-        self._ids = torch.zeros(0, dtype=torch.int32)  # 0, 1, 2, ... (sliced, grown on demand)
+        self.slots = torch.zeros(size, dtype=torch.int32)  # 0: absent, STORED: stored
+        self._ones = torch.ones(1024, dtype=torch.int32)  # sliced, grown on demand
 
     @staticmethod
     def eligible(cols) -> bool:
@@ -78,51 +78,50 @@ class DenseSet:
         ``Σ col·stride − offset`` (k ops for k columns)."""
         if not cols:
             return torch.zeros(n, dtype=torch.int64)
-        if len(cols) == 1:
-            lo, hi = torch.aminmax(cols[0])
-            if lo.item() < self.lows[0] or hi.item() > self.highs[0]:
+        for c, low, high in zip(cols, self.lows, self.highs):
+            lo, hi = torch.aminmax(c)  # (two .item() cost less than one stack + tolist)
+            if lo.item() < low or hi.item() > high:
                 return None
-        else:
-            mm = torch.stack([m for c in cols for m in torch.aminmax(c)]).tolist()
-            for j, (low, high) in enumerate(zip(self.lows, self.highs)):
-                if mm[2 * j] < low or mm[2 * j + 1] > high:
-                    return None
         key = cols[-1]  # stride 1
         for c, stride in zip(cols[:-1], self.codec.strides):
             key = torch.add(key, c, alpha=stride)
         return key - self.offset if self.offset else key
 
     def insert_new(self, key: torch.Tensor):
-        """``(rows, keys)``: the batch rows whose key is not yet set (first occurrence each) and
+        """``(rows, keys)``: the batch rows whose key is not stored yet (one row per key) and
         their keys, or ``(None, key)`` when that is every row (callers skip their gathers);
-        sets them.
-
-        Duplicates inside the batch are settled by a claim table (each row writes its index
-        at its key; one write per key survives) — O(batch), no sort.
-        """
+        stores them."""
         n = key.shape[0]
-        new = torch.index_select(self.free, 0, key)
-        if n > 1:
-            if self.claim is None:
-                self.claim = torch.empty(self.size, dtype=torch.int32)
-            if self._ids.shape[0] < n:
-                self._ids = torch.arange(max(n, 2 * self._ids.shape[0], 1024), dtype=torch.int32)
-            ids = self._ids[:n]
-            self.claim.index_put_((key,), ids)
-            new.logical_and_(torch.index_select(self.claim, 0, key) == ids)
-        rows = positions(new)
-        if rows is None:
-            self.free.index_fill_(0, key, False)
+        slots = self.slots
+        if n == 1:
+            if int(torch.index_select(slots, 0, key)):
+                return key[:0], key[:0]
+            slots.index_fill_(0, key, STORED)
             return None, key
-        key = torch.index_select(key, 0, rows)
-        if rows.shape[0]:
-            self.free.index_fill_(0, key, False)
-        return rows, key
+        if self._ones.shape[0] < n:
+            self._ones = torch.ones(2 * n, dtype=torch.int32)
+        slots.index_add_(0, key, self._ones[:n])
+        seen = torch.index_select(slots, 0, key)  # 1: new and alone; < STORED: new
+        slots.index_fill_(0, key, STORED)  # stored slots stay STORED, new ones become it
+        alone = torch.eq(seen, 1)
+        c = int(torch.count_nonzero(alone))
+        if c == n:
+            return None, key
+        new = torch.lt(seen, STORED)
+        if int(torch.count_nonzero(new)) == c:  # no key twice among the new rows
+            rows = torch.nonzero(alone, as_tuple=True)[0]
+        else:  # keep the first row of each repeated new key
+            rows = torch.nonzero(new, as_tuple=True)[0]
+            k, order = torch.sort(torch.index_select(key, 0, rows), stable=True)
+            first = torch.ones(k.shape[0], dtype=torch.bool)
+            torch.ne(k[1:], k[:-1], out=first[1:])
+            rows = torch.sort(torch.index_select(rows, 0, order[first])).values
+        return rows, torch.index_select(key, 0, rows)
 
     def sorted_rows(self):
         """``(cols, key)``: every stored row in key order (lexicographic), read off the bitmap —
         O(size) instead of sorting O(n log n)."""
-        key = torch.nonzero(self.free.logical_not(), as_tuple=True)[0]
+        key = torch.nonzero(self.slots, as_tuple=True)[0]
         cols = []
         for j, (low, high, stride) in enumerate(zip(self.lows, self.highs, self.codec.strides)):
             v = key if stride == 1 else torch.div(key, stride, rounding_mode="floor")
@@ -132,5 +131,5 @@ class DenseSet:
         return cols, key
 
     def mark(self, key: torch.Tensor):
-        """Mark ``key`` (of distinct rows) as stored."""
-        self.free.index_fill_(0, key, False)
+        """Mark ``key`` as stored."""
+        self.slots.index_fill_(0, key, STORED)

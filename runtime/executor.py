@@ -128,9 +128,8 @@ class Executor:
                     pending.setdefault(rel, []).append((cols, tags, n))
 
                 for rule in stratum.loop:
-                    if self._reads_empty_delta(rule):
-                        continue
-                    self.run_ops(rule.ops, Table.unit(), buffer)
+                    if not self._reads_empty_delta(rule):
+                        self.run_ops(rule.ops, Table.unit(), buffer)
                 changed = False
                 for r in stratum.relations:
                     self.deltas[r] = self._add_batches(r, pending.pop(r, []))
@@ -144,6 +143,7 @@ class Executor:
             self.store[r].consolidated()
 
     def _reads_empty_delta(self, rule) -> bool:
+        """Whether a delta that ``rule`` scans is empty (then it derives nothing new)."""
         rels = self._delta_reads.get(id(rule))
         if rels is None:
             rels = self._delta_reads[id(rule)] = [
@@ -200,14 +200,15 @@ class Executor:
 
     def _join(self, op, live):
         prov, rel, delta, deltas = self.prov, op.rel, op.version == "delta", self.deltas
+        store = self._rel(rel)
 
         def step(table, sink):
             spec = self._spec(op, table)
             if delta:
                 d = deltas.get(rel)
-                runs = [d if d is not None else self._rel(rel).empty_run()]
+                runs = [d if d is not None else store.empty_run()]
             else:
-                runs = self._rel(rel).snapshot()
+                runs = store.snapshot()
             if table.n == 1 and not table.cols and not spec.lits and not spec.eqs \
                     and len(runs) == 1:
                 run = runs[0]  # a scan: share the run's columns, no gather
@@ -274,18 +275,26 @@ class Executor:
 
     def _insert(self, op: ir.Insert, live):
         rel, prov = op.rel, self.prov
-        # a variable is read straight from the table; anything else is a compiled expression
-        getters = [e.name if isinstance(e, ir.ColRef) else compile_expr(e, self.interner)
-                   for e in op.exprs]
+        types = self._rel(rel).types
+        # a variable of the column's type is read straight from the table (columns are stored
+        # in their canonical dtype); anything else is a compiled expression
+        getters = [e.name if isinstance(e, ir.ColRef) and e.type == ty else
+                   compile_expr(e, self.interner) for e, ty in zip(op.exprs, types)]
+        if all(type(g) is str for g in getters):
+            def plain(table, sink):
+                if sink is None:
+                    raise NslRuntimeError("Insert inside an aggregate body")
+                sink(rel, [table.cols[g] for g in getters], table.tags, table.n)
+                return table  # the last operator: what it returns is not read
+            return plain
 
         def step(table, sink):
             if sink is None:
                 raise NslRuntimeError("Insert inside an aggregate body")
-            types = self._rel(rel).types
             cols, valid = [], None
             for get, ty in zip(getters, types):
                 if type(get) is str:
-                    cols.append(to_column(table.cols[get], ty))
+                    cols.append(table.cols[get])
                     continue
                 value, ok = get(table)
                 cols.append(to_column(value, ty))

@@ -153,7 +153,10 @@ def _matches(table: Table, run, spec: AtomSpec):
         q = torch.repeat_interleave(torch.arange(table.n, device=dev), m)
         return q, idx.rows.repeat(table.n)
     probe = [table.cols[v] for v in spec.key_vars]
-    key, ok = idx.codec.encode(probe)
+    if idx.codec.mode == "single" and probe[0].dtype == torch.int64:
+        key, ok = probe[0], None  # the column is its key
+    else:
+        key, ok = idx.codec.encode(probe)
     if idx.unique:
         return idx.probe_unique(key, ok)
     lo, hi = idx.probe(key, ok)
@@ -177,13 +180,13 @@ def join(prov, table: Table, runs: list, spec: AtomSpec, live=None) -> Table:
         else:
             cols = {k: torch.index_select(v, 0, q) for k, v in table.cols.items()
                     if live is None or k in live}
-            left = gather_tags(prov, table.tags, q)
+            left = None if table.tags is None else prov.gather(table.tags, q)
         for var, pos in spec.new_vars.items():
             if live is None or var in live:
                 cols[var] = torch.index_select(run.cols[pos], 0, r)
-        tags = mul_tags(prov, left, gather_tags(prov, run.tags, r))
+        tags = left if run.tags is None else mul_tags(prov, left, prov.gather(run.tags, r))
         parts.append(Table(cols, tags, int(r.shape[0])))
-    return concat_tables(prov, parts)
+    return parts[0] if len(parts) == 1 else concat_tables(prov, parts)
 
 
 def antijoin(prov, table: Table, runs: list, spec: AtomSpec) -> Table:

@@ -42,7 +42,7 @@ def test_dense_set_reports_each_new_key_once(batches):
         assert kept.tolist() == got  # keys of the reported rows, aligned
         assert len(got) == len(set(got)) and set(got) == set(batch) - seen
         seen |= set(batch)
-        assert set(torch.nonzero(~ds.free).reshape(-1).tolist()) == seen
+        assert set(torch.nonzero(ds.slots).reshape(-1).tolist()) == seen
 
 
 rows2 = st.lists(st.tuples(st.integers(-6, 6), st.integers(-6, 6)), max_size=10)
