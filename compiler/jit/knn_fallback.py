@@ -27,8 +27,11 @@ def torch_scan(codes, row_scale, row_bias, queries, query_scale, k: int):
         rows = torch.from_numpy(np.ascontiguousarray(codes[start:stop])).to(torch.float64) - 128.0
         dots = (q @ rows.T).to(torch.int32)
         rs = torch.from_numpy(np.ascontiguousarray(row_scale[start:stop], np.float32))[None, :]
-        rb = torch.from_numpy(np.ascontiguousarray(row_bias[start:stop], np.float32))[None, :]
-        scores = (dots.to(torch.float32) * rs) * qs + rb
+        scores = (dots.to(torch.float32) * rs) * qs
+        if row_bias is None:
+            scores = scores + 0.0
+        else:
+            scores = scores + torch.from_numpy(np.ascontiguousarray(row_bias[start:stop], np.float32))[None, :]
         keys = _composite_keys(scores, torch.arange(start, stop, dtype=torch.int64))
         both = torch.cat([best_keys, keys], dim=1)
         best_keys = torch.topk(both, min(k, both.shape[1]), dim=1, sorted=True).values

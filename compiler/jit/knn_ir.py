@@ -42,8 +42,8 @@ from nsl.compiler.jit.knn_isa import Isa
 from nsl.compiler.jit.knn_ir_topk import (HEAP_OFFER, mask as _mask, score_block_vector,
                                           score_pair_scalar)
 
-PREFETCH_BYTES = 1024  # ahead of each stream; t0 hint (the rows are read right after)
-PREFETCH_LOCALITY = 3
+PREFETCH_BYTES = 1024  # ahead of each stream
+PREFETCH_LOCALITY = 0  # non-temporal: each row is read once, keep L2/L3 for the rest
 # Interleaved row streams of a kernel that streams rows for one query block:
 # four reached the multi-stream read line here, eight were no faster (and add
 # row-scale/bias streams of their own).
@@ -63,12 +63,16 @@ class _Emitter:
 
 
 def scan_function(isa: Isa, name: str, stride: int, block: tuple[int, int],
-                  queries_outer: bool = False) -> str:
+                  queries_outer: bool = False, with_bias: bool = True) -> str:
     """IR text of one scan kernel (see the module docstring for its contract).
 
     ``queries_outer`` swaps the loops (each query block streams all rows): for a
     kernel only ever called with ``nq == QB``. Otherwise LLVM hoists the widened
-    row chunks out of the (one-iteration) query loop and spills them."""
+    row chunks out of the (one-iteration) query loop and spills them.
+
+    Without ``with_bias`` the kernel never reads ``row_bias`` and adds +0.0
+    instead (the same rounding, -0.0 included): for indexes whose biases are
+    all zero (``ip``, ``cosine``), 4 bytes a row less to stream from memory."""
     if stride % isa.width:
         raise ValueError(f"stride {stride} is not a multiple of {isa.width}")
     qb, rb = block
@@ -93,15 +97,18 @@ def scan_function(isa: Isa, name: str, stride: int, block: tuple[int, int],
         out.label("q_body")
         _query_setup(out, isa, stride, qb, rb, "q")
         out("br label %main_head")
-        _streamed_rows(out, isa, stride, qb, rb, "main", "q_body", "tail_head")
-        _rows_only(out, isa, stride, qb, rb, "tail", "%r_main", "main_head", "%r1", "q_latch", False)
+        _streamed_rows(out, isa, stride, qb, rb, "main", "q_body", "tail_head", with_bias)
+        _rows_only(out, isa, stride, qb, rb, "tail", "%r_main", "main_head", "%r1", "q_latch", False,
+                   with_bias)
         out.label("q_latch")
         out(f"%q_j_next = add i64 %q_j, {qb}", "br label %q_head")
     else:
         out("br label %main_head")
-        _row_loop(out, isa, stride, qb, rb, "main", "%r0", "entry", "%r_main", "tail_head", True)
+        _row_loop(out, isa, stride, qb, rb, "main", "%r0", "entry", "%r_main", "tail_head", True,
+                  with_bias)
         # Leftover rows (fewer than RB): one row at a time, scored pair by pair.
-        _row_loop(out, isa, stride, qb, rb, "tail", "%r_main", "main_head", "%r1", "exit", False)
+        _row_loop(out, isa, stride, qb, rb, "tail", "%r_main", "main_head", "%r1", "exit", False,
+                  with_bias)
     out.label("exit")
     out("ret void", "}")
     return "\n".join(out.lines) + "\n"
@@ -115,7 +122,7 @@ def stream_count(rb: int) -> int:
     return streams
 
 
-def _streamed_rows(out, isa, stride, qb, rb, tag, pred, exit_label):
+def _streamed_rows(out, isa, stride, qb, rb, tag, pred, exit_label, with_bias):
     """for t in [0, blocks): one block of RB rows against the current query
     block, G = RB / S consecutive rows from each of S streams — stream ``s``
     being rows ``r0 + s·G·blocks`` onwards (see the module docstring)."""
@@ -129,7 +136,7 @@ def _streamed_rows(out, isa, stride, qb, rb, tag, pred, exit_label):
     out(f"%{tag}_tg = mul i64 %{tag}_t, {group}", f"%{tag}_r = add i64 %r0, %{tag}_tg")
     for s in range(streams):
         out(f"%{tag}_s{s} = add i64 %{tag}_r, %stream{s}")
-    _row_setup(out, stride, rb, tag, True,
+    _row_setup(out, stride, rb, tag, True, with_bias,
                lambda b: f"%{tag}_i{b} = add i64 %{tag}_s{b // group}, {b % group}")
     if PREFETCH_BYTES:
         firsts = range(0, rb, group)
@@ -140,28 +147,28 @@ def _streamed_rows(out, isa, stride, qb, rb, tag, pred, exit_label):
     out(f"%{tag}_t_next = add i64 %{tag}_t, 1", f"br label %{tag}_head")
 
 
-def _rows_only(out, isa, stride, qb, rb, tag, start, pred, end, exit_label, vector):
+def _rows_only(out, isa, stride, qb, rb, tag, start, pred, end, exit_label, vector, with_bias):
     """for r in [start, end) step RB: one block against the current query block."""
     out.label(f"{tag}_head")
     out(f"%{tag}_r = phi i64 [{start}, %{pred}], [%{tag}_r_next, %{tag}_latch]",
         f"%{tag}_more = icmp slt i64 %{tag}_r, {end}",
         f"br i1 %{tag}_more, label %{tag}_rows, label %{exit_label}")
     out.label(f"{tag}_rows")
-    step = _row_setup(out, stride, rb, tag, vector)
+    step = _row_setup(out, stride, rb, tag, vector, with_bias)
     _block(out, isa, stride, qb, rb, step, tag, "q", vector)
     out(f"br label %{tag}_latch")
     out.label(f"{tag}_latch")
     out(f"%{tag}_r_next = add i64 %{tag}_r, {step}", f"br label %{tag}_head")
 
 
-def _row_loop(out, isa, stride, qb, rb, tag, start, pred, end, exit_label, vector):
+def _row_loop(out, isa, stride, qb, rb, tag, start, pred, end, exit_label, vector, with_bias):
     """for r in [start, end) step RB: for j in [0, nq) step QB: one block."""
     out.label(f"{tag}_head")
     out(f"%{tag}_r = phi i64 [{start}, %{pred}], [%{tag}_r_next, %{tag}_q_exit]",
         f"%{tag}_more = icmp slt i64 %{tag}_r, {end}",
         f"br i1 %{tag}_more, label %{tag}_rows, label %{exit_label}")
     out.label(f"{tag}_rows")
-    step = _row_setup(out, stride, rb, tag, vector)
+    step = _row_setup(out, stride, rb, tag, vector, with_bias)
     out(f"br label %{tag}_q_head")
     out.label(f"{tag}_q_head")
     out(f"%{tag}_j = phi i64 [0, %{tag}_rows], [%{tag}_j_next, %{tag}_q_body_end]",
@@ -177,7 +184,7 @@ def _row_loop(out, isa, stride, qb, rb, tag, start, pred, end, exit_label, vecto
     out(f"%{tag}_r_next = add i64 %{tag}_r, {step}", f"br label %{tag}_head")
 
 
-def _row_setup(out, stride, rb, tag, vector, row_index=None) -> int:
+def _row_setup(out, stride, rb, tag, vector, with_bias, row_index=None) -> int:
     """Row pointers, scales and biases of the block starting at %{tag}_r
     (``row_index(b)``: the line defining row b's index, default r + b)."""
     step = rb if vector else 1
@@ -186,9 +193,12 @@ def _row_setup(out, stride, rb, tag, vector, row_index=None) -> int:
             f"%{tag}_roff{b} = mul i64 %{tag}_i{b}, {stride}",
             f"%{tag}_row{b} = getelementptr i8, ptr %rows, i64 %{tag}_roff{b}",
             f"%{tag}_rsp{b} = getelementptr float, ptr %row_scale, i64 %{tag}_i{b}",
-            f"%{tag}_rs{b} = load float, ptr %{tag}_rsp{b}",
-            f"%{tag}_rbp{b} = getelementptr float, ptr %row_bias, i64 %{tag}_i{b}",
-            f"%{tag}_rb{b} = load float, ptr %{tag}_rbp{b}")
+            f"%{tag}_rs{b} = load float, ptr %{tag}_rsp{b}")
+        if with_bias:
+            out(f"%{tag}_rbp{b} = getelementptr float, ptr %row_bias, i64 %{tag}_i{b}",
+                f"%{tag}_rb{b} = load float, ptr %{tag}_rbp{b}")
+        else:
+            out(f"%{tag}_rb{b} = bitcast i32 0 to float")  # +0.0, still added
     if vector:
         _row_lane_vectors(out, tag, rb)
     return step
@@ -302,10 +312,10 @@ def _chunk(out, isa, tag, qt, qb, rb, accs, cname, row_off, q_off, row_base=None
 
 def scan_module(isa: Isa, stride: int, blocks: dict, header: str) -> str:
     """A module with ``heap_offer`` and one scan function per name in ``blocks``
-    (name → ((QB, RB), queries_outer))."""
+    (name → ((QB, RB), queries_outer, with_bias))."""
     parts = [header, isa.declarations, "declare i32 @llvm.vector.reduce.add.v8i32(<8 x i32>)",
              "declare void @llvm.prefetch.p0(ptr, i32, i32, i32)",
              "declare i32 @llvm.vector.reduce.add.v16i32(<16 x i32>)", HEAP_OFFER]
-    for fn_name, (block, queries_outer) in blocks.items():
-        parts.append(scan_function(isa, fn_name, stride, block, queries_outer))
+    for fn_name, (block, queries_outer, with_bias) in blocks.items():
+        parts.append(scan_function(isa, fn_name, stride, block, queries_outer, with_bias))
     return "\n".join(parts)

@@ -11,7 +11,8 @@ the numpy reference in the tests):
 * ``queries``: int8 ``[B, stride]``, zero past the dimension.
 * score of (query j, row i) = ``float32(dot) * row_scale[i] * query_scale[j]
   + row_bias[i]``, computed in float32 in that order; ``dot`` the exact int32
-  dot product of the signed values.
+  dot product of the signed values. ``row_bias`` may be ``None``: all zeros,
+  never read (+0.0 is still added, so -0.0 scores become +0.0 as before).
 * result: ``rows int64 [B, k]``, ``scores float32 [B, k]``, best first (higher
   score, then lower row); slots beyond N hold row ``-1`` and score ``-inf``.
 """
@@ -85,12 +86,14 @@ def get_kernels(stride: int, isa: str | None = None) -> "_ScanKernels":
 
 
 def block_functions(isa) -> dict:
-    """Entry name → ((QB, RB), queries_outer) of the scan library of ``isa``."""
+    """Entry name → ((QB, RB), queries_outer, with_bias) of the scan library of
+    ``isa``: per block, a kernel that reads row biases and one that does not."""
     # The widest block runs whole batches (queries inside rows, so a row is
     # read once for all of them); the others only take a remainder of
     # exactly QB queries, so they stream rows inside the query block.
     widest = max(isa.blocks)
-    return {f"knn_scan_q{qb}": ((qb, rb), (qb, rb) != widest) for qb, rb in isa.blocks}
+    return {f"knn_scan_q{qb}{'' if with_bias else '_nobias'}": ((qb, rb), (qb, rb) != widest, with_bias)
+            for with_bias in (True, False) for qb, rb in isa.blocks}
 
 
 def _empty_result(n_queries: int, k: int):
@@ -115,8 +118,8 @@ class _ScanKernels:
         argtypes = (p, p, p, i64, i64, p, p, p, i64, i64, p, p)
         self.library = library
         self._plans: dict[int, list] = {}
-        self.functions = {block: library.get_function(name, None, *argtypes)
-                          for name, (block, _) in names.items()}
+        self.functions = {(block, with_bias): library.get_function(name, None, *argtypes)
+                          for name, (block, _, with_bias) in names.items()}
 
     def plan(self, n_queries: int) -> list[tuple[tuple[int, int], int, int]]:
         """Split queries into (block, first, count) segments, count a multiple of
@@ -142,7 +145,8 @@ class _ScanKernels:
 
         codes = np.ascontiguousarray(codes, np.uint8)
         row_scale = np.ascontiguousarray(row_scale, np.float32)
-        row_bias = np.ascontiguousarray(row_bias, np.float32)
+        with_bias = row_bias is not None
+        row_bias = np.ascontiguousarray(row_bias if with_bias else row_scale[:0], np.float32)
         n_rows, n_queries = codes.shape[0], queries.shape[0]
         segments = self.plan(n_queries)
         padded = segments[-1][1] + segments[-1][2]
@@ -164,7 +168,7 @@ class _ScanKernels:
         query_row_bytes = query_buf.strides[0]
         for block, j0, count in segments:
             lane_scale, lane_bias = _lane_constants(scales, biases, block, j0, count)
-            calls.append((self.functions[block], _address(query_buf) + j0 * query_row_bytes,
+            calls.append((self.functions[block, with_bias], _address(query_buf) + j0 * query_row_bytes,
                           _address(lane_scale), _address(lane_bias), count, j0))
         rows_address = (_address(codes), _address(row_scale), _address(row_bias))
         heap_address = (_address(heap_scores), _address(heap_rows))

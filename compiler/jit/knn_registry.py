@@ -72,6 +72,8 @@ def _random_inputs(variant: Variant, rng):
         row_bias = rng.standard_normal(n_rows).astype(np.float32)
     query_scale = (rng.random(n_queries) + 0.25).astype(np.float32)
     k = int(rng.integers(1, MAX_K + 1))
+    if rng.random() < 1 / 3:
+        row_bias = None  # the entries that never read row biases (ip, cosine)
     return (codes, row_scale, row_bias, queries, query_scale), k
 
 

@@ -8,6 +8,7 @@ llvm = pytest.importorskip("llvmlite.binding")
 from nsl.compiler.jit import get_codegen
 from nsl.compiler.jit.knn_ir import scan_module
 from nsl.compiler.jit.knn_isa import ISAS, best_isa, supported_isas
+from nsl.compiler.jit.knn_kernels import block_functions
 
 EXPECTED = {
     "vnni512": ("icelake-server", "vpdpbusd\t%zmm"),
@@ -21,8 +22,7 @@ EXPECTED = {
 
 def _assembly(isa_name, cpu):
     isa = ISAS[isa_name]
-    blocks = {f"scan_q{qb}": ((qb, rb), (qb, rb) != max(isa.blocks)) for qb, rb in isa.blocks}
-    text = scan_module(isa, 128, blocks, get_codegen().ir_header())
+    text = scan_module(isa, 128, block_functions(isa), get_codegen().ir_header())
     module = llvm.parse_assembly(text)
     module.verify()
     target = llvm.Target.from_default_triple()

@@ -15,7 +15,8 @@ def reference_scan(codes, row_scale, row_bias, queries, query_scale, k):
     signed_rows = codes.astype(np.int64) - 128
     dots = (queries.astype(np.int64) @ signed_rows.T).astype(np.int32)
     scores = (dots.astype(np.float32) * row_scale[None, :].astype(np.float32))
-    scores = scores * query_scale[:, None].astype(np.float32) + row_bias[None, :].astype(np.float32)
+    bias = np.zeros(n_rows, np.float32) if row_bias is None else row_bias  # None: all zeros
+    scores = scores * query_scale[:, None].astype(np.float32) + bias[None, :].astype(np.float32)
     rows = np.full((n_queries, k), -1, np.int64)
     top = np.full((n_queries, k), -np.inf, np.float32)
     for j in range(n_queries):  # test code: clarity over speed
@@ -64,15 +65,31 @@ def _check(variant, problem, k, threads=1):
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(n_rows=st.integers(0, 150), dim=st.integers(1, 200), n_queries=st.integers(1, 9),
        k=st.integers(1, 40), seed=st.integers(0, 2**32 - 1),
-       narrow=st.booleans())
-def test_kernel_matches_reference(variant, n_rows, dim, n_queries, k, seed, narrow):
+       narrow=st.booleans(), no_bias=st.booleans())
+def test_kernel_matches_reference(variant, n_rows, dim, n_queries, k, seed, narrow, no_bias):
     # narrow codes make equal scores common, exercising the tie order
     rng = np.random.default_rng(seed)
     problem = _problem(rng, n_rows, dim, n_queries, code_range=3 if narrow else 256)
     if narrow:
         problem = (problem[0], np.ones_like(problem[1]), np.zeros_like(problem[2]),
                    *problem[3:])
+    if no_bias:  # the kernels that never read row biases
+        problem = (problem[0], problem[1], None, *problem[3:])
     _check(variant, problem, k)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_no_bias_keeps_the_sign_of_zero_scores_as_adding_zero_does(variant):
+    # a negative scale turns a zero dot product into -0.0; the bias-free
+    # kernels must still add +0.0 (giving +0.0), bit for bit like the reference
+    rng = np.random.default_rng(11)
+    codes, _, _, queries, query_scale = _problem(rng, 30, 64, 3)
+    codes[:10] = 128  # x = 0: dot products of exactly zero
+    row_scale = -np.ones(30, np.float32)
+    rows, scores = knn_scan(codes, row_scale, None, queries, query_scale, 30, isa=variant)
+    want_rows, want_scores = reference_scan(codes, row_scale, None, queries, query_scale, 30)
+    np.testing.assert_array_equal(rows, want_rows)
+    assert scores.view(np.int32).tolist() == want_scores.view(np.int32).tolist()
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
