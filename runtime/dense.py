@@ -102,31 +102,34 @@ class DenseSet:
             self._ones = torch.ones(2 * n, dtype=torch.int32)
         slots.index_add_(0, key, self._ones[:n])
         seen = torch.index_select(slots, 0, key)  # 1: new and alone; < STORED: new
-        slots.index_fill_(0, key, STORED)  # stored slots stay STORED, new ones become it
         alone = torch.eq(seen, 1)
         c = int(torch.count_nonzero(alone))
         if c == n:
+            rows = None
+        else:
+            new = torch.lt(seen, STORED)
+            if int(torch.count_nonzero(new)) == c:  # no key twice among the new rows
+                rows = torch.nonzero(alone, as_tuple=True)[0]
+            else:  # a key several times: its rows claim its slot, the last write wins
+                rows = torch.nonzero(new, as_tuple=True)[0]
+                fresh = torch.index_select(key, 0, rows)
+                ids = torch.arange(rows.shape[0], dtype=torch.int32)
+                slots.index_put_((fresh,), ids)
+                rows = rows[torch.eq(torch.index_select(slots, 0, fresh), ids)]
+        slots.index_fill_(0, key, STORED)  # stored slots stay STORED, new ones become it
+        if rows is None:
             return None, key
-        new = torch.lt(seen, STORED)
-        if int(torch.count_nonzero(new)) == c:  # no key twice among the new rows
-            rows = torch.nonzero(alone, as_tuple=True)[0]
-        else:  # keep the first row of each repeated new key
-            rows = torch.nonzero(new, as_tuple=True)[0]
-            k, order = torch.sort(torch.index_select(key, 0, rows), stable=True)
-            first = torch.ones(k.shape[0], dtype=torch.bool)
-            torch.ne(k[1:], k[:-1], out=first[1:])
-            rows = torch.sort(torch.index_select(rows, 0, order[first])).values
         return rows, torch.index_select(key, 0, rows)
 
     def sorted_rows(self):
         """``(cols, key)``: every stored row in key order (lexicographic), read off the bitmap —
         O(size) instead of sorting O(n log n)."""
         key = torch.nonzero(self.slots, as_tuple=True)[0]
-        cols = []
-        for j, (low, high, stride) in enumerate(zip(self.lows, self.highs, self.codec.strides)):
-            v = key if stride == 1 else torch.div(key, stride, rounding_mode="floor")
-            if j > 0:
-                v = torch.remainder(v, high - low + 1)
+        cols, rest, last = [], key, len(self.lows) - 1
+        for j, (low, stride) in enumerate(zip(self.lows, self.codec.strides)):
+            v = rest if stride == 1 else torch.div(rest, stride, rounding_mode="floor")
+            if j < last:  # the rest of the key (cheaper than a remainder over the whole key)
+                rest = rest - v * stride if stride != 1 else torch.zeros_like(rest)
             cols.append(v + low if low else v)
         return cols, key
 

@@ -26,7 +26,7 @@ from .knn_op import knn
 from .provenance import make_provenance
 from .provenance.base import cat_tags, gather_tags, mul_tags
 from .relation import StoredRelation
-from .table import Table
+from .table import Table, take_tags
 
 
 def execute(module: ir.Module, inputs=None, provenance=None, indexes=None) -> Database:
@@ -317,7 +317,7 @@ def _select(prov, table: Table, live, mask) -> Table:
     if idx is None:
         return Table(cols, table.tags, table.n)
     return Table({k: torch.index_select(c, 0, idx) for k, c in cols.items()},
-                 gather_tags(prov, table.tags, idx), int(idx.shape[0]))
+                 take_tags(prov, table.tags, idx), int(idx.shape[0]))
 
 
 def _only(table: Table, live) -> Table:

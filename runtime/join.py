@@ -15,7 +15,7 @@ from nsl.compiler import ir
 from .expr import literal_value
 from .keys import KeyCodec, expand, positions, rows_equal
 from .provenance.base import cat_tags, gather_tags, mul_tags
-from .table import Table
+from .table import Table, take_tags
 
 
 class AtomSpec:
@@ -180,11 +180,11 @@ def join(prov, table: Table, runs: list, spec: AtomSpec, live=None) -> Table:
         else:
             cols = {k: torch.index_select(v, 0, q) for k, v in table.cols.items()
                     if live is None or k in live}
-            left = None if table.tags is None else prov.gather(table.tags, q)
+            left = take_tags(prov, table.tags, q)
         for var, pos in spec.new_vars.items():
             if live is None or var in live:
                 cols[var] = torch.index_select(run.cols[pos], 0, r)
-        tags = left if run.tags is None else mul_tags(prov, left, prov.gather(run.tags, r))
+        tags = left if run.tags is None else mul_tags(prov, left, take_tags(prov, run.tags, r))
         parts.append(Table(cols, tags, int(r.shape[0])))
     return parts[0] if len(parts) == 1 else concat_tables(prov, parts)
 

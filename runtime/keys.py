@@ -141,9 +141,9 @@ class KeyCodec:
             return self.encode(cols, n, device)[0]
         keys = [scalar_key(c) for c in cols]
         if keys[0].shape[0]:
-            mm = torch.stack([m for k in keys for m in torch.aminmax(k)]).tolist()
-            for j, (low, high) in enumerate(zip(self.lows, self.highs)):
-                if mm[2 * j] < low or mm[2 * j + 1] > high:
+            for k, low, high in zip(keys, self.lows, self.highs):
+                lo, hi = torch.aminmax(k)  # (two .item() cost less than one stack + tolist)
+                if lo.item() < low or hi.item() > high:
                     return None
         key = keys[-1] if self.strides[-1] == 1 else keys[-1] * self.strides[-1]
         for k, stride in zip(keys[:-1], self.strides):
@@ -251,7 +251,7 @@ def lookup(sorted_key: torch.Tensor, key: torch.Tensor, ok=None):
         z = torch.zeros(key.shape[0], dtype=torch.bool, device=key.device)
         return z, torch.zeros_like(key)
     pos = torch.searchsorted(sorted_key, key).clamp_(max=n - 1)
-    found = sorted_key[pos] == key
+    found = torch.eq(torch.index_select(sorted_key, 0, pos), key)
     if ok is not None:
         found &= ok
     return found, pos

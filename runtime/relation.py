@@ -13,7 +13,7 @@ import torch
 from .dense import DenseSet
 from .keys import KeyCodec, expand, lookup, merge_order, positions, rows_equal, sort_unique
 from .provenance.base import gather_tags, materialize
-from .table import Run, first_last
+from .table import Run, first_last, take_tags
 
 
 def empty_column(ty: str, device=None) -> torch.Tensor:
@@ -29,6 +29,24 @@ SMALL_RUN = 1024  # sorted mode: runs below this many rows are merged into the p
 SCAN_FACTOR = 16  # dense mode: consolidate by scanning the bitmap when it has ≤ this many slots per row
 
 
+FILTER_LIMIT = 1 << 24  # sorted mode: key range (slots, 1 byte each) of the membership filter
+
+
+class KeyFilter:
+    """Which keys of a range ``[lo, hi]`` are stored: lets a batch of keys none of which is
+    stored skip the per-run binary searches (the common case while a relation grows)."""
+
+    def __init__(self, lo: int, hi: int):
+        self.lo, self.hi = lo, hi
+        self.bits = torch.zeros(hi - lo + 1, dtype=torch.bool)
+
+    def test(self, key):
+        return torch.index_select(self.bits, 0, key - self.lo if self.lo else key)
+
+    def mark(self, key):
+        self.bits.index_fill_(0, key - self.lo if self.lo else key, True)
+
+
 class StoredRelation:
     """The full contents of one relation, with the semiring that combines duplicate tags."""
 
@@ -39,6 +57,7 @@ class StoredRelation:
         self.fresh = True  # nothing stored yet: the first batch picks the strategy
         self.runs: list[Run] = []
         self._loose = 0  # dense mode: the last runs are deltas not merged yet (merged on read)
+        self._filter: KeyFilter | None = None  # sorted mode: which exact keys are stored
         self._empty: Run | None = None
         self.version = 0  # bumped on every change; lets callers cache per-content results
 
@@ -102,10 +121,10 @@ class StoredRelation:
         if key is None:
             self._recode(self.codec.widened(cols))
             key = self.codec.encode_checked(cols, n, self.device)
-        perm, key_sorted, starts = sort_unique(self.codec, cols, n, self.device, key)
-        m = int(starts.shape[0])
+        perm, key_sorted, starts = self._sort_batch(cols, n, key)
+        m = n if starts is None else int(starts.shape[0])
         if m == n:
-            idx, key, tags = perm, key_sorted, gather_tags(prov, tags, perm)
+            idx, key, tags = perm, key_sorted, take_tags(prov, tags, perm)
         else:
             idx, key = perm[starts], key_sorted[starts]
             if tags is not None:
@@ -114,7 +133,11 @@ class StoredRelation:
         lo, hi = first_last(key)
         seen = None  # batch rows found in some run
         moved_rows, moved_tags = [], []
-        for run in self.runs:
+        present = self._key_filter(lo, hi)
+        # no batch key stored anywhere: no run can hold one (one gather instead of a probe per run)
+        runs = self.runs if present is None or int(torch.count_nonzero(present.test(key))) \
+            else ()
+        for run in runs:
             if run.n == 0 or run.bounds[0] > hi or run.bounds[1] < lo:
                 continue  # key ranges apart: nothing of the batch is in this run
             found, pos = self._find(run, key, cols)
@@ -130,11 +153,13 @@ class StoredRelation:
             delta._bounds = (lo, hi)
         elif fresh.shape[0]:
             delta = Run([torch.index_select(c, 0, fresh) for c in cols],
-                        gather_tags(prov, tags, fresh), torch.index_select(key, 0, fresh))
+                        take_tags(prov, tags, fresh), torch.index_select(key, 0, fresh))
         else:
             delta = None
         if delta is not None:
             self._push(delta)
+            if present is not None:
+                present.mark(delta.key)
         if moved_rows:
             out = materialize(prov, tags, m, self.device).clone()
             moved = torch.cat(moved_rows)
@@ -147,10 +172,46 @@ class StoredRelation:
         self.version += 1
         return delta
 
+    def _sort_batch(self, cols, n, key):
+        """``sort_unique`` of a batch, with ``starts`` None when its rows are distinct (exact
+        keys: a count of key changes says so without building the starts)."""
+        if not self.codec.exact or n == 1:
+            perm, key_sorted, starts = sort_unique(self.codec, cols, n, self.device, key)
+            return perm, key_sorted, None if starts.shape[0] == n else starts
+        key_sorted, perm = torch.sort(key, stable=True)
+        step = torch.ne(key_sorted[1:], key_sorted[:-1])
+        if int(torch.count_nonzero(step)) == n - 1:
+            return perm, key_sorted, None
+        starts = torch.cat([torch.zeros(1, dtype=torch.int64, device=key.device),
+                            torch.nonzero(step, as_tuple=True)[0] + 1])
+        return perm, key_sorted, starts
+
+    def _key_filter(self, lo: int, hi: int):
+        """The membership filter over exact keys, covering ``[lo, hi]`` and every stored key, or
+        None when keys are hashed or their range is wider than ``FILTER_LIMIT``."""
+        f = self._filter
+        if f is not None and f.lo <= lo and hi <= f.hi:
+            return f
+        if not self.codec.exact:
+            return None
+        for run in self.runs:
+            if run.n:
+                lo, hi = min(lo, run.bounds[0]), max(hi, run.bounds[1])
+        width = (hi - lo + 1) // 2 + 8  # slack: the range may grow a little every iteration
+        lo, hi = (max(lo - width, 0) if lo >= 0 else lo - width), hi + width
+        if hi - lo + 1 > FILTER_LIMIT:
+            self._filter = None
+            return None
+        f = self._filter = KeyFilter(lo, hi)
+        for run in self.runs:
+            if run.n:
+                f.mark(run.key)
+        return f
+
     def load_sorted(self, cols: list, key, codec: KeyCodec):
         """Replace the contents by distinct, certain rows already sorted by ``key`` under the
         exact ``codec`` (the native fixpoint's output): one sorted run, nothing re-sorted."""
-        self.dense, self._loose = None, 0
+        self.dense, self._loose, self._filter = None, 0, None
         self.fresh, self.codec = False, codec
         self.runs = [Run(list(cols), None, key)] if key.shape[0] else []
         self.version += 1
@@ -214,7 +275,7 @@ class StoredRelation:
             return
         run = self.consolidated()
         self.dense, self._loose = None, 0
-        self.codec = KeyCodec.fit(run.cols, slack=True)
+        self.codec, self._filter = KeyCodec.fit(run.cols, slack=True), None
         key, _ = self.codec.encode(run.cols, run.n, self.device)
         if not self.codec.exact:
             key, perm = torch.sort(key, stable=True)
@@ -282,7 +343,7 @@ class StoredRelation:
         tags = None
         if a.tags is not None or b.tags is not None:
             dev = a.key.device
-            tags = self.prov.gather(self.prov.cat([materialize(self.prov, a.tags, a.n, dev),
+            tags = take_tags(self.prov, self.prov.cat([materialize(self.prov, a.tags, a.n, dev),
                                                    materialize(self.prov, b.tags, b.n, dev)]),
                                     order)
         out = Run(cols, tags, key)
@@ -293,7 +354,7 @@ class StoredRelation:
         """Re-key every run under a wider codec (packed order is lexicographic, so runs stay
         sorted; switching to hashing re-sorts them)."""
         resort = codec.mode != self.codec.mode
-        self.codec = codec
+        self.codec, self._filter = codec, None
         runs = []
         for run in self.runs:
             key, _ = codec.encode(run.cols, run.n, self.device)
