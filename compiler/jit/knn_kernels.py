@@ -146,7 +146,8 @@ class _ScanKernels:
         codes = np.ascontiguousarray(codes, np.uint8)
         row_scale = np.ascontiguousarray(row_scale, np.float32)
         with_bias = row_bias is not None
-        row_bias = np.ascontiguousarray(row_bias if with_bias else row_scale[:0], np.float32)
+        if with_bias:
+            row_bias = np.ascontiguousarray(row_bias, np.float32)
         n_rows, n_queries = codes.shape[0], queries.shape[0]
         segments = self.plan(n_queries)
         padded = segments[-1][1] + segments[-1][2]
@@ -158,7 +159,10 @@ class _ScanKernels:
         permutation = self.isa.query_permutation(self.stride)
         if permutation is not None:
             query_buf = np.ascontiguousarray(query_buf[:, permutation])
-        biases = (signed.sum(axis=1, dtype=np.int64) * (128 if self.isa.biased_dot else 0)).astype(np.int32)
+        if self.isa.biased_dot:
+            biases = (signed.sum(axis=1, dtype=np.int64) * 128).astype(np.int32)
+        else:
+            biases = np.zeros(padded, np.int32)
         threads = max(1, min(int(threads), n_rows // MIN_ROWS_PER_THREAD or 1))
         heap_scores = np.full((threads, padded, k), -np.inf, np.float32)
         heap_rows = np.full((threads, padded, k), EMPTY_ROW, np.int64)
@@ -170,7 +174,8 @@ class _ScanKernels:
             lane_scale, lane_bias = _lane_constants(scales, biases, block, j0, count)
             calls.append((self.functions[block, with_bias], _address(query_buf) + j0 * query_row_bytes,
                           _address(lane_scale), _address(lane_bias), count, j0))
-        rows_address = (_address(codes), _address(row_scale), _address(row_bias))
+        rows_address = (_address(codes), _address(row_scale),
+                        _address(row_bias) if with_bias else None)  # NULL: never read
         heap_address = (_address(heap_scores), _address(heap_rows))
         heap_stride = padded * k
 
@@ -227,8 +232,9 @@ def merge_heaps(score_parts, row_parts, k: int):
     scores = np.concatenate(score_parts, axis=1) if len(score_parts) > 1 else score_parts[0]
     rows = np.concatenate(row_parts, axis=1) if len(row_parts) > 1 else row_parts[0]
     order = np.lexsort((rows, -scores), axis=1)[:, :k]
-    top_rows = np.take_along_axis(rows, order, axis=1)
-    top_scores = np.take_along_axis(scores, order, axis=1)
+    pick = np.arange(len(order))[:, None]  # plain indexing: take_along_axis costs µs a call
+    top_rows = rows[pick, order]
+    top_scores = scores[pick, order]
     top_rows[top_rows == EMPTY_ROW] = -1
     return top_rows, top_scores
 
