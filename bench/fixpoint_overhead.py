@@ -67,7 +67,7 @@ def chain(n: int, tagged=False, scale=1, nonlinear=False) -> Workload:
 
 
 FULL = (counter(2000), chain(2000), chain(1000, tagged=True), chain(1000, scale=SPARSE),
-        chain(1000, nonlinear=True))
+        chain(500, nonlinear=True))
 QUICK = (counter(300), chain(300), chain(200, tagged=True), chain(200, scale=SPARSE),
          chain(200, nonlinear=True))
 

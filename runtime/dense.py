@@ -3,9 +3,9 @@
 Used while tags carry no information (every tag one and the semiring says one
 absorbs, e.g. bool). One int32 slot per key: 0 while absent, ``STORED`` once
 stored. A batch adds 1 at each of its keys (``index_add_``), reads its slots
-back and sets them all to ``STORED``: a row is new and the only one with its key
-iff it read 1 — membership and duplicates inside the batch in one pass, no
-sort. That is six torch calls whatever the batch size (deep recursions with
+back and sets the new ones to ``STORED``: a row is new and the only one with its
+key iff it read 1, stored iff it read at least ``STORED`` — membership and
+duplicates inside the batch in one pass, no sort. That is six torch calls whatever the batch size (deep recursions with
 small deltas live on that constant: bench/fixpoint_overhead.py).
 """
 from __future__ import annotations
@@ -15,7 +15,9 @@ import torch
 from .keys import KeyCodec
 
 DENSE_LIMIT = 1 << 24  # slots of the table (4 bytes each)
-STORED = 1 << 30       # slot value of a stored key; a batch (< 2**30 rows) adds at most its size
+STORED = 1 << 30       # slot value of a stored key (plus the batch counts added to it since)
+DRIFT_LIMIT = (1 << 31) - 1 - STORED - (1 << 24)  # rows added before stored slots are reset
+LARGE_BATCH = 4096     # rows from which a batch first filters out stored rows
 
 
 def _ranges(cols):
@@ -45,6 +47,7 @@ class DenseSet:
         self.offset = sum(lo * st for lo, st in zip(lows, self.codec.strides))
         self.slots = torch.zeros(size, dtype=torch.int32)  # 0: absent, STORED: stored
         self._ones = torch.ones(1024, dtype=torch.int32)  # sliced, grown on demand
+        self._drift = 0  # rows added since the stored slots were last reset to STORED
 
     @staticmethod
     def eligible(cols) -> bool:
@@ -98,28 +101,56 @@ class DenseSet:
                 return key[:0], key[:0]
             slots.index_fill_(0, key, STORED)
             return None, key
+        if n >= LARGE_BATCH:
+            return self._insert_large(key)
         if self._ones.shape[0] < n:
             self._ones = torch.ones(2 * n, dtype=torch.int32)
+        self._drift += n
+        if self._drift > DRIFT_LIMIT:  # stored slots crept up by their batch counts: reset them
+            slots.masked_fill_(slots != 0, STORED)
+            self._drift = n
         slots.index_add_(0, key, self._ones[:n])
         seen = torch.index_select(slots, 0, key)  # 1: new and alone; < STORED: new
         alone = torch.eq(seen, 1)
         c = int(torch.count_nonzero(alone))
         if c == n:
-            rows = None
-        else:
-            new = torch.lt(seen, STORED)
-            if int(torch.count_nonzero(new)) == c:  # no key twice among the new rows
-                rows = torch.nonzero(alone, as_tuple=True)[0]
-            else:  # a key several times: its rows claim its slot, the last write wins
-                rows = torch.nonzero(new, as_tuple=True)[0]
-                fresh = torch.index_select(key, 0, rows)
-                ids = torch.arange(rows.shape[0], dtype=torch.int32)
-                slots.index_put_((fresh,), ids)
-                rows = rows[torch.eq(torch.index_select(slots, 0, fresh), ids)]
-        slots.index_fill_(0, key, STORED)  # stored slots stay STORED, new ones become it
-        if rows is None:
+            slots.index_fill_(0, key, STORED)
             return None, key
-        return rows, torch.index_select(key, 0, rows)
+        new = torch.lt(seen, STORED)
+        if int(torch.count_nonzero(new)) == c:  # no key twice among the new rows
+            rows = torch.nonzero(alone, as_tuple=True)[0]
+            key = torch.index_select(key, 0, rows)
+        else:  # a key several times: its rows claim its slot, the last write wins
+            rows = torch.nonzero(new, as_tuple=True)[0]
+            fresh = torch.index_select(key, 0, rows)
+            ids = torch.arange(rows.shape[0], dtype=torch.int32)
+            slots.index_put_((fresh,), ids)
+            won = torch.nonzero(torch.eq(torch.index_select(slots, 0, fresh), ids),
+                                as_tuple=True)[0]
+            slots.index_fill_(0, fresh, STORED)
+            return torch.index_select(rows, 0, won), torch.index_select(fresh, 0, won)
+        # a stored slot keeps the counts added to it (STORED + drift, reset above before it
+        # could reach 2**31): setting only the new rows' slots spares a write per stored row
+        slots.index_fill_(0, key, STORED)
+        return rows, key
+
+    def _insert_large(self, key):
+        """``insert_new`` for a large batch, which may be mostly stored or repeated rows: the
+        new rows first (a read-only pass), then their keys claimed by row (the last write wins),
+        so that only they are written, each pass O(batch)."""
+        slots = self.slots
+        cand = torch.nonzero(torch.eq(torch.index_select(slots, 0, key), 0), as_tuple=True)[0]
+        c = cand.shape[0]
+        if c == 0:
+            return cand, key[:0]
+        kc = key if c == key.shape[0] else torch.index_select(key, 0, cand)
+        ids = torch.arange(c, dtype=torch.int32)
+        slots.index_put_((kc,), ids)
+        won = torch.nonzero(torch.eq(torch.index_select(slots, 0, kc), ids), as_tuple=True)[0]
+        if won.shape[0] < c:
+            cand, kc = torch.index_select(cand, 0, won), torch.index_select(kc, 0, won)
+        slots.index_fill_(0, kc, STORED)  # every claimed slot has exactly one winner
+        return (None if cand.shape[0] == key.shape[0] else cand), kc
 
     def sorted_rows(self):
         """``(cols, key)``: every stored row in key order (lexicographic), read off the bitmap —

@@ -13,7 +13,7 @@ import torch
 from nsl.compiler import ir
 
 from .expr import literal_value
-from .keys import KeyCodec, expand, positions, rows_equal
+from .keys import KeyCodec, expand, rows_equal
 from .provenance.base import cat_tags, gather_tags, mul_tags
 from .table import Table, take_tags
 
@@ -107,8 +107,10 @@ class Index:
             if ok is not None:
                 hit &= ok
             r = torch.index_select(self.rows, 0, at)
-        q = positions(hit)
-        if q is None:
+        # (nonzero straight away: a recursive join's probes miss often, so counting first
+        # would rarely spare it)
+        q = torch.nonzero(hit, as_tuple=True)[0]
+        if q.shape[0] == key.shape[0]:
             return None, r
         return q, torch.index_select(r, 0, q)
 

@@ -28,9 +28,22 @@ def col(values):
     return torch.tensor(values, dtype=torch.int64)
 
 
+@pytest.mark.parametrize("drift_limit,large_batch", [(dense.DRIFT_LIMIT, dense.LARGE_BATCH),
+                                                     (5, dense.LARGE_BATCH), (dense.DRIFT_LIMIT, 2)])
 @SETTINGS
-@given(st.lists(st.lists(st.integers(0, 40), max_size=12), max_size=8))
-def test_dense_set_reports_each_new_key_once(batches):
+@given(batches=st.lists(st.lists(st.integers(0, 40), max_size=12), max_size=8))
+def test_dense_set_reports_each_new_key_once(drift_limit, large_batch, batches):
+    """(A tiny drift limit resets the stored slots between most batches; a tiny large-batch
+    size sends batches through the filter-stored-rows-first path.)"""
+    saved = dense.DRIFT_LIMIT, dense.LARGE_BATCH
+    dense.DRIFT_LIMIT, dense.LARGE_BATCH = drift_limit, large_batch
+    try:
+        _dense_set_case(batches)
+    finally:
+        dense.DRIFT_LIMIT, dense.LARGE_BATCH = saved
+
+
+def _dense_set_case(batches):
     ds = DenseSet([0], [40])
     seen = set()
     for batch in batches:
