@@ -82,8 +82,11 @@ class DenseSet:
         if not cols:
             return torch.zeros(n, dtype=torch.int64)
         for c, low, high in zip(cols, self.lows, self.highs):
-            lo, hi = torch.aminmax(c)  # (two .item() cost less than one stack + tolist)
-            if lo.item() < low or hi.item() > high:
+            if n == 1:  # one row (a counter's delta): its value is its range
+                lo = hi = c.item()
+            else:
+                lo, hi = (x.item() for x in torch.aminmax(c))  # (cheaper than stack + tolist)
+            if lo < low or hi > high:
                 return None
         key = cols[-1]  # stride 1
         for c, stride in zip(cols[:-1], self.codec.strides):
