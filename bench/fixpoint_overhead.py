@@ -75,21 +75,8 @@ QUICK = (counter(300), chain(300), chain(200, tagged=True), chain(200, scale=SPA
 def tagged_bool():
     """Boolean semantics with every tag materialized: the path a probabilistic semiring takes
     (sorted runs, tag ⊕ on duplicates, no native kernel), with results equal to plain bool's."""
-    import torch
-    from nsl.runtime.provenance.base import Provenance
-    from nsl.runtime.provenance.boolean import BoolProvenance
-
-    class TaggedBool(BoolProvenance):
-        name = "tagged_bool"
-        one_is_absorbing = False
-        canonical = Provenance.canonical
-        fresh = Provenance.fresh
-        add_segments = Provenance.add_segments
-
-        def input_tags(self, probs, groups):
-            return self.from_prob(torch.where(torch.isnan(probs), torch.ones_like(probs), probs))
-
-    return TaggedBool()
+    from nsl.runtime.provenance.tagged_bool import TaggedBoolProvenance
+    return TaggedBoolProvenance()
 
 
 class TorchCalls:

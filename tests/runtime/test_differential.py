@@ -6,31 +6,14 @@ provenance that carries explicit tags, so every code path meets the reference.
 import dataclasses
 
 import pytest
-import torch
 from hypothesis import HealthCheck, given, settings
 
 from nsl.compiler import ir
 from nsl.runtime import dense, execute, join, keys
-from nsl.runtime.provenance.base import Provenance
-from nsl.runtime.provenance.boolean import BoolProvenance
+from nsl.runtime.provenance.tagged_bool import TaggedBoolProvenance as TaggedBool
 
 from naive_eval import naive_eval
 from random_programs import program
-
-
-class TaggedBool(BoolProvenance):
-    """Boolean semantics with tags always materialized and the generic ⊕ reduction:
-    exercises every tag-carrying path (results must equal plain bool's)."""
-
-    name = "tagged_bool"
-    one_is_absorbing = False
-    # the protocol's generic versions instead of bool's shortcuts
-    canonical = Provenance.canonical
-    fresh = Provenance.fresh
-    add_segments = Provenance.add_segments
-
-    def input_tags(self, probs, groups):
-        return self.from_prob(torch.where(torch.isnan(probs), torch.ones_like(probs), probs))
 
 
 def _check(mod, inputs, provenance=None):
