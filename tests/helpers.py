@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import nsl
 from nsl.lang.diagnostics import CompileError
@@ -38,3 +39,15 @@ def nslc(*args: str, input: str | None = None, cwd: str | None = None, timeout: 
     """Run the CLI as a user would (a subprocess); returns CompletedProcess."""
     return subprocess.run([sys.executable, "-m", "nsl", *args], input=input, capture_output=True,
                           text=True, cwd=cwd, timeout=timeout)
+
+
+def assert_fails_as_golden(command: str, golden_dir, name: str) -> None:
+    """``nslc COMMAND NAME.nsl`` run in ``golden_dir`` must exit 1 with exactly
+    ``NAME.err`` on stderr (``NSL_REGOLD=1`` rewrites the file instead)."""
+    proc = nslc(command, f"{name}.nsl", cwd=str(golden_dir))
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stderr
+    golden = Path(golden_dir) / f"{name}.err"
+    if os.environ.get("NSL_REGOLD"):
+        golden.write_text(proc.stderr)
+    assert proc.stderr == golden.read_text()
