@@ -103,8 +103,7 @@ def scan_function(isa: Isa, name: str, stride: int, block: tuple[int, int],
         _query_setup(out, isa, stride, qb, rb, "q")
         out("br label %main_head")
         _streamed_rows(out, isa, stride, qb, rb, "main", "q_body", "tail_head", with_bias)
-        _rows_only(out, isa, stride, qb, rb, "tail", "%r_main", "main_head", "%r1", "q_latch", False,
-                   with_bias)
+        _tail_rows(out, isa, stride, qb, rb, "tail", "%r_main", "main_head", "%r1", "q_latch", with_bias)
         out.label("q_latch")
         out(f"%q_j_next = add i64 %q_j, {qb}", "br label %q_head")
     else:
@@ -152,15 +151,16 @@ def _streamed_rows(out, isa, stride, qb, rb, tag, pred, exit_label, with_bias):
     out(f"%{tag}_t_next = add i64 %{tag}_t, 1", f"br label %{tag}_head")
 
 
-def _rows_only(out, isa, stride, qb, rb, tag, start, pred, end, exit_label, vector, with_bias):
-    """for r in [start, end) step RB: one block against the current query block."""
+def _tail_rows(out, isa, stride, qb, rb, tag, start, pred, end, exit_label, with_bias):
+    """for r in [start, end): one row against the current query block, scored
+    pair by pair (the rows left over after the streamed blocks)."""
     out.label(f"{tag}_head")
     out(f"%{tag}_r = phi i64 [{start}, %{pred}], [%{tag}_r_next, %{tag}_latch]",
         f"%{tag}_more = icmp slt i64 %{tag}_r, {end}",
         f"br i1 %{tag}_more, label %{tag}_rows, label %{exit_label}")
     out.label(f"{tag}_rows")
-    step = _row_setup(out, stride, rb, tag, vector, with_bias)
-    _block(out, isa, stride, qb, rb, step, tag, "q", vector)
+    step = _row_setup(out, stride, rb, tag, False, with_bias)
+    _block(out, isa, stride, qb, rb, step, tag, "q", False)
     out(f"br label %{tag}_latch")
     out.label(f"{tag}_latch")
     out(f"%{tag}_r_next = add i64 %{tag}_r, {step}", f"br label %{tag}_head")
