@@ -17,6 +17,8 @@ disk cache lives in :func:`disk_cache_dir`: ``$NSL_JIT_CACHE`` if set, else
 format, length, sha256 of the object code) and the object code; it is checked
 before LLVM sees it and recompiled and rewritten when it does not match. A
 cache that cannot be read or written is skipped silently: it only costs time.
+It is capped at ``$NSL_JIT_CACHE_MAX_MB`` megabytes (default 256), least
+recently used entries evicted first (:mod:`.cache_eviction`).
 ``NSL_JIT_DUMP=dir`` writes the optimised LLVM IR (``NAME.ll``) and assembly
 (``NAME.s``) of every library finalized, from IR or from the disk cache.
 
@@ -31,6 +33,8 @@ import os
 import struct
 import threading
 from pathlib import Path
+
+from nsl.compiler.jit.cache_eviction import evict, touch
 
 # Bump when the entry layout or anything that shapes the object code but is not
 # in the key changes (target machine options: reloc, code model, the pipeline).
@@ -194,7 +198,8 @@ def _read_entry(path: Path) -> bytes | None:
 def _write_entry(path: Path, obj: bytes) -> None:
     """Store ``obj`` at ``path``, or nothing when the cache cannot be written (read-only,
     permission denied, disk full). A private temporary file renamed into place: a
-    reader, in any process, sees the old entry, the new one or none, never a part."""
+    reader, in any process, sees the old entry, the new one or none, never a part.
+    Then the least recently used entries go until the cache is within its cap."""
     entry = _HEADER.pack(_MAGIC, CACHE_FORMAT, len(obj), hashlib.sha256(obj).digest()) + obj
     tmp = path.with_name(f"{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:
@@ -208,6 +213,8 @@ def _write_entry(path: Path, obj: bytes) -> None:
             tmp.unlink(missing_ok=True)
         except OSError:
             pass
+        return
+    evict(path.parent, keep=path)
 
 
 class Library:
@@ -324,6 +331,7 @@ class Library:
                 self._engine = None
             if self._engine is not None:
                 self.from_cache = True
+                touch(disk)  # recently used: evicted last
                 if os.environ.get("NSL_JIT_DUMP"):
                     self._dump(self._module())
                 return

@@ -6,12 +6,13 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
 pytest.importorskip("llvmlite")
 
-from nsl.compiler.jit import codegen
+from nsl.compiler.jit import cache_eviction, codegen
 from nsl.compiler.jit.codegen import Codegen, disk_cache_dir, get_codegen
 from tests.helpers import REPO, nslc
 
@@ -281,6 +282,192 @@ def test_an_unusable_cache_still_compiles_quietly(tmp_path, monkeypatch, capfd, 
     assert capfd.readouterr() == ("", "")
     if root.is_dir():
         assert not list(root.glob("*.tmp"))
+
+
+# -- eviction: a size cap, least recently used entries first --------------------------
+def _entry(lib):
+    """The disk-cache file of ``lib``."""
+    key = lib.codegen.cache_key("\n;---\n".join(lib._ir_parts), lib.signature)
+    return codegen._disk_cache_path(key)
+
+
+def _fill(constants):
+    """One entry per constant, each used longer ago than the next (mtimes 100 s apart)."""
+    paths = [_entry(_library(c).finalize()) for c in constants]
+    for n, path in enumerate(paths):
+        when = time.time() - 1000 + 100 * n
+        os.utime(path, (when, when))
+    return paths
+
+
+def _cap(monkeypatch, entries):
+    """Set ``NSL_JIT_CACHE_MAX_MB`` to room for ``entries`` entries of the size seen so far."""
+    sizes = [p.stat().st_size for p in codegen.disk_cache_dir().glob("*.o")]
+    monkeypatch.setenv("NSL_JIT_CACHE_MAX_MB", repr(entries * sum(sizes) / len(sizes) / cache_eviction.MB))
+
+
+def _entries(cache):
+    return set(cache.glob("*.o"))
+
+
+def test_entries_beyond_the_cap_are_evicted_oldest_first(cache, monkeypatch):
+    old = _fill([6000, 6001, 6002, 6003])  # the default cap, 256 MB, is far away
+    assert _entries(cache) == set(old)
+    _cap(monkeypatch, 3.5)
+    new = _library(6004).finalize()
+    assert _call(new) == 6049
+    assert _entries(cache) == {old[2], old[3], _entry(new)}  # the two oldest went
+    _forget(monkeypatch)
+    assert not _library(6000).finalize().from_cache  # evicted is a miss, nothing worse
+    assert _library(6003).finalize().from_cache
+
+
+def test_a_hit_refreshes_recency(cache, monkeypatch):
+    old = _fill([6100, 6101, 6102])
+    _forget(monkeypatch)
+    hit = _library(6100).finalize()
+    assert hit.from_cache and _call(hit) == 6145
+    assert old[0].stat().st_mtime > old[2].stat().st_mtime  # the oldest is now the newest
+    _cap(monkeypatch, 3.5)
+    new = _library(6103).finalize()
+    assert _entries(cache) == {old[0], old[2], _entry(new)}  # 6101 was the least recently used
+
+
+def test_the_entry_just_written_stays_even_alone_over_the_cap(cache, monkeypatch):
+    _fill([6200, 6201])
+    monkeypatch.setenv("NSL_JIT_CACHE_MAX_MB", "0.000001")  # one byte
+    new = _library(6202).finalize()
+    assert _entries(cache) == {_entry(new)}
+    _forget(monkeypatch)
+    assert _library(6202).finalize().from_cache
+
+
+@pytest.mark.parametrize("when", ["before-the-read", "after-the-read"])
+def test_an_entry_another_process_evicts_is_a_miss_or_a_hit_never_an_error(cache, monkeypatch,
+                                                                          when):
+    entry = _entry(_library(6300).finalize())
+    real_read = codegen._read_entry
+
+    def evicted_meanwhile(path):
+        if when == "before-the-read":
+            path.unlink()
+        obj = real_read(path)
+        if when == "after-the-read":
+            path.unlink()  # then the hit's touch finds nothing
+        return obj
+
+    monkeypatch.setattr(codegen, "_read_entry", evicted_meanwhile)
+    _forget(monkeypatch)
+    lib = _library(6300).finalize()
+    assert _call(lib) == 6345
+    assert lib.from_cache == (when == "after-the-read")
+    assert entry.is_file() == (when == "before-the-read")  # a miss writes the entry again
+
+
+# Compile kernels 0..N-1 in a shuffled order, each twice (the second a hit unless
+# another process evicted it meanwhile); print the results.
+CHILD_MANY = """
+import ctypes, json, random, sys
+from nsl.compiler.jit import get_codegen
+cg = get_codegen()
+order = list(range(int(sys.argv[2])))
+random.Random(int(sys.argv[3])).shuffle(order)
+xs = (ctypes.c_int64 * 100)(*range(100))
+results = {}
+for c in order + order:
+    cg._cache.clear()
+    lib = cg.create_library("sum", signature="i64(ptr,i64)")
+    lib.add_ir(cg.ir_header() + sys.argv[1].replace("{c}", str(c))).finalize()
+    f = lib.get_function("f", ctypes.c_int64, ctypes.POINTER(ctypes.c_int64), ctypes.c_int64)
+    results.setdefault(c, set()).add(f(xs, 100))
+print(json.dumps({c: sorted(r) for c, r in results.items()}))
+"""
+
+
+def test_processes_evicting_each_others_entries_all_get_right_answers(tmp_path):
+    # A cap of about two entries: nearly every write evicts what another process
+    # is about to read, or is itself evicting.
+    env = dict(os.environ, NSL_JIT_CACHE=str(tmp_path / "jit"), NSL_JIT_CACHE_MAX_MB="0.003")
+    kernels = 6
+    children = [subprocess.Popen([sys.executable, "-c", CHILD_MANY, SUM, str(kernels), str(seed)],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                 cwd=REPO, env=env)
+                for seed in range(3)]
+    outputs = [child.communicate(timeout=300) for child in children]
+    assert all(child.returncode == 0 for child in children), [err for _, err in outputs]
+    assert [err for _, err in outputs] == ["", "", ""]
+    expected = {str(c): [c + sum(range(100))] for c in range(kernels)}
+    assert [json.loads(out) for out, _ in outputs] == [expected] * 3
+    left = list((tmp_path / "jit").iterdir())
+    assert left and all(p.suffix == ".o" for p in left)  # no temporary file left behind
+    assert sum(p.stat().st_size for p in left) <= max(0.003 * cache_eviction.MB,
+                                                       max(p.stat().st_size for p in left))
+
+
+def test_eviction_deletes_only_what_the_cache_wrote(tmp_path, monkeypatch):
+    monkeypatch.setenv("NSL_JIT_CACHE_MAX_MB", repr(10 / cache_eviction.MB))  # ten bytes
+    name = "ab" * 32 + ".o"
+    files = {"mine.o": 1000, name: 100, "a" * 64 + ".o": 100, "a" * 64 + ".o.7.0badf00d.tmp": 100,
+             "b" * 64 + ".o.8.0badf00d.tmp": 100, "c" * 64 + ".o.9.0badf00d.tmp": 100}
+    for file, size in files.items():
+        (tmp_path / file).write_bytes(b"x" * size)
+    (tmp_path / ("d" * 64 + ".o")).mkdir()  # not a regular file
+    stale = time.time() - cache_eviction.STALE_TMP_SECONDS - 60
+    for file in ("b" * 64 + ".o.8.0badf00d.tmp", "c" * 64 + ".o.9.0badf00d.tmp"):
+        os.utime(tmp_path / file, (stale, stale))
+    evicted = cache_eviction.evict(tmp_path, keep=tmp_path / name)
+    assert evicted == [tmp_path / ("a" * 64 + ".o")]
+    # kept: a file of someone else's, the entry just written (over the cap alone),
+    # a temporary a writer is filling now, the directory
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["mine.o", name, "a" * 64 + ".o.7.0badf00d.tmp", "d" * 64 + ".o"])
+    assert cache_eviction.evict(tmp_path / "missing") == []
+
+
+def test_entries_another_process_evicts_first_are_no_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("NSL_JIT_CACHE_MAX_MB", repr(150 / cache_eviction.MB))
+    names = [c * 64 + ".o" for c in "abc"]
+    for age, name in enumerate(reversed(names)):
+        (tmp_path / name).write_bytes(b"x" * 100)
+        os.utime(tmp_path / name, (1000 - age, 1000 - age))
+    real_scandir = os.scandir
+
+    class GoneAfterStat(list):  # listed and stat'ed, then evicted by someone else
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    def scandir(path):
+        with real_scandir(path) as listing:
+            items = GoneAfterStat(listing)
+        for item in items:
+            item.stat(follow_symlinks=False)  # DirEntry caches it
+            os.unlink(item.path)
+        return items
+
+    monkeypatch.setattr(cache_eviction.os, "scandir", scandir)
+    assert cache_eviction.evict(tmp_path) == [tmp_path / names[0], tmp_path / names[1]]
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("value, cap", [
+    (None, 256 << 20), ("", 256 << 20), ("64", 64 << 20), ("0.5", 1 << 19), (" 8 ", 8 << 20),
+    ("0", None), ("inf", None), ("-1", 256 << 20), ("nan", 256 << 20), ("lots", 256 << 20)])
+def test_the_cap_follows_the_environment(monkeypatch, value, cap):
+    if value is None:
+        monkeypatch.delenv("NSL_JIT_CACHE_MAX_MB", raising=False)
+    else:
+        monkeypatch.setenv("NSL_JIT_CACHE_MAX_MB", value)
+    assert cache_eviction.max_bytes() == cap
+
+
+def test_no_cap_evicts_nothing(cache, monkeypatch):
+    old = _fill([6400, 6401])
+    monkeypatch.setenv("NSL_JIT_CACHE_MAX_MB", "0")
+    new = _library(6402).finalize()
+    assert _entries(cache) == {*old, _entry(new)}
 
 
 # -- the CLI ---------------------------------------------------------------------------
