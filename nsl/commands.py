@@ -5,6 +5,7 @@ import json
 import pathlib
 import sys
 
+from nsl.cli_types import positive_seconds
 from nsl.lang.diagnostics import UsageError
 
 
@@ -33,6 +34,9 @@ def register(sub) -> None:
                         "program uses (with --emit llvm: every kernel if it uses none)")
     p.add_argument("--samples", type=int, default=None, metavar="N",
                    help="random inputs per kernel for the --verify self-check")
+    p.add_argument("--kernel-timeout", type=positive_seconds, default=None, metavar="SECONDS",
+                   help="kill a kernel's --verify self-check after SECONDS and fail it "
+                        "(default 60 plus 0.5 per sample)")
     p.add_argument("--print-after", metavar="PASS", action="append", default=[],
                    help="print the IR after pass PASS (repeatable; 'all' for every pass)")
     p.add_argument("-o", "--output", metavar="OUT", help="write to OUT instead of standard output")
@@ -152,7 +156,7 @@ def cmd_compile(args) -> int:
     if args.verify and args.emit != "ast":
         needs = _needs(comp)
         if needs or args.emit == "llvm":
-            if not _self_check(needs or None, args.samples):
+            if not _self_check(needs or None, args.samples, args.kernel_timeout):
                 return 1
     text_out = "".join(out)
     if args.output:
@@ -203,8 +207,9 @@ def _kernels_llvm(needs: dict, optimised: bool) -> str:
     return "\n".join(parts) or "; the runtime compiles no kernel for this program on this CPU\n"
 
 
-def _self_check(needs: dict | None, samples: int | None) -> bool:
-    """Run the JIT self-check, one line per kernel on stderr; False on any failure."""
+def _self_check(needs: dict | None, samples: int | None, timeout: float | None = None) -> bool:
+    """Run the JIT self-check, one line per kernel on stderr; False on any failure.
+    ``timeout``: seconds each kernel's check may run (None: ``kernel_timeout(samples)``)."""
     from nsl.compiler.jit.codegen import llvm_available
 
     if not llvm_available():
@@ -215,7 +220,7 @@ def _self_check(needs: dict | None, samples: int | None) -> bool:
 
     _runtime_kernels()  # register the fixpoint family too (needs None: every family)
 
-    results = run_self_check(needs, samples=samples or DEFAULT_SAMPLES,
+    results = run_self_check(needs, samples=samples or DEFAULT_SAMPLES, timeout=timeout,
                              on_result=lambda r: print(r.line(), file=sys.stderr, flush=True))
     failed = [r for r in results if not r.ok]
     for result in failed:

@@ -23,6 +23,10 @@ import time
 from dataclasses import dataclass
 
 GRACE = 5  # seconds the child outlives its deadline on its own if the parent is gone
+# A user's time limit may be anything positive (nslc compile --kernel-timeout), but
+# poll() takes at most about 24 days and alarm() a C int: wait in slices, cap the alarm.
+_POLL_SLICE = 3600.0
+_MAX_ALARM = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -128,7 +132,7 @@ def _child(fn, writer, timeout: float) -> None:
         _single_threaded_torch()
         # Dies on its own if the parent is killed before it can kill a hung child.
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
-        signal.alarm(int(timeout) + GRACE)
+        signal.alarm(min(int(timeout) + GRACE, _MAX_ALARM))
         value = fn(lambda phase: writer.send(("phase", phase)))
         writer.send(("value", value))
         status = 0
@@ -156,8 +160,10 @@ def _listen(reader, deadline: float):
     answer = phase = None
     while True:
         left = deadline - time.monotonic()
-        if left <= 0 or not reader.poll(left):
+        if left <= 0:
             return answer, phase, True
+        if not reader.poll(min(left, _POLL_SLICE)):
+            continue
         try:
             kind, payload = reader.recv()
         except (EOFError, OSError):

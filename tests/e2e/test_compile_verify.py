@@ -118,41 +118,48 @@ def test_a_miscompiled_kernel_fails_the_build(tmp_path):
     assert "error: kernel self-check failed for broken[n=1]" in proc.stderr
 
 
+# Registers three kernel families in the process, and no others: one dereferences
+# NULL, one spins forever, one is fine; then runs the CLI on its arguments.
+CRASH_HANG_FINE = textwrap.dedent("""
+    import sys, ctypes, numpy as np
+    from nsl.compiler.jit import registry, self_check
+    from nsl.runtime import fixpoint_registry  # registered now, so removed below
+    from nsl.cli import main
+    for spec in registry.specs():
+        registry.unregister(spec.name)
+    FLAG = ctypes.c_int32(0)  # never set: "hang" waits for it forever
+    KERNELS = {
+        "segv": ("define i32 @k(ptr %p) {\\n  %v = load volatile i32, ptr %p\\n  ret i32 %v\\n}\\n",
+                 lambda lib: lib.get_function("k", ctypes.c_int32, ctypes.c_void_p)(None)),
+        "hang": ("define i32 @k(ptr %p) {\\nentry:\\n  br label %l\\nl:\\n"
+                 "  %v = load volatile i32, ptr %p\\n  %z = icmp eq i32 %v, 0\\n"
+                 "  br i1 %z, label %l, label %e\\ne:\\n  ret i32 %v\\n}\\n",
+                 lambda lib: lib.get_function("k", ctypes.c_int32, ctypes.c_void_p)(
+                     ctypes.addressof(FLAG))),
+        "fine": ("define i32 @k(ptr %p) {\\n  ret i32 7\\n}\\n",
+                 lambda lib: lib.get_function("k", ctypes.c_int32, ctypes.c_void_p)(None)),
+    }
+    for name, (ir, call) in KERNELS.items():
+        registry.register(registry.KernelSpec(
+            name=name, signature="",
+            variants=lambda f, s, name=name: [registry.Variant(name, (("n", 1),))],
+            lower=lambda v, header, ir=ir: header + ir, entries=lambda v: ("k",),
+            random_inputs=lambda v, rng: None,
+            run=lambda lib, v, x, call=call: np.array([call(lib)], np.int32),
+            reference=lambda v, x: np.array([7], np.int32)))
+    sys.exit(main(sys.argv[1:]))
+""")
+
+
 def test_a_kernel_that_crashes_or_hangs_fails_the_build_not_nslc(tmp_path):
-    # Only three families, registered in the process: one dereferences NULL, one
-    # spins forever, one is fine; each kernel's check runs in a child process.
+    # Each kernel's check runs in a child process, here under the default limit made
+    # short (3 s instead of 60 s plus 0.5 s per sample).
     src = tmp_path / "plain.nsl"
     src.write_text(PLAIN_PROGRAM)
     code = textwrap.dedent("""
-        import sys, ctypes, numpy as np
-        from nsl.compiler.jit import registry, self_check
-        from nsl.runtime import fixpoint_registry  # registered now, so removed below
-        from nsl.cli import main
+        from nsl.compiler.jit import self_check
         self_check.KERNEL_TIMEOUT, self_check.SAMPLE_TIMEOUT = 3, 0
-        for spec in registry.specs():
-            registry.unregister(spec.name)
-        FLAG = ctypes.c_int32(0)  # never set: "hang" waits for it forever
-        KERNELS = {
-            "segv": ("define i32 @k(ptr %p) {\\n  %v = load volatile i32, ptr %p\\n  ret i32 %v\\n}\\n",
-                     lambda lib: lib.get_function("k", ctypes.c_int32, ctypes.c_void_p)(None)),
-            "hang": ("define i32 @k(ptr %p) {\\nentry:\\n  br label %l\\nl:\\n"
-                     "  %v = load volatile i32, ptr %p\\n  %z = icmp eq i32 %v, 0\\n"
-                     "  br i1 %z, label %l, label %e\\ne:\\n  ret i32 %v\\n}\\n",
-                     lambda lib: lib.get_function("k", ctypes.c_int32, ctypes.c_void_p)(
-                         ctypes.addressof(FLAG))),
-            "fine": ("define i32 @k(ptr %p) {\\n  ret i32 7\\n}\\n",
-                     lambda lib: lib.get_function("k", ctypes.c_int32, ctypes.c_void_p)(None)),
-        }
-        for name, (ir, call) in KERNELS.items():
-            registry.register(registry.KernelSpec(
-                name=name, signature="",
-                variants=lambda f, s, name=name: [registry.Variant(name, (("n", 1),))],
-                lower=lambda v, header, ir=ir: header + ir, entries=lambda v: ("k",),
-                random_inputs=lambda v, rng: None,
-                run=lambda lib, v, x, call=call: np.array([call(lib)], np.int32),
-                reference=lambda v, x: np.array([7], np.int32)))
-        sys.exit(main(sys.argv[1:]))
-    """)
+    """) + CRASH_HANG_FINE
     proc = run("compile", src, "--emit", "llvm", "--verify", "--samples", "3", code=code, timeout=120)
     assert proc.returncode == 1, proc.stderr
     segv = "crashed: SIGSEGV while running the optimised kernel on input 0 (seed 0)"
@@ -168,11 +175,38 @@ def test_a_kernel_that_crashes_or_hangs_fails_the_build_not_nslc(tmp_path):
     assert not proc.stdout  # a failed build writes nothing
 
 
+def test_kernel_timeout_sets_the_limit_of_each_kernels_check(tmp_path):
+    # The default limit (60 s plus 0.5 s per sample) as it is; the option alone
+    # makes the hanging kernel's check fail after 1.5 s.
+    src = tmp_path / "plain.nsl"
+    src.write_text(PLAIN_PROGRAM)
+    proc = run("compile", src, "--emit", "llvm", "--verify", "--samples", "3",
+               "--kernel-timeout", "1.5", code=CRASH_HANG_FINE, timeout=50)
+    assert proc.returncode == 1, proc.stderr
+    hang = "timed out after 1.5s while running the optimised kernel on input 0 (seed 0)"
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert errors[1:] == [f"error: kernel self-check failed for hang[n=1]: {hang}"], proc.stderr
+    assert errors[0].startswith("error: kernel self-check failed for segv[n=1]: crashed: SIGSEGV")
+    assert "matches reference on 3 random inputs" in kernel_lines(proc.stderr)[2]
+
+
 def test_bad_samples_is_a_usage_error(tmp_path):
     src = tmp_path / "memory.nsl"
     src.write_text(INDEX_PROGRAM)
     proc = run("compile", src, "--verify", "--samples", "0")
     assert proc.returncode == 2 and "--samples" in proc.stderr
+
+
+@pytest.mark.parametrize("value, why", [("0", "must be positive"), ("-2", "must be positive"),
+                                        ("soon", "not a number"), ("nan", "must be positive"),
+                                        ("inf", "must be a finite number of seconds"),
+                                        ("", "not a number")])
+def test_bad_kernel_timeout_is_a_usage_error(tmp_path, value, why):
+    src = tmp_path / "plain.nsl"
+    src.write_text(PLAIN_PROGRAM)
+    proc = run("compile", src, "--verify", "--kernel-timeout", value)
+    assert proc.returncode == 2 and not proc.stdout
+    assert "--kernel-timeout" in proc.stderr and why in proc.stderr, proc.stderr
 
 
 # -- the native fixpoint kernels of recursive strata -----------------------------------
@@ -189,6 +223,14 @@ def test_emit_llvm_prints_the_fixpoint_kernel_of_a_recursive_stratum():
 
 def test_verify_checks_the_fixpoint_kernel_of_a_recursive_stratum():
     proc = run("compile", FAMILY, "--verify", "--samples", "4")
+    assert proc.returncode == 0, proc.stderr
+    [line] = kernel_lines(proc.stderr)
+    assert line.startswith(f"kernel fixpoint[stratum=ancestor]: {KERNEL_LINE} ["), line
+
+
+def test_a_long_kernel_timeout_lets_the_check_finish():
+    # 1e12 s is more than poll() or alarm() take at once: the limit is waited out in slices
+    proc = run("compile", FAMILY, "--verify", "--samples", "4", "--kernel-timeout", "1e12")
     assert proc.returncode == 0, proc.stderr
     [line] = kernel_lines(proc.stderr)
     assert line.startswith(f"kernel fixpoint[stratum=ancestor]: {KERNEL_LINE} ["), line

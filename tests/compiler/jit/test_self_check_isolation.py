@@ -170,6 +170,12 @@ def test_without_fork_the_check_runs_in_process(monkeypatch):
     assert _check("t_raise").error.startswith("raised ZeroDivisionError: division by zero while ")
 
 
+@pytest.mark.parametrize("timeout", [0.5, 1e12])  # 1e12 s: more than poll() or alarm() take
+def test_any_positive_time_limit_works(timeout):
+    outcome = isolation.run_isolated(lambda report: report("answering") or 7, timeout=timeout)
+    assert outcome.finished and (outcome.value, outcome.phase) == (7, "answering")
+
+
 def test_torch_still_works_in_a_child_after_the_parent_used_its_thread_pool():
     # Without care the child's first parallel region waits forever for the
     # OpenMP workers that stayed in the parent (the knn and fixpoint references use torch).
