@@ -9,8 +9,8 @@ from __future__ import annotations
 from nsl.compiler import ir
 from nsl.lang import ast as A
 from nsl.lang.check.types import const_type
-from nsl.lang.diagnostics import CompileError, error
-from nsl.lang.walk import aggregate_inner_vars, expr_vars, literal_vars
+from nsl.lang.diagnostics import CompileError, error, note
+from nsl.lang.walk import aggregate_keys, aggregate_of, expr_vars, literal_vars
 
 _BINOPS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod", "**": "pow", "++": "concat"}
 _CMPOPS = {"=": "eq", "==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
@@ -56,32 +56,38 @@ class RuleScope:
                     pending.pop(i)
                     break
             else:
-                lit = pending[0]
-                raise CompileError([error("cannot order this literal: some of its variables are never "
-                                          "bound by a positive atom", getattr(lit, "span", None))])
+                raise CompileError([self.unorderable(pending[0])])
         return ops
 
-    def outside_names(self, lit, pending) -> set[str]:
-        """Variables of the rule's own scope outside ``lit``: they make an aggregate's keys.
+    def unorderable(self, lit):
+        """Why no order runs ``lit``: the variables it needs that nothing binds first.
 
-        Another aggregate's body is its own scope: a variable that two aggregate
-        bodies share, and nothing else binds, is local to each.
-        """
-        names = set(self.bound)
-        for other in self.conj:
-            if other is lit or isinstance(other, A.Aggregate) or \
-                    (isinstance(other, A.Negation) and isinstance(other.atom, A.Aggregate)):
-                continue
-            if isinstance(other, A.Comparison):
-                for side in (other.left, other.right):
-                    if isinstance(side, A.Aggregate):
-                        continue
-                    names |= {v.name for v in expr_vars(side)}
-                continue
-            names |= {v.name for v in literal_vars(other)}
-        if self.head is not None:
-            names |= {v.name for a in self.head.args for v in expr_vars(a)}
-        return names
+        The checks report the causes a user meets (an aggregate needing its own
+        result, ``==`` where ``=`` binds); this names what is missing for any other."""
+        agg = aggregate_of(lit)
+        if agg is not None:
+            missing = [k for k in aggregate_keys(agg, self.conj, self.head_names(), self.bound)
+                       if k not in self.bound]
+        else:
+            missing = []
+        binds = _binds_by_equality(lit, self.bound)
+        for v in _outside_vars(lit):
+            if v.name not in self.bound and v.name not in missing and v.name != binds:
+                missing.append(v.name)
+        names = ", ".join(f"'{n}'" for n in missing) or "its variables"
+        message = (f"cannot order this literal: it needs {names} bound first, and no literal of the "
+                   f"rule can bind {'it' if len(missing) == 1 else 'them'} before this one runs")
+        if agg is None:
+            return error(message, getattr(lit, "span", None))
+        return error(message, getattr(lit, "span", None),
+                     note(f"a {agg.op} runs once its keys (the variables its body shares with the rest "
+                          "of the rule) are bound; bind them by an atom outside it, or rename the ones "
+                          "inside it that mean other values"))
+
+    def head_names(self) -> set[str]:
+        if self.head is None:
+            return set()
+        return {v.name for a in self.head.args for v in expr_vars(a)}
 
     def ready(self, e) -> bool:
         return all(v.name in self.bound for v in expr_vars(e))
@@ -158,9 +164,7 @@ class RuleScope:
 
     # -- aggregates -----------------------------------------------------------
     def aggregate(self, agg: A.Aggregate, target, pending, ops, negated: bool = False) -> bool:
-        inner = aggregate_inner_vars(agg)
-        outside = self.outside_names(_owner(self.conj, agg), pending)
-        keys = sorted(n for n in inner & outside if n not in {v.name for v in agg.vars})
+        keys = aggregate_keys(agg, self.conj, self.head_names(), self.bound)
         if not all(k in self.bound for k in keys):
             return False
         if target is not None and not isinstance(target, A.Var) and not self.ready(target):
@@ -295,10 +299,23 @@ class RuleScope:
         raise CompileError([error("this expression is not supported in a rule", getattr(e, "span", None))])
 
 
-def _owner(conj, agg):
-    """The literal of ``conj`` that contains ``agg``: itself, a comparison or a negation."""
-    for lit in conj:
-        if lit is agg or (isinstance(lit, A.Comparison) and (lit.left is agg or lit.right is agg)) \
-                or (isinstance(lit, A.Negation) and lit.atom is agg):
-            return lit
-    return agg
+
+def _binds_by_equality(lit, bound):
+    """The variable ``x`` that ``x = e`` would bind (``e`` an aggregate or needing more), or None."""
+    if not (isinstance(lit, A.Comparison) and lit.op == "="):
+        return None
+    for target, source in ((lit.left, lit.right), (lit.right, lit.left)):
+        if isinstance(target, A.Var) and target.name not in bound and (
+                isinstance(source, A.Aggregate) or any(v.name not in bound for v in expr_vars(source))):
+            return target.name
+    return None
+
+
+def _outside_vars(lit):
+    """The variables of ``lit`` outside the body of any aggregate it holds."""
+    if isinstance(lit, A.Comparison):
+        for side in (lit.left, lit.right):
+            if not isinstance(side, A.Aggregate):
+                yield from expr_vars(side)
+    elif aggregate_of(lit) is None:
+        yield from literal_vars(lit)

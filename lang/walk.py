@@ -58,6 +58,61 @@ def aggregate_free_vars(agg: A.Aggregate) -> Iterator[A.Var]:
         yield from expr_vars(agg.objective)
 
 
+
+def aggregate_of(lit):
+    """The aggregate a literal is (``exists(...)``), negates or compares with (``n = count(...)``),
+    or None."""
+    if isinstance(lit, A.Negation):
+        lit = lit.atom
+    if isinstance(lit, A.Aggregate):
+        return lit
+    if isinstance(lit, A.Comparison):
+        for side in (lit.left, lit.right):
+            if isinstance(side, A.Aggregate):
+                return side
+    return None
+
+
+def owner_literal(conj, agg: A.Aggregate):
+    """The literal of ``conj`` that holds ``agg``: itself, a comparison or a negation."""
+    for lit in conj:
+        if lit is agg or (isinstance(lit, A.Comparison) and (lit.left is agg or lit.right is agg)) \
+                or (isinstance(lit, A.Negation) and lit.atom is agg):
+            return lit
+    return agg
+
+
+def scope_names(conj, lit, head_names) -> set[str]:
+    """Variables of a rule's own scope outside literal ``lit`` of ``conj``, with ``head_names``
+    (the head's, or an aggregate's listed variables and objective).
+
+    Another aggregate's body is its own scope: a variable that two aggregate
+    bodies share, and nothing else mentions, is local to each; the variable an
+    aggregate is compared with belongs to the rule.
+    """
+    names = set(head_names)
+    for other in conj:
+        if other is lit or isinstance(other, A.Aggregate) or \
+                (isinstance(other, A.Negation) and isinstance(other.atom, A.Aggregate)):
+            continue
+        if isinstance(other, A.Comparison):
+            for side in (other.left, other.right):
+                if not isinstance(side, A.Aggregate):
+                    names |= {v.name for v in expr_vars(side)}
+            continue
+        names |= {v.name for v in literal_vars(other)}
+    return names
+
+
+def aggregate_keys(agg: A.Aggregate, conj, head_names, bound=()) -> list[str]:
+    """An aggregate's keys: the variables its body shares with the rest of the rule (``bound``:
+    those already bound there), which must be bound before it runs; the listed variables
+    are never keys. Sorted."""
+    outside = scope_names(conj, owner_literal(conj, agg), head_names) | set(bound)
+    listed = {v.name for v in agg.vars}
+    return sorted(n for n in aggregate_inner_vars(agg) & outside if n not in listed)
+
+
 # The built-in relation whose first argument names an index, not a variable.
 INDEX_ARG_RELATIONS = {"knn": 5}
 
@@ -78,12 +133,13 @@ def literal_vars(lit) -> Iterator[A.Var]:
         yield from expr_vars(lit)
 
 
-def atoms_in_literal(lit, negated: bool = False) -> Iterator[tuple[A.Atom, bool]]:
-    """Every relation atom inside a literal, with whether it sits under negation/aggregation."""
+def atoms_in_literal(lit, through: str | None = None) -> Iterator[tuple[A.Atom, str | None]]:
+    """Every relation atom inside a literal, with what it sits under: None (a positive atom),
+    ``"not"``, or the op of the innermost aggregate that reads it (``"count"``)."""
     if isinstance(lit, A.Atom):
-        yield lit, negated
+        yield lit, through
     elif isinstance(lit, A.Negation):
-        yield from atoms_in_literal(lit.atom, True)
+        yield from atoms_in_literal(lit.atom, "not")
     elif isinstance(lit, A.Aggregate):
         yield from atoms_in_aggregate(lit)
     elif isinstance(lit, A.Comparison):
@@ -91,7 +147,7 @@ def atoms_in_literal(lit, negated: bool = False) -> Iterator[tuple[A.Atom, bool]
         yield from atoms_in_expr(lit.right)
 
 
-def atoms_in_expr(e) -> Iterator[tuple[A.Atom, bool]]:
+def atoms_in_expr(e) -> Iterator[tuple[A.Atom, str | None]]:
     if isinstance(e, A.Aggregate):
         yield from atoms_in_aggregate(e)
     elif isinstance(e, A.BinOp):
@@ -104,21 +160,21 @@ def atoms_in_expr(e) -> Iterator[tuple[A.Atom, bool]]:
             yield from atoms_in_expr(a)
 
 
-def atoms_in_aggregate(agg: A.Aggregate) -> Iterator[tuple[A.Atom, bool]]:
-    # Everything an aggregate reads must be complete first: it counts as negative.
+def atoms_in_aggregate(agg: A.Aggregate) -> Iterator[tuple[A.Atom, str]]:
+    # Everything an aggregate reads must be complete first, as under `not`.
     for body in (agg.body, agg.consequent):
         if body is None:
             continue
         for conj in body.alternatives:
             for lit in conj:
-                for atom, _ in atoms_in_literal(lit):
-                    yield atom, True
+                for atom, through in atoms_in_literal(lit):
+                    yield atom, through if through not in (None, "not") else agg.op
     if agg.objective is not None:
-        for atom, _ in atoms_in_expr(agg.objective):
-            yield atom, True
+        for atom, through in atoms_in_expr(agg.objective):
+            yield atom, through or agg.op
 
 
-def atoms_in_body(body: A.Body | None) -> Iterator[tuple[A.Atom, bool]]:
+def atoms_in_body(body: A.Body | None) -> Iterator[tuple[A.Atom, str | None]]:
     if body is None:
         return
     for conj in body.alternatives:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from nsl.lang import ast as A
+from nsl.lang.check.aggregate_order import check_aggregate_order
 from nsl.lang.check.declarations import check_declarations
 from nsl.lang.check.facts import check_facts
 from nsl.lang.check.formulas import check_formulas
@@ -50,6 +51,7 @@ def check_program(program: A.Program, sources: SourceMap | None = None) -> Check
     infer_and_check(program, table, diags)
     check_facts(program, table, diags)
     check_safety(program, table, diags)
+    check_aggregate_order(program, table, diags)
     strata = stratify(program, table, diags)
     check_singletons(program, diags)
     check_formulas(program, table, diags)

@@ -2,15 +2,16 @@
 
 A variable is bound by a positive relation atom, by ``x = expr`` once ``expr``'s
 variables are bound, by an aggregate's result, or by the output of a neural
-module / ``knn`` once their inputs are bound. Variables in the head, under
-``not``, in comparisons and in aggregate keys must be bound; ``_`` may not
-appear in a head.
+module / ``knn`` once their inputs are bound (``==`` only compares). Variables
+in the head, under ``not``, in comparisons and in aggregate keys must be bound;
+``_`` may not appear in a head. Whether an aggregate's keys can be bound
+before it runs is ``aggregate_order``'s to check.
 """
 from __future__ import annotations
 
 from nsl.lang import ast as A
 from nsl.lang.check.symbols import SymbolTable
-from nsl.lang.diagnostics import Diagnostic, error
+from nsl.lang.diagnostics import Diagnostic, error, note
 from nsl.lang.walk import aggregate_inner_vars, expr_vars, literal_vars
 
 
@@ -43,8 +44,17 @@ def _check_rule(rule: A.Rule, table: SymbolTable, diags) -> None:
             if v.name not in bound and v.name not in reported:
                 reported.add(v.name)
                 diags.append(error(f"unsafe rule: head variable '{v.name}' is not bound by a positive "
-                                   "atom in the body", v.span))
+                                   "atom in the body", v.span, *_equality_hint(v.name, conj)))
         _check_conjunction(conj, bound, table, diags, reported)
+
+
+def _equality_hint(name: str, conj) -> tuple[Diagnostic, ...]:
+    """A note when ``name`` stands alone beside ``==``, which compares but never binds."""
+    for lit in conj:
+        if isinstance(lit, A.Comparison) and lit.op == "==" and \
+                any(isinstance(side, A.Var) and side.name == name for side in (lit.left, lit.right)):
+            return (note(f"`==` only compares; write `{name} = ...` to bind '{name}'", lit.span),)
+    return ()
 
 
 def bound_variables(conj, table: SymbolTable, outer: frozenset) -> set[str]:
@@ -75,7 +85,7 @@ def _binds(lit, bound: set, table: SymbolTable) -> set[str]:
             return set()
         # plain atoms bind their variable arguments; expression arguments only test
         return {a.name for a in lit.args if isinstance(a, A.Var)}
-    if isinstance(lit, A.Comparison) and lit.op in ("=", "=="):
+    if isinstance(lit, A.Comparison) and lit.op == "=":
         for target, source in ((lit.left, lit.right), (lit.right, lit.left)):
             if isinstance(target, A.Var) and isinstance(source, A.Aggregate):
                 return {target.name}  # its keys are checked where the aggregate is
@@ -110,7 +120,8 @@ def _check_conjunction(conj, bound: set, table, diags, reported: set) -> None:
                     _check_aggregate(side, bound, table, diags, reported)
                 else:
                     _no_nested_aggregate(side, diags)
-            _need_bound(_outer_vars(lit), bound, "in a comparison", diags, reported)
+            _need_bound(_outer_vars(lit), bound, "in a comparison", diags, reported,
+                        _equality_hint if lit.op == "==" else None, conj)
         elif isinstance(lit, A.Aggregate):
             _check_aggregate(lit, bound, table, diags, reported)
 
@@ -151,12 +162,12 @@ def _check_aggregate(agg: A.Aggregate, outer_bound: set, table, diags, reported)
                 _check_conjunction(cconj, cbound, table, diags, reported)
 
 
-def _need_bound(variables, bound: set, where: str, diags, reported: set) -> None:
+def _need_bound(variables, bound: set, where: str, diags, reported: set, hint=None, conj=()) -> None:
     for v in variables:
         if v.name not in bound and v.name not in reported:
             reported.add(v.name)
             diags.append(error(f"unsafe rule: variable '{v.name}' {where} is not bound by a positive atom",
-                               v.span))
+                               v.span, *(hint(v.name, conj) if hint else ())))
 
 
 __all__ = ["check_safety", "bound_variables", "aggregate_inner_vars"]

@@ -1,9 +1,11 @@
 """Stratification: order relations so none depends on itself through `not` or an aggregate.
 
 The dependency graph has an edge head → body relation for every rule, marked
-negative when the body atom sits under ``not`` or inside an aggregate. Its
+negative when the body atom sits under ``not`` or inside an aggregate (which
+reads every fact of its relations, so they must be complete first). Its
 strongly connected components, in dependency order, are the strata; a
-negative edge inside a component is an error that names the cycle.
+negative edge inside a component is an error that names the cycle, and says
+whether it runs through ``not`` or through which aggregate.
 """
 from __future__ import annotations
 
@@ -14,17 +16,18 @@ from nsl.lang.walk import atoms_in_body
 
 
 def dependency_graph(program: A.Program, table: SymbolTable):
-    """``{head: {body_rel: (negative, span)}}`` (a negative edge wins over a positive one)."""
-    graph: dict[str, dict[str, tuple[bool, object]]] = {name: {} for name in table.relations}
+    """``{head: {body_rel: (through, span)}}``; ``through`` is None for a positive edge, else
+    ``"not"`` or the aggregate's op (a negative edge wins over a positive one)."""
+    graph: dict[str, dict[str, tuple[str | None, object]]] = {name: {} for name in table.relations}
     for stmt in program.statements:
         if not isinstance(stmt, A.Rule) or stmt.body is None:
             continue
         edges = graph.setdefault(stmt.head.rel, {})
-        for atom, negative in atoms_in_body(stmt.body):
+        for atom, through in atoms_in_body(stmt.body):
             if atom.rel not in table.relations:
                 continue
-            if atom.rel not in edges or (negative and not edges[atom.rel][0]):
-                edges[atom.rel] = (negative, atom.span)
+            if atom.rel not in edges or (through and not edges[atom.rel][0]):
+                edges[atom.rel] = (through, atom.span)
     return graph
 
 
@@ -83,15 +86,30 @@ def stratify(program: A.Program, table: SymbolTable, diags: list[Diagnostic]) ->
 def _report_negative_cycle(graph, component, members, diags) -> bool:
     """Report the first negative edge inside a component (one error per cycle)."""
     for head in component:
-        for body_rel, (negative, span) in sorted(graph.get(head, {}).items()):
-            if negative and body_rel in members:
+        for body_rel, (through, span) in sorted(graph.get(head, {}).items()):
+            if through and body_rel in members:
                 shown = " -> ".join(_cycle(graph, body_rel, head, members))
-                diags.append(error(
-                    f"the program is not stratifiable: '{head}' depends on itself through negation "
-                    f"or aggregation (cycle: {shown})", span,
-                    note("break the cycle, or compute the negated relation in an earlier stratum")))
+                if through == "not":
+                    diags.append(error(
+                        f"the program is not stratifiable: '{head}' depends on itself through negation "
+                        f"(cycle: {shown})", span,
+                        note("break the cycle, or compute the negated relation in an earlier stratum")))
+                else:
+                    diags.append(error(
+                        f"the program is not stratifiable: '{head}' depends on itself through "
+                        f"aggregation: this {through} reads '{body_rel}' (cycle: {shown})", span,
+                        note(_aggregation_advice(head, body_rel))))
                 return True
     return False
+
+
+def _aggregation_advice(head: str, body_rel: str) -> str:
+    if head == body_rel:
+        return (f"an aggregate reads every fact of '{head}', which cannot be complete while this rule "
+                "still derives them: aggregate over a relation computed before it")
+    return (f"an aggregate reads every fact of '{body_rel}', so '{body_rel}' must be complete before "
+            f"'{head}' is computed, yet it depends on '{head}': break the cycle, or aggregate over a "
+            "relation computed before both")
 
 
 def _cycle(graph, start: str, goal: str, members: set) -> list[str]:
