@@ -14,6 +14,7 @@ from nsl.lang.walk import aggregate_keys, aggregate_of, expr_vars, literal_vars
 
 _BINOPS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod", "**": "pow", "++": "concat"}
 _CMPOPS = {"=": "eq", "==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
+_FLIPPED = {"=": "=", "==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}  # a OP b == b FLIP a
 
 
 def constant_value(arg):
@@ -144,9 +145,9 @@ class RuleScope:
         return ir.ColRef(name, expr.type)
 
     def comparison(self, lit: A.Comparison, pending, ops) -> bool:
-        for target, source in ((lit.left, lit.right), (lit.right, lit.left)):
+        for target, source, op in ((lit.left, lit.right, lit.op), (lit.right, lit.left, _FLIPPED[lit.op])):
             if isinstance(source, A.Aggregate):
-                return self.aggregate(source, target, pending, ops)
+                return self.aggregate(source, target, pending, ops, compare=op)
         if lit.op == "=":
             for target, source in ((lit.left, lit.right), (lit.right, lit.left)):
                 if isinstance(target, A.Var) and target.name not in self.bound and self.ready(source):
@@ -163,11 +164,14 @@ class RuleScope:
         return ir.BinExpr(_CMPOPS[op], left, right, "bool")
 
     # -- aggregates -----------------------------------------------------------
-    def aggregate(self, agg: A.Aggregate, target, pending, ops, negated: bool = False) -> bool:
+    def aggregate(self, agg: A.Aggregate, target, pending, ops, negated: bool = False,
+                  compare: str = "=") -> bool:
+        """Lower ``agg``; with a ``target``, ``target COMPARE agg`` (``=`` binds an unbound variable)."""
         keys = aggregate_keys(agg, self.conj, self.head_names(), self.bound)
         if not all(k in self.bound for k in keys):
             return False
-        if target is not None and not isinstance(target, A.Var) and not self.ready(target):
+        binds = isinstance(target, A.Var) and target.name not in self.bound and compare == "="
+        if target is not None and not binds and not self.ready(target):
             return False
         op = agg.op
         if op == "forall":
@@ -197,7 +201,7 @@ class RuleScope:
         else:
             result_types = ("int",) if op == "count" else (var_types[0],)
             n_results = 1
-        if isinstance(target, A.Var) and target.name not in self.bound and n_results == 1:
+        if binds and n_results == 1:
             results = (target.name,)
             post = None
         else:
@@ -211,8 +215,8 @@ class RuleScope:
             if n_results != 1:
                 raise CompileError([error(f"{op} over several variables gives several values; "
                                           "bind it to one variable", agg.span)])
-            ops.append(ir.Filter(self.compare("=", self.expr(post), ir.ColRef(results[0], result_types[0])),
-                                 origin=agg.span))
+            result = ir.ColRef(results[0], result_types[0])
+            ops.append(ir.Filter(self.compare(compare, self.expr(post), result), origin=agg.span))
         return True
 
     # -- neural and knn: lowered so the IR shows them; the runtime runs them later --
