@@ -155,14 +155,7 @@ class _ScanKernels:
         signed[:n_queries] = queries
         scales = np.zeros(padded, np.float32)
         scales[:n_queries] = query_scale
-        query_buf = signed.astype(self.isa.query_dtype)
-        permutation = self.isa.query_permutation(self.stride)
-        if permutation is not None:
-            query_buf = np.ascontiguousarray(query_buf[:, permutation])
-        if self.isa.biased_dot:
-            biases = (signed.sum(axis=1, dtype=np.int64) * 128).astype(np.int32)
-        else:
-            biases = np.zeros(padded, np.int32)
+        query_buf, biases = self.isa.encode_queries(signed)
         threads = max(1, min(int(threads), n_rows // MIN_ROWS_PER_THREAD or 1))
         heap_scores = np.full((threads, padded, k), -np.inf, np.float32)
         heap_rows = np.full((threads, padded, k), EMPTY_ROW, np.int64)

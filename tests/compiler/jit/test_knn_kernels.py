@@ -118,16 +118,18 @@ def test_wide_rows_use_the_rolled_chunk_loop(variant):
 
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("code", [0, 1, 255])
-def test_extreme_codes_and_queries_do_not_saturate(variant, code):
+@pytest.mark.parametrize("n_queries", [1, 6])
+def test_extreme_codes_and_queries_do_not_saturate(variant, code, n_queries):
     # Byte 0 is x = -128 (never written by the quantizer, still a legal byte),
     # 1 and 255 are ±127: with queries of ±127 these give the largest pair
-    # sums any 16-bit intermediate (vpmaddubsw, vpmaddwd) can meet.
+    # sums any 16-bit intermediate (vpmaddubsw, vpmaddwd) can meet. One query
+    # runs the single-query block, six the batch blocks too.
     rng = np.random.default_rng(code)
     codes, row_scale, row_bias, _, _ = _problem(rng, 40, 128, 1)
     codes[:20] = code
-    queries = np.where(rng.random((6, 128)) < 0.5, -127, 127).astype(np.int8)
+    queries = np.where(rng.random((n_queries, 128)) < 0.5, -127, 127).astype(np.int8)
     queries[0] = 127 if code >= 128 else -127  # every pair at its extreme sum
-    query_scale = np.ones(6, np.float32)
+    query_scale = np.ones(n_queries, np.float32)
     _check(variant, (codes, row_scale, row_bias, queries, query_scale), 25)
 
 
