@@ -25,7 +25,10 @@ def order_ops(ops, bound: set[str], sizes: dict[str, int]) -> list:
         if ready:
             chosen = ready[0]
         else:
-            joins = [op for op in pending if isinstance(op, ir.Join)]
+            # a join on a variable that a pending map/aggregate binds tests against that value:
+            # run first, it would bind the variable itself and the map could not
+            later = set().union(*(binds(op) for op in pending if not isinstance(op, ir.Join)))
+            joins = [op for op in pending if isinstance(op, ir.Join) and not binds(op) & later]
             if not joins:
                 # only ops whose inputs a Map/aggregate later binds, or the Insert
                 chosen = next((op for op in pending if not isinstance(op, ir.Insert)), pending[0])
