@@ -1,4 +1,9 @@
-"""Every knn kernel variant against the numpy reference, on random shapes."""
+"""Every knn kernel variant against the numpy reference, on random shapes.
+
+The variants are the torch path, every instruction set this CPU runs, and the
+VNNI ones it cannot run with ``vpdpbusd`` emulated (``knn_emulation``: the
+exact runtime module with only that instruction replaced; the emulation itself
+is tested in ``test_knn_vnni_emulated.py``)."""
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -26,18 +31,33 @@ def reference_scan(codes, row_scale, row_bias, queries, query_scale, k):
     return rows, top
 
 
+EMULATED_SUFFIX = "-emulated"
+
+
 def _variants():
     out = ["torch"]
     try:
         from nsl.compiler.jit import get_codegen
         from nsl.compiler.jit.knn_isa import supported_isas
-        out += supported_isas(get_codegen().enabled_features)
+        native = supported_isas(get_codegen().enabled_features)
     except ImportError:
-        pass
+        return out
+    out += native
+    out += [name + EMULATED_SUFFIX for name in ("vnni512", "vnni256") if name not in native]
     return out
 
 
 VARIANTS = _variants()
+
+
+def scan(variant, codes, row_scale, row_bias, queries, query_scale, k, threads=1):
+    """``knn_scan`` with ``variant`` forced; an emulated VNNI variant runs its
+    kernels directly (``knn_scan`` only runs what the CPU can)."""
+    if variant.endswith(EMULATED_SUFFIX):
+        from nsl.compiler.jit.knn_emulation import emulated_kernels
+        kernels = emulated_kernels(variant[:-len(EMULATED_SUFFIX)], codes.shape[1])
+        return kernels.scan(codes, row_scale, row_bias, queries, query_scale, k, threads)
+    return knn_scan(codes, row_scale, row_bias, queries, query_scale, k, threads=threads, isa=variant)
 
 
 def _problem(rng, n_rows, dim, n_queries, code_range=256):
@@ -54,28 +74,64 @@ def _problem(rng, n_rows, dim, n_queries, code_range=256):
 
 
 def _check(variant, problem, k, threads=1):
-    rows, scores = knn_scan(*problem, k, threads=threads, isa=variant)
+    rows, scores = scan(variant, *problem, k, threads=threads)
     want_rows, want_scores = reference_scan(*problem, k)
     np.testing.assert_array_equal(rows, want_rows)
     np.testing.assert_array_equal(scores, want_scores)
     assert rows.dtype == np.int64 and scores.dtype == np.float32
 
 
+def _l2_biases(codes, row_scale, dim):
+    """``-‖x‖²`` of the dequantized rows, as ``VectorIndex`` stores for l2."""
+    x = (codes[:, :dim].astype(np.float32) - 128) * row_scale[:, None]
+    return -(x * x).sum(axis=1).astype(np.float32)
+
+
 @pytest.mark.parametrize("variant", VARIANTS)
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(n_rows=st.integers(0, 150), dim=st.integers(1, 200), n_queries=st.integers(1, 9),
-       k=st.integers(1, 40), seed=st.integers(0, 2**32 - 1),
-       narrow=st.booleans(), no_bias=st.booleans())
-def test_kernel_matches_reference(variant, n_rows, dim, n_queries, k, seed, narrow, no_bias):
-    # narrow codes make equal scores common, exercising the tie order
+       k=st.integers(1, 40), seed=st.integers(0, 2**32 - 1), narrow=st.booleans(),
+       signs=st.sampled_from(["+", "-", "mixed"]),
+       bias=st.sampled_from(["normal", "zero", "l2", "none"]))
+def test_kernel_matches_reference(variant, n_rows, dim, n_queries, k, seed, narrow, signs, bias):
+    # 1..9 queries reach every block and padded remainder, n_rows every row
+    # tail, dims above 128 the rolled chunk loop; narrow codes (with unit
+    # scales) make equal scores common, exercising the tie order
     rng = np.random.default_rng(seed)
-    problem = _problem(rng, n_rows, dim, n_queries, code_range=3 if narrow else 256)
+    codes, row_scale, row_bias, queries, query_scale = _problem(
+        rng, n_rows, dim, n_queries, code_range=3 if narrow else 256)
     if narrow:
-        problem = (problem[0], np.ones_like(problem[1]), np.zeros_like(problem[2]),
-                   *problem[3:])
-    if no_bias:  # the kernels that never read row biases
-        problem = (problem[0], problem[1], None, *problem[3:])
-    _check(variant, problem, k)
+        row_scale, query_scale = np.ones_like(row_scale), np.ones_like(query_scale)
+    if signs == "-":  # every score negated: the ranking reverses
+        row_scale = -row_scale
+    elif signs == "mixed":
+        row_scale = row_scale * rng.choice(np.float32([-1, 1]), n_rows)
+        query_scale = query_scale * rng.choice(np.float32([-1, 1]), n_queries)
+    if bias == "zero":
+        row_bias = np.zeros_like(row_bias)
+    elif bias == "l2":
+        row_bias = _l2_biases(codes, row_scale, dim)
+    elif bias == "none":  # the kernels that never read row biases
+        row_bias = None
+    _check(variant, (codes, row_scale, row_bias, queries, query_scale), k)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+@pytest.mark.parametrize("n_queries", [37, 64])
+def test_large_batches(variant, n_queries):
+    # many whole blocks (rows outside, queries inside), then a remainder
+    problem = _problem(np.random.default_rng(n_queries), 150, 100, n_queries)
+    _check(variant, problem, 10)
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_equal_rows_rank_by_row_number(variant):
+    codes, row_scale, row_bias, queries, query_scale = _problem(np.random.default_rng(7), 41, 50, 7)
+    codes[:] = codes[0]
+    problem = (codes, np.ones_like(row_scale), np.zeros_like(row_bias), queries, query_scale)
+    rows, _ = scan(variant, *problem, 30)
+    assert (rows == np.arange(30)).all()
+    _check(variant, problem, 30)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -86,7 +142,7 @@ def test_no_bias_keeps_the_sign_of_zero_scores_as_adding_zero_does(variant):
     codes, _, _, queries, query_scale = _problem(rng, 30, 64, 3)
     codes[:10] = 128  # x = 0: dot products of exactly zero
     row_scale = -np.ones(30, np.float32)
-    rows, scores = knn_scan(codes, row_scale, None, queries, query_scale, 30, isa=variant)
+    rows, scores = scan(variant, codes, row_scale, None, queries, query_scale, 30)
     want_rows, want_scores = reference_scan(codes, row_scale, None, queries, query_scale, 30)
     np.testing.assert_array_equal(rows, want_rows)
     assert scores.view(np.int32).tolist() == want_scores.view(np.int32).tolist()
@@ -95,7 +151,7 @@ def test_no_bias_keeps_the_sign_of_zero_scores_as_adding_zero_does(variant):
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_k_larger_than_rows_pads_with_minus_one(variant):
     problem = _problem(np.random.default_rng(1), 5, 20, 3)
-    rows, scores = knn_scan(*problem, 8, isa=variant)
+    rows, scores = scan(variant, *problem, 8)
     assert (rows[:, 5:] == -1).all() and np.isneginf(scores[:, 5:]).all()
     assert sorted(rows[0, :5]) == [0, 1, 2, 3, 4]
     _check(variant, problem, 8)
@@ -103,32 +159,38 @@ def test_k_larger_than_rows_pads_with_minus_one(variant):
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_empty_database_and_zero_k(variant):
+    # (an emulated variant runs its kernels over the empty row range itself)
     problem = _problem(np.random.default_rng(2), 0, 16, 2)
-    rows, scores = knn_scan(*problem, 3, isa=variant)
+    rows, scores = scan(variant, *problem, 3)
     assert rows.shape == (2, 3) and (rows == -1).all() and np.isneginf(scores).all()
+    if variant.endswith(EMULATED_SUFFIX):
+        return  # k = 0 is knn_scan's own early return
     rows, scores = knn_scan(*_problem(np.random.default_rng(2), 4, 16, 2), 0, isa=variant)
     assert rows.shape == (2, 0) and scores.shape == (2, 0)
 
 
 @pytest.mark.parametrize("variant", [v for v in VARIANTS if v != "torch"])
 def test_wide_rows_use_the_rolled_chunk_loop(variant):
-    problem = _problem(np.random.default_rng(3), 37, 2100, 6)  # stride 2112: > 32 chunks
+    problem = _problem(np.random.default_rng(3), 37, 2100, 6)  # stride 2112: 66 chunks a row
     _check(variant, problem, 5)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("code", [0, 1, 255])
 @pytest.mark.parametrize("n_queries", [1, 6])
-def test_extreme_codes_and_queries_do_not_saturate(variant, code, n_queries):
+@pytest.mark.parametrize("dim", [128, 2100])
+def test_extreme_codes_and_queries_do_not_saturate(variant, code, n_queries, dim):
     # Byte 0 is x = -128 (never written by the quantizer, still a legal byte),
     # 1 and 255 are ±127: with queries of ±127 these give the largest pair
-    # sums any 16-bit intermediate (vpmaddubsw, vpmaddwd) can meet. One query
-    # runs the single-query block, six the batch blocks too.
+    # sums any 16-bit intermediate (vpmaddubsw, vpmaddwd) can meet, and at
+    # d = 2100 the largest i32 sums. One query runs the single-query block,
+    # six the batch blocks too; 2100 the rolled chunk loop.
     rng = np.random.default_rng(code)
-    codes, row_scale, row_bias, _, _ = _problem(rng, 40, 128, 1)
-    codes[:20] = code
-    queries = np.where(rng.random((n_queries, 128)) < 0.5, -127, 127).astype(np.int8)
-    queries[0] = 127 if code >= 128 else -127  # every pair at its extreme sum
+    codes, row_scale, row_bias, _, _ = _problem(rng, 40, dim, 1)
+    codes[:20, :dim] = code
+    queries = np.zeros((n_queries, codes.shape[1]), np.int8)
+    queries[:, :dim] = np.where(rng.random((n_queries, dim)) < 0.5, -127, 127)
+    queries[0, :dim] = 127 if code >= 128 else -127  # every pair at its extreme sum
     query_scale = np.ones(n_queries, np.float32)
     _check(variant, (codes, row_scale, row_bias, queries, query_scale), 25)
 
@@ -144,10 +206,10 @@ def test_threads_split_rows_and_merge_exactly(variant, monkeypatch):
 def test_batch_and_remainder_blocks_agree_with_single_queries(variant):
     # 4m + r queries take the blocked kernel plus a remainder kernel (r = 1, 2, 3)
     problem = _problem(np.random.default_rng(5), 300, 128, 11)
-    rows, scores = knn_scan(*problem, 7, isa=variant)
+    rows, scores = scan(variant, *problem, 7)
     for j in range(11):
         one = (*problem[:3], problem[3][j:j + 1], problem[4][j:j + 1])
-        r1, s1 = knn_scan(*one, 7, isa=variant)
+        r1, s1 = scan(variant, *one, 7)
         np.testing.assert_array_equal(r1[0], rows[j])
         np.testing.assert_array_equal(s1[0], scores[j])
 
