@@ -193,6 +193,25 @@ class Weight:
 
 
 @dataclass(frozen=True)
+class Check:
+    """Every row's ``expr`` must be a value of a declared range or enum type -- the ints
+    ``lo..hi``, or one of ``values`` -- else the run stops with an error at ``origin``
+    (the head argument) naming ``type_text`` (``Digit = 0..9``).
+
+    Rules compute values no fact could hold (``d + 1``, a count); checks stand last
+    in a rule, after every operator that drops rows and before the Insert, so only
+    rows the rule really derives are checked.
+    """
+
+    expr: "Expr"
+    type_text: str
+    lo: "int | None" = None
+    hi: "int | None" = None
+    values: tuple = ()
+    origin: Span | None = _origin()
+
+
+@dataclass(frozen=True)
 class Insert:
     """Project the table onto ``exprs`` and add the rows to ``rel`` (tags ⊕ on duplicates)."""
 
@@ -201,7 +220,7 @@ class Insert:
     origin: Span | None = _origin()
 
 
-Op = Union[Join, AntiJoin, Filter, Map, Aggregate, Neural, Knn, Weight, Insert]
+Op = Union[Join, AntiJoin, Filter, Map, Aggregate, Neural, Knn, Weight, Check, Insert]
 
 
 # ---- program structure ---------------------------------------------------------

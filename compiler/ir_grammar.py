@@ -26,7 +26,7 @@ provenance: "provenance" name ["(" params ")"]
 params: (param ("," param)*)?
 param: name "=" value
 
-_op: join | antijoin | filter | map | aggregate | neural | knn | weight | insert
+_op: join | antijoin | filter | map | aggregate | neural | knn | weight | check | insert
 join: "join" name name "(" terms ")" [loc]
 antijoin: "antijoin" name "(" terms ")" [loc]
 filter: "filter" expr [loc]
@@ -39,6 +39,9 @@ block: "{" _op* "}"
 neural: "neural" name "(" names ")" "->" name [loc]
 knn: "knn" name "(" name "," expr ")" "->" "(" name "," name ")" [loc]
 weight: "weight" value [loc]
+check: "check" expr "in" domain STRING [loc]
+domain: "[" INT "," INT "]" -> range_domain
+      | "{" values "}" -> enum_domain
 insert: "insert" name "(" exprs ")" [loc]
 
 terms: (term ("," term)*)?

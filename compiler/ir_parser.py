@@ -182,6 +182,15 @@ def _make_builder():
         def knn(self, meta, index, vector, k, id_, score, origin):
             return ir.Knn(index, vector, k, id_, score, origin)
 
+        def range_domain(self, meta, lo, hi):
+            return {"lo": int(lo), "hi": int(hi)}
+
+        def enum_domain(self, meta, values):
+            return {"values": tuple(values)}
+
+        def check(self, meta, expr, domain, text, origin):
+            return ir.Check(expr, self._unquote(text), origin=origin, **domain)
+
         def insert(self, meta, rel, exprs, origin):
             return ir.Insert(rel, exprs, origin)
 

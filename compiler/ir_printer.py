@@ -43,7 +43,7 @@ from nsl.lang.diagnostics import Span
 # the keyword. A test keeps this set in step with ir_grammar.py.
 KEYWORDS = frozenset("""
     relation facts stratum recursive init loop rule join antijoin filter map
-    aggregate neural knn weight insert outputs query provenance by objective
+    aggregate neural knn weight check insert outputs query provenance by objective
     types or in group from true false nan inf loc _ index
 """.split())
 
@@ -265,6 +265,10 @@ def _op_line(op: ir.Op) -> str:
                 f" -> ({format_name(op.id)}, {format_name(op.score)})")
     if isinstance(op, ir.Weight):
         return "weight " + format_value(op.prob)
+    if isinstance(op, ir.Check):
+        domain = (f"[{op.lo}, {op.hi}]" if op.lo is not None else
+                  "{" + ", ".join(format_value(v) for v in op.values) + "}")
+        return f"check {format_expr(op.expr)} in {domain} {format_value(op.type_text)}"
     if isinstance(op, ir.Insert):
         return f"insert {format_name(op.rel)} ({', '.join(format_expr(e) for e in op.exprs)})"
     raise TypeError(f"not an IR op: {op!r}")

@@ -21,6 +21,8 @@ def op_reads(op) -> set[str]:
         return {a.name for a in op.args if isinstance(a, ir.ColRef)}
     if isinstance(op, ir.Filter):
         return expr_cols(op.cond)
+    if isinstance(op, ir.Check):
+        return expr_cols(op.expr)
     if isinstance(op, ir.Map):
         return expr_cols(op.expr)
     if isinstance(op, ir.Aggregate):

@@ -14,6 +14,7 @@ from nsl.lang import ast as A
 from nsl.lang.check import CheckedProgram
 from nsl.lang.check.indexes import index_options
 from nsl.lang.check.symbols import RelationInfo
+from nsl.lang.check.types import column_domains
 from nsl.lang.diagnostics import CompileError, error
 from nsl.compiler.lower_rule import RuleScope, constant_value
 
@@ -108,10 +109,11 @@ class _Lowering:
             name = f"{rule.head.rel}#{n}" + (f".{k}" if len(alternatives) > 1 else "")
             scope = RuleScope(self, conj, rule.head)
             ops = scope.schedule(conj)
+            exprs, checks = scope.head_values(self.types_of(rule.head.rel),
+                                              column_domains(rule.head.rel, self.symbols), ops)
             if rule.prob is not None:
                 ops.append(ir.Weight(rule.prob, origin=rule.span))
-            head_types = self.types_of(rule.head.rel)
-            exprs = tuple(scope.expr(a, want=t) for a, t in zip(rule.head.args, head_types))
+            ops.extend(checks)
             ops.append(ir.Insert(rule.head.rel, exprs, origin=rule.head.span))
             lowered.append(ir.Rule(name, tuple(ops), origin=rule.span))
         return lowered

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from nsl.compiler import ir
 from nsl.lang import ast as A
-from nsl.lang.check.types import const_type
+from nsl.lang.check.types import column_domains, const_type, domain_text, domain_within
 from nsl.lang.diagnostics import CompileError, error, note
 from nsl.lang.walk import aggregate_keys, aggregate_of, expr_vars, literal_vars
 
 _BINOPS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod", "**": "pow", "++": "concat"}
 _CMPOPS = {"=": "eq", "==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
-_FLIPPED = {"=": "=", "==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}  # a OP b == b FLIP a
+# ``a OP b`` is ``b FLIPPED[OP] a``
+_FLIPPED = {"=": "=", "==": "==", "!=": "!=", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 
 
 def constant_value(arg):
@@ -38,6 +39,7 @@ class RuleScope:
             self.taken |= {v.name for a in head.args for v in expr_vars(a)}
         self.head = head
         self.conj = conj
+        self.domains: dict = {}  # variable -> the range/enum type of a column it was joined on
 
     def fresh(self) -> str:
         i = 0
@@ -120,10 +122,13 @@ class RuleScope:
         if not all(self.ready(a) for a in atom.args if not isinstance(a, (A.Var, A.Wildcard))):
             return False
         types = self.lowering.types_of(atom.rel)
+        domains = column_domains(atom.rel, self.lowering.symbols)
         args = []
-        for arg, t in zip(atom.args, types):
+        for arg, t, found in zip(atom.args, types, domains):
             if isinstance(arg, A.Var) and arg.name not in self.bound:
                 self.bound[arg.name] = t
+            if isinstance(arg, A.Var) and found is not None:
+                self.domains[arg.name] = found[1]  # joined on the column: a value of its type
             args.append(self.term(arg, ops, want=t))
         ops.append(ir.Join(atom.rel, "full", tuple(args), origin=atom.span))
         return True
@@ -145,7 +150,8 @@ class RuleScope:
         return ir.ColRef(name, expr.type)
 
     def comparison(self, lit: A.Comparison, pending, ops) -> bool:
-        for target, source, op in ((lit.left, lit.right, lit.op), (lit.right, lit.left, _FLIPPED[lit.op])):
+        for target, source, op in ((lit.left, lit.right, lit.op),
+                                   (lit.right, lit.left, _FLIPPED[lit.op])):
             if isinstance(source, A.Aggregate):
                 return self.aggregate(source, target, pending, ops, compare=op)
         if lit.op == "=":
@@ -162,6 +168,26 @@ class RuleScope:
 
     def compare(self, op: str, left, right):
         return ir.BinExpr(_CMPOPS[op], left, right, "bool")
+
+    # -- the head ---------------------------------------------------------------
+    def head_values(self, types, domains, ops):
+        """The head's expressions, and a Check for each value the rule computes into a column
+        of a range or enum type (its Map appended to ``ops``). Constants need none (the checker
+        proved them), nor a variable joined on a column whose type lies within the column's."""
+        exprs, checks = [], []
+        for arg, t, found in zip(self.head.args, types, domains):
+            e = self.expr(arg, want=t)
+            if found is not None and not isinstance(e, ir.Lit) and not (
+                    isinstance(arg, A.Var) and arg.name in self.domains
+                    and domain_within(self.domains[arg.name], found[1])):
+                if not isinstance(e, ir.ColRef):
+                    name = self.fresh()
+                    ops.append(ir.Map(name, e, origin=arg.span))
+                    self.bound[name] = e.type
+                    e = ir.ColRef(name, e.type)
+                checks.append(_domain_check(e, found, arg.span))
+            exprs.append(e)
+        return tuple(exprs), checks
 
     # -- aggregates -----------------------------------------------------------
     def aggregate(self, agg: A.Aggregate, target, pending, ops, negated: bool = False,
@@ -323,3 +349,11 @@ def _outside_vars(lit):
                 yield from expr_vars(side)
     elif aggregate_of(lit) is None:
         yield from literal_vars(lit)
+
+
+def _domain_check(e, found, span) -> ir.Check:
+    name, domain = found
+    text = domain_text(name, domain)
+    if isinstance(domain, A.RangeType):
+        return ir.Check(e, text, domain.lo, domain.hi, origin=span)
+    return ir.Check(e, text, values=tuple(domain.values), origin=span)

@@ -51,6 +51,14 @@ class _RuleChecker:
             if isinstance(op, ir.Insert):
                 self.span = op.origin or self.rule.origin
                 self.report(f"insert into {op.rel} is not the last op of the rule")
+        tail = list(ops[:-1])
+        while tail and isinstance(tail[-1], (ir.Check, ir.Weight)):
+            tail.pop()  # checks stand last, before the insert (a weight may stand among them)
+        for op in tail:
+            if isinstance(op, ir.Check):
+                self.span = op.origin or self.rule.origin
+                self.report("a check stands before an op that drops rows; checks come last, "
+                            "before the insert")
         self.pipeline(ops, {}, in_aggregate=False)
 
     def pipeline(self, ops, env: Env, in_aggregate: bool) -> None:
@@ -176,6 +184,20 @@ class _RuleChecker:
         self.bind(op.id, "int", env, f"knn {op.index}")
         self.bind(op.score, "float", env, f"knn {op.index}")
 
+    def op_check(self, op: ir.Check, env: Env, in_aggregate: bool) -> None:
+        if in_aggregate:
+            self.report("check inside an aggregate body")
+        got = ExprChecker(env, self.report).check(op.expr)
+        if (op.lo is None) == (not op.values):
+            self.report("a check names either a range [lo, hi] or a set of values")
+        elif op.lo is not None and (op.hi is None or op.lo > op.hi):
+            self.report(f"check range [{op.lo}, {op.hi}] is empty")
+        elif op.lo is not None and got not in (None, "int"):
+            self.report(f"check of an int range on a {got} value")
+        elif op.values and got is not None and not all(
+                _value_type(v) == got or (_value_type(v), got) == ("int", "float") for v in op.values):
+            self.report(f"check of {got} values against {describe_value(op.values)}")
+
     def op_insert(self, op: ir.Insert, env: Env, in_aggregate: bool) -> None:
         if in_aggregate:
             self.report(f"insert into {op.rel} inside an aggregate body")
@@ -275,3 +297,9 @@ class _AggregateChecker:
         if op.op in ("argmin", "argmax") and len(op.results) == len(op.vars):
             return tuple(var_types.get(v) for v in op.vars)
         return None
+
+
+def _value_type(value) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    return {int: "int", float: "float", str: "str"}.get(type(value), "?")

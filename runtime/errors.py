@@ -23,6 +23,22 @@ class NotAvailable(NslRuntimeError):
         return error(self.message, self.origin)
 
 
+class DerivedValueError(NslRuntimeError):
+    """A rule derived a value outside its column's range or enum type; ``origin`` is the
+    head argument that computed it (may be None)."""
+
+    def __init__(self, message: str, origin=None):
+        self.message = message
+        self.origin = origin
+        super().__init__(f"{origin}: error: {message}" if origin is not None else message)
+
+    def diagnostic(self):
+        from nsl.lang.diagnostics import error, note
+        return error(self.message, self.origin,
+                     note("a rule derives only values of its head columns' types: keep such rows out "
+                          "with a condition in the body, or declare the column with a wider type"))
+
+
 class FactFileError(NslRuntimeError):
     """A bad row in a facts file; positions are 1-based (``col`` is a character column)."""
 

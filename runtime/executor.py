@@ -16,7 +16,7 @@ from nsl.compiler.ir_vars import op_binds, op_reads
 
 from .aggregate import aggregate
 from .database import Database
-from .errors import NotAvailable, NslRuntimeError
+from .errors import DerivedValueError, NotAvailable, NslRuntimeError
 from .expr import compile_expr, to_column
 from .interner import Interner
 from .native_fixpoint import run_native
@@ -82,7 +82,7 @@ class Executor:
         self._delta_reads: dict = {}  # id(rule) -> relations whose delta the rule scans
         self._steps = {ir.Join: self._join, ir.AntiJoin: self._antijoin, ir.Filter: self._filter,
                        ir.Map: self._map, ir.Insert: self._insert, ir.Aggregate: self._aggregate,
-                       ir.Weight: self._weight, ir.Knn: self._knn}
+                       ir.Weight: self._weight, ir.Knn: self._knn, ir.Check: self._check}
         for stratum in module.strata:
             for rule in stratum.init + stratum.loop:
                 for op, message in _unsupported(rule.ops, self.indexes):
@@ -272,6 +272,43 @@ class Executor:
             out = knn(op, table, self.prov, self.indexes.get(op.index), rerank, self.interner)
             return _only(out, live)
         return step
+
+    def _check(self, op: ir.Check, live):
+        """Stop the run at the first row whose value is outside the check's type: one test
+        over the whole column (a range compare, or ``isin`` on the listed values)."""
+        get, ty = compile_expr(op.expr, self.interner), op.expr.type
+        allowed = None
+        if op.lo is None:
+            if ty == "str":
+                allowed = torch.tensor([self.interner.intern(v) for v in op.values
+                                        if isinstance(v, str)], dtype=torch.int64)
+            else:
+                allowed = torch.tensor([v for v in op.values if not isinstance(v, str)],
+                                       dtype=torch.float64 if ty == "float" else torch.int64)
+
+        def step(table, sink):
+            value, ok = get(table)
+            column = to_column(value, ty)
+            if op.lo is not None:
+                bad = (column < op.lo) | (column > op.hi)
+            else:
+                bad = ~torch.isin(column, allowed.to(column.device))
+            if ok is not None:
+                bad &= ok
+            if bool(bad.any()):
+                first = int(torch.nonzero(bad)[0, 0])
+                raise DerivedValueError(f"this rule derived {self._shown(column[first], ty)}, which is "
+                                        f"not a value of type {op.type_text}", op.origin)
+            return _only(table, live)
+        return step
+
+    def _shown(self, value: torch.Tensor, ty: str) -> str:
+        from .io import show_value
+        if ty == "str":
+            return show_value(str(self.interner.decode(value.reshape(1))[0]))
+        if ty == "bool":
+            return show_value(bool(value))
+        return show_value(value.item())
 
     def _insert(self, op: ir.Insert, live):
         rel, prov = op.rel, self.prov

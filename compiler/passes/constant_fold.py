@@ -62,6 +62,8 @@ def _fold_op(op):
         return replace(op, expr=fold_expr(op.expr))
     if isinstance(op, ir.Insert):
         return replace(op, exprs=tuple(fold_expr(e) for e in op.exprs))
+    if isinstance(op, ir.Check):
+        return replace(op, expr=fold_expr(op.expr))
     if isinstance(op, ir.Aggregate) and op.objective is not None:
         return replace(op, objective=fold_expr(op.objective))
     return op

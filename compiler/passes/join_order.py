@@ -1,7 +1,8 @@
 """Order a rule's operators: filters as early as possible, joins by selectivity.
 
 Greedy: whenever a non-join operator (filter, map, antijoin, aggregate,
-neural, knn) has all its inputs bound it runs next, shrinking the table;
+neural, knn) has all its inputs bound it runs next, shrinking the table
+(checks stay last: they must see only the rows the rule derives);
 otherwise the next join is the best-scored ready one: a delta first, then the
 one sharing most bound variables (a key join instead of a product), then
 more literal arguments, then the smaller known relation.
@@ -20,8 +21,8 @@ def order_ops(ops, bound: set[str], sizes: dict[str, int]) -> list:
     out = []
     bound = set(bound)
     while pending:
-        ready = [op for op in pending if not isinstance(op, ir.Join) and needs(op) <= bound
-                 and not isinstance(op, ir.Insert)]
+        ready = [op for op in pending if not isinstance(op, (ir.Join, ir.Insert, ir.Check))
+                 and needs(op) <= bound]
         if ready:
             chosen = ready[0]
         else:
@@ -30,8 +31,9 @@ def order_ops(ops, bound: set[str], sizes: dict[str, int]) -> list:
             later = set().union(*(binds(op) for op in pending if not isinstance(op, ir.Join)))
             joins = [op for op in pending if isinstance(op, ir.Join) and not binds(op) & later]
             if not joins:
-                # only ops whose inputs a Map/aggregate later binds, or the Insert
-                chosen = next((op for op in pending if not isinstance(op, ir.Insert)), pending[0])
+                # only ops whose inputs a Map/aggregate later binds, or the checks and the Insert
+                chosen = next((op for op in pending if not isinstance(op, (ir.Insert, ir.Check))),
+                              pending[0])
             else:
                 chosen = max(joins, key=lambda j: _score(j, bound, sizes, joins.index(j)))
         pending.remove(chosen)

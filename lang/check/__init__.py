@@ -14,6 +14,7 @@ from nsl.lang.check.declarations import check_declarations
 from nsl.lang.check.facts import check_facts
 from nsl.lang.check.formulas import check_formulas
 from nsl.lang.check.indexes import check_indexes
+from nsl.lang.check.rule_values import check_rule_values
 from nsl.lang.check.safety import check_safety
 from nsl.lang.check.singletons import check_singletons
 from nsl.lang.check.stratify import stratify
@@ -50,6 +51,7 @@ def check_program(program: A.Program, sources: SourceMap | None = None) -> Check
     check_indexes(program, table, diags)
     infer_and_check(program, table, diags)
     check_facts(program, table, diags)
+    check_rule_values(program, table, diags)
     check_safety(program, table, diags)
     check_aggregate_order(program, table, diags)
     strata = stratify(program, table, diags)

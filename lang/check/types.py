@@ -78,6 +78,16 @@ def in_domain(value, domain: Domain) -> bool:
     return any(v == value and isinstance(v, bool) == isinstance(value, bool) for v in domain.values)
 
 
+def domain_within(inner: Domain, outer: Domain) -> bool:
+    """Whether every value of ``inner`` belongs to ``outer`` (a value read from an ``inner``
+    column needs no check to enter an ``outer`` one)."""
+    if isinstance(inner, A.RangeType):
+        if isinstance(outer, A.RangeType):
+            return outer.lo <= inner.lo and inner.hi <= outer.hi
+        return inner.hi - inner.lo < 4096 and all(in_domain(v, outer) for v in range(inner.lo, inner.hi + 1))
+    return all(in_domain(v, outer) for v in inner.values)
+
+
 def domain_text(name: str, domain: Domain, limit: int = 8) -> str:
     """``Digit = 0..9`` or ``Color = {"red", "green", "blue"}`` (long enumerations cut short)."""
     if isinstance(domain, A.RangeType):

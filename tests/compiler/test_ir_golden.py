@@ -28,7 +28,7 @@ def test_golden_ir_parses_verifies_and_prints_back(path):
 def test_golden_files_cover_every_op():
     text = "".join(p.read_text(encoding="utf-8") for p in FILES)
     for word in ("join", "antijoin", "filter", "map", "aggregate", "neural", "knn", "weight",
-                 "insert", "delta", "recursive", "loop rule", "} or {", "objective", "query",
+                 "check", "insert", "delta", "recursive", "loop rule", "} or {", "objective", "query",
                  "in group", " from ", "nan", "-inf", "()"):
         assert word in text, word
     for op in ("count", "sum", "min", "max", "argmin", "argmax", "exists", "not_exists"):

@@ -151,6 +151,27 @@ def test_bindings_and_ops(ops, message):
     expect(stratum(*ops), message)
 
 
+@pytest.mark.parametrize("ops, message", [
+    ([JOIN_AB, 'check a:int in [0, 9] "D = 0..9"', "filter (lt a:int 5:int):bool", OK_INSERT],
+     "in rule r: a check stands before an op that drops rows; checks come last, before the insert"),
+    ([JOIN_AB, 'check a:int in [9, 0] "D = 9..0"', OK_INSERT],
+     "in rule r: check range [9, 0] is empty"),
+    (["join name full (a:int, s:str)", 'check s:str in [0, 9] "D = 0..9"',
+      "insert path (a:int, a:int)"], "in rule r: check of an int range on a str value"),
+    ([JOIN_AB, 'check a:int in {"x"} "C = {\\"x\\"}"', OK_INSERT],
+     "in rule r: check of int values against ('x',)"),
+    ([JOIN_AB, 'check z:int in [0, 9] "D = 0..9"', OK_INSERT],
+     "in rule r: variable z is used before it is bound"),
+])
+def test_checks(ops, message):
+    expect(stratum(*ops), message)
+
+
+def test_checks_may_stand_around_a_weight_before_the_insert():
+    expect(stratum(JOIN_AB, 'check a:int in [0, 9] "D = 0..9"', "weight 0.5",
+                   'check b:int in {1, 2} "E = {1, 2}"', OK_INSERT))
+
+
 @pytest.mark.parametrize("decl, message", [
     ("index docs(dim = 4, quant = int8, metric = ip)", "index docs is declared twice"),
     ("index m(dim = 0, quant = int8, metric = ip)",
