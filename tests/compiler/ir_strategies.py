@@ -242,6 +242,17 @@ def _aggregate_vars(draw, op: str, env: dict, body: list) -> dict:
     return {v: env[v] for v in chosen}
 
 
+def checks(draw, var: str, type_: str) -> ir.Check:
+    """A Check of ``var``: an int range, or a set of values of its type."""
+    text = draw(st.text(max_size=8))
+    if type_ == "int" and draw(st.booleans()):
+        lo = draw(values("int"))
+        hi = draw(st.integers(lo, min(lo + 10, 2**63 - 1)))
+        return ir.Check(ir.ColRef(var, type_), text, lo, hi, origin=draw(origins))
+    listed = tuple(draw(st.lists(values(type_), min_size=1, max_size=3)))
+    return ir.Check(ir.ColRef(var, type_), text, values=listed, origin=draw(origins))
+
+
 def rules(draw, scope: _Scope, name_pool=RULE_NAMES) -> ir.Rule:
     env: dict = {}
     ops = []
@@ -254,6 +265,9 @@ def rules(draw, scope: _Scope, name_pool=RULE_NAMES) -> ir.Rule:
             env[args[-1].name] = type_
         ops.append(ir.Join(rel, "full", tuple(args), draw(origins)))
     ops += op_sequence(draw, scope, env, draw(st.integers(0, 5)), False, 2)
+    scalars = sorted(v for v, t in env.items() if t in SCALARS)
+    for var in draw(st.lists(st.sampled_from(scalars), max_size=2)) if scalars else ():
+        ops.append(checks(draw, var, env[var]))
     rel = draw(st.sampled_from(scope.targets))
     insert = ir.Insert(rel, tuple(exprs(draw, env, t, 1) for t in scope.schemas[rel]), draw(origins))
     return ir.Rule(draw(st.sampled_from(name_pool)), tuple(ops) + (insert,), draw(origins))
