@@ -87,8 +87,9 @@ def _binds(lit, bound: set, table: SymbolTable) -> set[str]:
         return {a.name for a in lit.args if isinstance(a, A.Var)}
     if isinstance(lit, A.Comparison) and lit.op == "=":
         for target, source in ((lit.left, lit.right), (lit.right, lit.left)):
-            if isinstance(target, A.Var) and isinstance(source, A.Aggregate):
-                return {target.name}  # its keys are checked where the aggregate is
+            if isinstance(target, A.Var) and _has_aggregate(source):
+                return {target.name}  # its keys are checked where the aggregate is (or it is
+                #                       reported as nested in an expression)
             if isinstance(target, A.Var) and all(v.name in bound for v in expr_vars(source)):
                 return {target.name}
     return set()
@@ -142,8 +143,33 @@ def _no_nested_aggregate(e, diags) -> None:
 
 def _outer_vars(lit: A.Comparison):
     for side in (lit.left, lit.right):
-        if not isinstance(side, A.Aggregate):
-            yield from expr_vars(side)
+        yield from _vars_outside_aggregates(side)
+
+
+def _vars_outside_aggregates(e):
+    """The variables of ``e`` outside any aggregate in it (one nested in an expression is
+    reported on its own; its body's variables are not the comparison's)."""
+    if isinstance(e, A.Aggregate):
+        return
+    if isinstance(e, A.Var):
+        yield e
+    elif isinstance(e, A.BinOp):
+        yield from _vars_outside_aggregates(e.left)
+        yield from _vars_outside_aggregates(e.right)
+    elif isinstance(e, A.Neg):
+        yield from _vars_outside_aggregates(e.operand)
+    elif isinstance(e, A.Call):
+        for a in e.args:
+            yield from _vars_outside_aggregates(a)
+    else:
+        yield from expr_vars(e)
+
+
+def _has_aggregate(e) -> bool:
+    return isinstance(e, A.Aggregate) or (
+        isinstance(e, A.BinOp) and (_has_aggregate(e.left) or _has_aggregate(e.right))) or (
+        isinstance(e, A.Neg) and _has_aggregate(e.operand)) or (
+        isinstance(e, A.Call) and any(_has_aggregate(a) for a in e.args))
 
 
 def _check_aggregate(agg: A.Aggregate, outer_bound: set, table, diags, reported) -> None:
