@@ -60,12 +60,15 @@ class Program:
         return {r.name: r.types for r in self._comp.lowered.relations}
 
     def run(self, facts: Mapping[str, Any] | None = None, provenance: str | None = None,
-            queries: Iterable[str] = ()) -> "Result":
+            queries: Iterable[str] = (), max_iterations: int | None = None) -> "Result":
         """Evaluate the program.
 
         ``facts`` maps a relation name to rows (a list of tuples), to a path of a
         CSV/TSV/JSONL file, or to a dict/list of column tensors. ``queries``
         names extra relations to report besides the program's own outputs.
+        ``max_iterations`` bounds the semi-naive iterations of each recursive
+        stratum that still derive new facts (None: no bound); a stratum that
+        needs more is an error pointing at a rule that kept deriving.
         """
         from nsl.lang.check.declarations import PROVENANCES
         from nsl.lang.check.features import unavailable
@@ -80,11 +83,13 @@ class Program:
                                   "(available: bool)", None))
         if problems:
             raise CompileError(problems, self.sources)
+        if max_iterations is not None and (not isinstance(max_iterations, int) or max_iterations < 1):
+            raise UsageError(f"max_iterations must be a positive integer, not {max_iterations!r}")
         module = self._module_with_outputs(tuple(queries))
         inputs = self._inputs(dict(facts or {}), module)
         indexes = self._indexes(module)
         try:
-            db = execute(module, inputs=inputs, indexes=indexes)
+            db = execute(module, inputs=inputs, indexes=indexes, max_iterations=max_iterations)
         except Exception as exc:
             _reraise_runtime_error(exc, self.sources)
             raise

@@ -5,7 +5,7 @@ import json
 import pathlib
 import sys
 
-from nsl.cli_types import positive_seconds
+from nsl.cli_types import int_at_least, positive_seconds
 from nsl.lang.diagnostics import UsageError
 
 
@@ -18,6 +18,9 @@ def register(sub) -> None:
     p.add_argument("--facts", action="append", default=[], metavar="REL=PATH",
                    help="load input relation REL from a CSV/TSV/JSONL file (repeatable)")
     p.add_argument("--provenance", metavar="NAME", help="override the program's @provenance")
+    p.add_argument("--max-iterations", type=int_at_least(1), default=None, metavar="N",
+                   help="fail a recursive stratum that still derives new facts after N iterations "
+                        "(default: no limit)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("check", help="check a program for errors without running it")
@@ -75,7 +78,7 @@ def cmd_run(args) -> int:
     program = nsl.compile(pathlib.Path(args.file))  # a path, whatever its suffix
     _print_warnings(program)
     result = program.run(facts=_parse_facts(args.facts), provenance=args.provenance,
-                         queries=args.query)
+                         queries=args.query, max_iterations=args.max_iterations)
     if args.json:
         json.dump(result.to_json(), sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")

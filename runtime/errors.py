@@ -49,3 +49,26 @@ class FactFileError(NslRuntimeError):
     def diagnostic(self):
         from nsl.lang.diagnostics import Span, error
         return error(self.message, Span(self.path, self.line, self.col, self.line, self.col))
+
+
+class NoFixpointError(NslRuntimeError):
+    """A recursive stratum still derived new facts after the iteration limit; ``origin``
+    is a rule that derived some in the last iteration, ``example`` one of them (or None)."""
+
+    def __init__(self, relations, limit: int, new_facts: int | None, example: str | None, origin=None):
+        self.limit, self.origin = limit, origin
+        names = ", ".join(f"'{r}'" for r in relations)
+        self.message = (f"the recursive rules for {names} did not reach a fixpoint within "
+                        f"{limit} iteration{'s' * (limit != 1)} (the iteration limit)")
+        self.detail = ("the last iteration still derived "
+                       + (f"{new_facts} new fact{'s' * (new_facts != 1)}" if new_facts is not None
+                          else "new facts")
+                       + (f", e.g. {example}" if example else ""))
+        super().__init__(f"{origin}: error: {self.message}" if origin is not None else self.message)
+
+    def diagnostic(self):
+        from nsl.lang.diagnostics import error, note
+        return error(self.message, self.origin,
+                     note(f"{self.detail}; rules that compute new values from their own results "
+                          "(such as x + 1) never stop: bound them with a condition in the body, "
+                          "or raise the limit if the recursion is just deep"))

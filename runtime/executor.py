@@ -16,7 +16,7 @@ from nsl.compiler.ir_vars import op_binds, op_reads
 
 from .aggregate import aggregate
 from .database import Database
-from .errors import DerivedValueError, NotAvailable, NslRuntimeError
+from .errors import DerivedValueError, NoFixpointError, NotAvailable, NslRuntimeError
 from .expr import compile_expr, to_column
 from .interner import Interner
 from .native_fixpoint import run_native
@@ -29,12 +29,15 @@ from .relation import StoredRelation
 from .table import Table, take_tags
 
 
-def execute(module: ir.Module, inputs=None, provenance=None, indexes=None) -> Database:
+def execute(module: ir.Module, inputs=None, provenance=None, indexes=None,
+            max_iterations: int | None = None) -> Database:
     """Run ``module``; ``inputs`` maps input relations to rows or columns (see ``load_inputs``);
     ``provenance`` is a Provenance instance, or None for ``module.provenance``; ``indexes``
-    maps index names to loaded ``VectorIndex``es (``knn_op.load_index``)."""
+    maps index names to loaded ``VectorIndex``es (``knn_op.load_index``). A recursive
+    stratum may run at most ``max_iterations`` semi-naive iterations that derive new facts
+    (None: no limit); one more raises ``NoFixpointError``."""
     prov = provenance if provenance is not None else make_provenance(module.provenance)
-    ex = Executor(module, prov, indexes)
+    ex = Executor(module, prov, indexes, max_iterations)
     ex.load(inputs or {})
     for stratum in module.strata:
         ex.run_stratum(stratum)
@@ -70,8 +73,9 @@ def live_after(ops, needed_at_end=frozenset()) -> list:
 
 
 class Executor:
-    def __init__(self, module: ir.Module, prov, indexes=None):
+    def __init__(self, module: ir.Module, prov, indexes=None, max_iterations=None):
         self.module, self.prov = module, prov
+        self.max_iterations = max_iterations
         self.indexes: dict = dict(indexes or {})  # index name -> loaded VectorIndex (knn_op)
         self.interner = Interner()
         self.store = {r.name: StoredRelation(r.name, r.types, prov) for r in module.relations}
@@ -117,15 +121,25 @@ class Executor:
 
         for rule in stratum.init:
             self.run_ops(rule.ops, Table.unit(), insert_now)
-        if stratum.loop and not run_native(self, stratum):
+        if stratum.loop and run_native(self, stratum):
+            # the kernel runs to its fixpoint; its last iteration is the one that found nothing
+            if self.max_iterations is not None and self.native_iterations - 1 > self.max_iterations:
+                raise NoFixpointError(stratum.relations, self.max_iterations, None, None,
+                                      stratum.loop[0].origin)
+        elif stratum.loop:
             for r in stratum.relations:
                 self.deltas[r] = self.store[r].consolidated()
+            productive = 0
             while True:
                 self.iterations += 1
                 pending: dict = {}
+                derived_by: dict = {}  # relation -> the first rule that derived rows for it
+                rule = None
 
                 def buffer(rel, cols, tags, n):
                     pending.setdefault(rel, []).append((cols, tags, n))
+                    if n:
+                        derived_by.setdefault(rel, rule)
 
                 for rule in stratum.loop:
                     if not self._reads_empty_delta(rule):
@@ -138,9 +152,24 @@ class Executor:
                     self._add_batches(r, parts)
                 if not changed:
                     break
+                productive += 1
+                if self.max_iterations is not None and productive > self.max_iterations:
+                    raise self._no_fixpoint(stratum, derived_by)
         for r in stratum.relations:
             self.deltas.pop(r, None)
             self.store[r].consolidated()
+
+    def _no_fixpoint(self, stratum: ir.Stratum, derived_by: dict) -> NoFixpointError:
+        """The limit error, at the first rule that derived rows, in the iteration just run,
+        for a relation that grew; with one of the relation's new facts as the example."""
+        grew = [r for r in stratum.relations if self.deltas[r].n]
+        rel = next((r for r in grew if r in derived_by), grew[0])
+        origin = derived_by[rel].origin if rel in derived_by else stratum.loop[0].origin
+        delta = self.deltas[rel]
+        values = ", ".join(self._shown(col[0], ty) for col, ty in zip(delta.cols, self.store[rel].types))
+        return NoFixpointError(stratum.relations, self.max_iterations,
+                               sum(self.deltas[r].n for r in grew),
+                               f"{rel}({values})" if values else rel, origin)
 
     def _reads_empty_delta(self, rule) -> bool:
         """Whether a delta that ``rule`` scans is empty (then it derives nothing new)."""

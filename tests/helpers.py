@@ -41,10 +41,10 @@ def nslc(*args: str, input: str | None = None, cwd: str | None = None, timeout: 
                           text=True, cwd=cwd, timeout=timeout)
 
 
-def assert_fails_as_golden(command: str, golden_dir, name: str) -> None:
-    """``nslc COMMAND NAME.nsl`` run in ``golden_dir`` must exit 1 with exactly
+def assert_fails_as_golden(command: str, golden_dir, name: str, *options: str) -> None:
+    """``nslc COMMAND [OPTIONS] NAME.nsl`` run in ``golden_dir`` must exit 1 with exactly
     ``NAME.err`` on stderr (``NSL_REGOLD=1`` rewrites the file instead)."""
-    proc = nslc(command, f"{name}.nsl", cwd=str(golden_dir))
+    proc = nslc(command, *options, f"{name}.nsl", cwd=str(golden_dir))
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     golden = Path(golden_dir) / f"{name}.err"
