@@ -60,7 +60,8 @@ class Program:
         return {r.name: r.types for r in self._comp.lowered.relations}
 
     def run(self, facts: Mapping[str, Any] | None = None, provenance: str | None = None,
-            queries: Iterable[str] = (), max_iterations: int | None = None) -> "Result":
+            queries: Iterable[str] = (), max_iterations: int | None = None,
+            progress=None) -> "Result":
         """Evaluate the program.
 
         ``facts`` maps a relation name to rows (a list of tuples), to a path of a
@@ -69,6 +70,8 @@ class Program:
         ``max_iterations`` bounds the semi-naive iterations of each recursive
         stratum that still derive new facts (None: no bound); a stratum that
         needs more is an error pointing at a rule that kept deriving.
+        ``progress``, if given, is called with a ``nsl.runtime.StratumProgress``
+        as each stratum starts, after each of its iterations and when it is done.
         """
         from nsl.lang.check.declarations import PROVENANCES
         from nsl.lang.check.features import unavailable
@@ -89,7 +92,8 @@ class Program:
         inputs = self._inputs(dict(facts or {}), module)
         indexes = self._indexes(module)
         try:
-            db = execute(module, inputs=inputs, indexes=indexes, max_iterations=max_iterations)
+            db = execute(module, inputs=inputs, indexes=indexes, max_iterations=max_iterations,
+                         progress=progress)
         except Exception as exc:
             _reraise_runtime_error(exc, self.sources)
             raise

@@ -21,6 +21,8 @@ def register(sub) -> None:
     p.add_argument("--max-iterations", type=int_at_least(1), default=None, metavar="N",
                    help="fail a recursive stratum that still derives new facts after N iterations "
                         "(default: no limit)")
+    p.add_argument("--progress", action="store_true",
+                   help="report each stratum's iterations and facts on standard error as it runs")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("check", help="check a program for errors without running it")
@@ -78,13 +80,48 @@ def cmd_run(args) -> int:
     program = nsl.compile(pathlib.Path(args.file))  # a path, whatever its suffix
     _print_warnings(program)
     result = program.run(facts=_parse_facts(args.facts), provenance=args.provenance,
-                         queries=args.query, max_iterations=args.max_iterations)
+                         queries=args.query, max_iterations=args.max_iterations,
+                         progress=ProgressPrinter(sys.stderr) if args.progress else None)
     if args.json:
         json.dump(result.to_json(), sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
     else:
         sys.stdout.write(format_result(result))
     return 0
+
+
+class ProgressPrinter:
+    """``--progress``: a stratum's line while it iterates — rewritten in place every
+    0.2 s on a terminal, a new line every 10 s otherwise (a log) — and once when it
+    is done."""
+
+    def __init__(self, stream, clock=None):
+        import time
+
+        self.stream, self.clock = stream, clock or time.monotonic
+        self.tty = stream.isatty()
+        self.every = 0.2 if self.tty else 10.0
+        self.started = self.shown = 0.0
+
+    def __call__(self, p) -> None:
+        now = self.clock()
+        if p.iteration == 0 and not p.done:
+            self.started = self.shown = now
+        if not p.done and now - self.shown < self.every:
+            return
+        self.shown = now
+        names = ", ".join(p.relations)
+        facts = f"{p.facts} fact{'s' * (p.facts != 1)}"
+        if p.done:
+            rounds = f" after {p.iteration} iteration{'s' * (p.iteration != 1)}" if p.iteration else ""
+            text = f"stratum {p.index + 1}/{p.strata} ({names}): {facts}{rounds}, {now - self.started:.2f} s"
+        else:
+            text = f"stratum {p.index + 1}/{p.strata} ({names}): iteration {p.iteration}, {facts}"
+        if self.tty:
+            self.stream.write("\r\033[K" + text + ("\n" if p.done else ""))
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
 
 
 def format_result(result) -> str:

@@ -9,6 +9,8 @@ relation is what was new (or re-tagged) — until every delta is empty.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import torch
 
 from nsl.compiler import ir
@@ -29,19 +31,49 @@ from .relation import StoredRelation
 from .table import Table, take_tags
 
 
+@dataclass(frozen=True)
+class StratumProgress:
+    """What ``execute``'s ``progress`` callback is told: stratum ``index`` of ``strata``
+    (0-based), after ``iteration`` semi-naive iterations (0: its non-recursive rules);
+    ``done`` once, when the stratum is complete. ``facts`` (the rows in its relations)
+    is counted when read: a relation may hold one run per iteration until it is next
+    read whole, so counting at every iteration would cost as much as the iteration."""
+
+    index: int
+    strata: int
+    relations: tuple
+    iteration: int
+    done: bool
+    _store: dict = field(repr=False, compare=False)
+
+    @property
+    def facts(self) -> int:
+        return sum(len(self._store[r]) for r in self.relations)
+
+
 def execute(module: ir.Module, inputs=None, provenance=None, indexes=None,
-            max_iterations: int | None = None) -> Database:
+            max_iterations: int | None = None, progress=None) -> Database:
     """Run ``module``; ``inputs`` maps input relations to rows or columns (see ``load_inputs``);
     ``provenance`` is a Provenance instance, or None for ``module.provenance``; ``indexes``
     maps index names to loaded ``VectorIndex``es (``knn_op.load_index``). A recursive
     stratum may run at most ``max_iterations`` semi-naive iterations that derive new facts
-    (None: no limit); one more raises ``NoFixpointError``."""
+    (None: no limit); one more raises ``NoFixpointError``. ``progress``, if given, is
+    called with a :class:`StratumProgress` after each stratum's first rules, after each
+    iteration and when the stratum is done (the native kernel reports only the last two)."""
     prov = provenance if provenance is not None else make_provenance(module.provenance)
     ex = Executor(module, prov, indexes, max_iterations)
     ex.load(inputs or {})
-    for stratum in module.strata:
+    for index, stratum in enumerate(module.strata):
+        if progress is not None:
+            ex.report = _reporter(progress, index, len(module.strata), stratum, ex.store)
         ex.run_stratum(stratum)
     return Database(ex.store, ex.interner, prov, module)
+
+
+def _reporter(progress, index, strata, stratum, store):
+    def report(iteration: int, done: bool = False):
+        progress(StratumProgress(index, strata, stratum.relations, iteration, done, store))
+    return report
 
 
 def _unsupported(ops, indexes=None):
@@ -76,6 +108,7 @@ class Executor:
     def __init__(self, module: ir.Module, prov, indexes=None, max_iterations=None):
         self.module, self.prov = module, prov
         self.max_iterations = max_iterations
+        self.report = lambda iteration, done=False: None  # execute's progress callback
         self.indexes: dict = dict(indexes or {})  # index name -> loaded VectorIndex (knn_op)
         self.interner = Interner()
         self.store = {r.name: StoredRelation(r.name, r.types, prov) for r in module.relations}
@@ -121,7 +154,10 @@ class Executor:
 
         for rule in stratum.init:
             self.run_ops(rule.ops, Table.unit(), insert_now)
+        iteration = 0
+        self.report(0)
         if stratum.loop and run_native(self, stratum):
+            iteration = self.native_iterations
             # the kernel runs to its fixpoint; its last iteration is the one that found nothing
             if self.max_iterations is not None and self.native_iterations - 1 > self.max_iterations:
                 raise NoFixpointError(stratum.relations, self.max_iterations, None, None,
@@ -132,6 +168,7 @@ class Executor:
             productive = 0
             while True:
                 self.iterations += 1
+                iteration += 1
                 pending: dict = {}
                 derived_by: dict = {}  # relation -> the first rule that derived rows for it
                 rule = None
@@ -152,12 +189,14 @@ class Executor:
                     self._add_batches(r, parts)
                 if not changed:
                     break
+                self.report(iteration)
                 productive += 1
                 if self.max_iterations is not None and productive > self.max_iterations:
                     raise self._no_fixpoint(stratum, derived_by)
         for r in stratum.relations:
             self.deltas.pop(r, None)
             self.store[r].consolidated()
+        self.report(iteration, done=True)
 
     def _no_fixpoint(self, stratum: ir.Stratum, derived_by: dict) -> NoFixpointError:
         """The limit error, at the first rule that derived rows, in the iteration just run,
