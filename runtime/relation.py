@@ -27,6 +27,9 @@ def empty_column(ty: str, device=None) -> torch.Tensor:
 
 SMALL_RUN = 1024  # sorted mode: runs below this many rows are merged into the previous one
 SCAN_FACTOR = 16  # dense mode: consolidate by scanning the bitmap when it has ≤ this many slots per row
+# dense mode: at most this many unmerged deltas; a deep recursion nobody reads whole (a
+# counter) otherwise keeps one run per iteration: 300k tiny runs, hundreds of MB
+LOOSE_LIMIT = 64
 
 
 FILTER_LIMIT = 1 << 24  # sorted mode: key range (slots, 1 byte each) of the membership filter
@@ -245,6 +248,8 @@ class StoredRelation:
         run = Run(list(cols), None, key, sorted=False)
         self.runs.append(run)
         self._loose += 1
+        if self._loose >= LOOSE_LIMIT:
+            self._settle()  # copies into new runs: ``run``, the caller's delta, stays as it is
         self.version += 1
         return run
 

@@ -61,13 +61,15 @@ def _dense_set_case(batches):
 rows2 = st.lists(st.tuples(st.integers(-6, 6), st.integers(-6, 6)), max_size=10)
 
 
-@pytest.mark.parametrize("mode", ["bitmap", "bitmap-scan", "sorted-runs", "hashed-keys"])
+@pytest.mark.parametrize("mode", ["bitmap", "bitmap-scan", "bitmap-settle", "sorted-runs", "hashed-keys"])
 @SETTINGS
 @given(batches=st.lists(st.tuples(rows2, st.booleans(), st.sampled_from([1, 1, 1, 5, 1000])),
                         max_size=10))
 def test_stored_relation_deltas_and_contents_match_a_set(mode, batches):
     """Batch by batch: the delta is exactly the rows not seen before; reading the full
-    relation (which merges the loose deltas) in between changes nothing."""
+    relation (which merges the loose deltas) in between changes nothing, and neither
+    does merging them when too many pile up (every second batch in bitmap-settle): a
+    delta handed out earlier keeps its rows."""
     prov = BoolProvenance()
     with pytest.MonkeyPatch.context() as mp:
         # consolidating a bitmap relation: always by sorting, or always by scanning the bitmap
@@ -76,8 +78,10 @@ def test_stored_relation_deltas_and_contents_match_a_set(mode, batches):
             mp.setattr(dense, "DENSE_LIMIT", 0)
         if mode == "hashed-keys":
             mp.setattr(keys, "_PACK_LIMIT", 1)
+        if mode == "bitmap-settle":
+            mp.setattr(relation, "LOOSE_LIMIT", 2)
         rel = StoredRelation("r", ("int", "int"), prov)
-        seen = set()
+        seen, deltas = set(), []
         for batch, read, scale in batches:
             batch = [(a * scale, b) for a, b in batch]
             if not batch:
@@ -87,6 +91,7 @@ def test_stored_relation_deltas_and_contents_match_a_set(mode, batches):
             got = list(zip(*(c.tolist() for c in delta.cols)))
             assert len(got) == len(set(got)) == delta.n
             assert set(got) == set(batch) - seen
+            deltas.append((delta, got))
             seen |= set(batch)
             if read:
                 runs = rel.snapshot()
@@ -94,6 +99,8 @@ def test_stored_relation_deltas_and_contents_match_a_set(mode, batches):
                 assert len(stored) == len(seen) and set(stored) == seen
                 for run in runs:
                     assert run.key.shape[0] == run.n
+        for delta, got in deltas:
+            assert list(zip(*(c.tolist() for c in delta.cols))) == got
         final = rel.consolidated()
         assert list(zip(*(c.tolist() for c in final.cols))) == sorted(seen) or \
             not rel.in_value_order()
