@@ -6,27 +6,28 @@ from typing import Iterator
 from nsl.lang import ast as A
 
 
-def expr_vars(e) -> Iterator[A.Var]:
-    """Variables occurring free in an expression (not inside an aggregate's own scope)."""
+def expr_vars(e, aggregates: bool = True) -> Iterator[A.Var]:
+    """Variables occurring free in an expression (not inside an aggregate's own scope);
+    without ``aggregates``, none of an aggregate's at all (only those outside any)."""
     if isinstance(e, A.Var):
         yield e
     elif isinstance(e, A.BinOp):
-        yield from expr_vars(e.left)
-        yield from expr_vars(e.right)
+        yield from expr_vars(e.left, aggregates)
+        yield from expr_vars(e.right, aggregates)
     elif isinstance(e, A.Neg):
-        yield from expr_vars(e.operand)
+        yield from expr_vars(e.operand, aggregates)
     elif isinstance(e, A.Call):
         for a in e.args:
-            yield from expr_vars(a)
+            yield from expr_vars(a, aggregates)
     elif isinstance(e, A.Subscript):
-        yield from expr_vars(e.base)
-        yield from expr_vars(e.index)
+        yield from expr_vars(e.base, aggregates)
+        yield from expr_vars(e.index, aggregates)
     elif isinstance(e, A.ListExpr):
         for a in e.items:
-            yield from expr_vars(a)
+            yield from expr_vars(a, aggregates)
     elif isinstance(e, A.KwArg):
-        yield from expr_vars(e.value)
-    elif isinstance(e, A.Aggregate):
+        yield from expr_vars(e.value, aggregates)
+    elif isinstance(e, A.Aggregate) and aggregates:
         yield from aggregate_free_vars(e)
 
 

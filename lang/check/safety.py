@@ -143,26 +143,7 @@ def _no_nested_aggregate(e, diags) -> None:
 
 def _outer_vars(lit: A.Comparison):
     for side in (lit.left, lit.right):
-        yield from _vars_outside_aggregates(side)
-
-
-def _vars_outside_aggregates(e):
-    """The variables of ``e`` outside any aggregate in it (one nested in an expression is
-    reported on its own; its body's variables are not the comparison's)."""
-    if isinstance(e, A.Aggregate):
-        return
-    if isinstance(e, A.Var):
-        yield e
-    elif isinstance(e, A.BinOp):
-        yield from _vars_outside_aggregates(e.left)
-        yield from _vars_outside_aggregates(e.right)
-    elif isinstance(e, A.Neg):
-        yield from _vars_outside_aggregates(e.operand)
-    elif isinstance(e, A.Call):
-        for a in e.args:
-            yield from _vars_outside_aggregates(a)
-    else:
-        yield from expr_vars(e)
+        yield from expr_vars(side, aggregates=False)
 
 
 def _has_aggregate(e) -> bool:
