@@ -8,7 +8,7 @@ counterexample and invalid-ir, so a failing translation fails a script;
 """
 from __future__ import annotations
 
-from nsl.cli_types import int_at_least, positive_float
+from nsl.cli_types import int_at_least, positive_seconds
 
 EXIT_BY_VERDICT = {"equivalent": 0, "refines": 0, "unknown": 0, "counterexample": 1,
                    "invalid-ir": 1}
@@ -34,7 +34,7 @@ def register(subparsers) -> None:
                         help="loop iterations unrolled by the proof (default 8)")
     parser.add_argument("--samples", type=int_at_least(0), default=100_000, metavar="N",
                         help="random and boundary inputs when not exhaustive (default 100000)")
-    parser.add_argument("--timeout", type=positive_float, default=20.0, metavar="S",
+    parser.add_argument("--timeout", type=positive_seconds, default=20.0, metavar="S",
                         help="seconds for the whole check (default 20)")
     parser.set_defaults(func=run)
 

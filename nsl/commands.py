@@ -166,6 +166,9 @@ def cmd_compile(args) -> int:
 
     if args.samples is not None and args.samples < 1:
         raise UsageError(f"--samples must be a positive integer, not {args.samples}")
+    for given, option in ((args.samples, "--samples"), (args.kernel_timeout, "--kernel-timeout")):
+        if given is not None and not args.verify:
+            raise UsageError(f"{option} sets the kernel self-check: it needs --verify")
     text = _read(args.file)
     out = []
     if args.emit == "ast":

@@ -60,6 +60,8 @@ def test_usage_errors_exit_2(tmp_path):
     assert nslc("check-ir").returncode == 2
     assert nslc("check-ir", CORPUS / "drop_nsw.srctgt.ll", "--mode", "sideways").returncode == 2
     assert nslc("check-ir", CORPUS / "drop_nsw.srctgt.ll", "--timeout", "-1").returncode == 2
+    proc = nslc("check-ir", CORPUS / "drop_nsw.srctgt.ll", "--timeout", "inf")  # was an OverflowError
+    assert proc.returncode == 2 and "finite number of seconds" in proc.stderr, proc.stderr
     plain = tmp_path / "plain.ll"
     plain.write_text("define i8 @f(i8 %x) {\n  ret i8 %x\n}\n")
     proc = nslc("check-ir", plain)

@@ -212,6 +212,15 @@ def test_bad_kernel_timeout_is_a_usage_error(tmp_path, value, why):
     assert "--kernel-timeout" in proc.stderr and why in proc.stderr, proc.stderr
 
 
+@pytest.mark.parametrize("option", [("--samples", "4"), ("--kernel-timeout", "5")])
+def test_self_check_options_need_verify(tmp_path, option):
+    src = tmp_path / "plain.nsl"
+    src.write_text(PLAIN_PROGRAM)
+    proc = run("compile", src, *option)
+    assert proc.returncode == 2 and not proc.stdout
+    assert f"{option[0]} sets the kernel self-check: it needs --verify" in proc.stderr, proc.stderr
+
+
 # -- the native fixpoint kernels of recursive strata -----------------------------------
 
 FAMILY = pathlib.Path(__file__).resolve().parents[2] / "examples" / "kinship" / "family.nsl"
