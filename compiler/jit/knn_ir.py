@@ -39,8 +39,8 @@ heap ranks by (score, row).
 from __future__ import annotations
 
 from nsl.compiler.jit.knn_isa import Isa
-from nsl.compiler.jit.knn_ir_topk import (HEAP_OFFER, mask as _mask, score_block_vector,
-                                          score_pair_scalar)
+from nsl.compiler.jit.knn_ir_topk import (HEAP_OFFER, mask as _mask, reduce_block,
+                                          score_block_vector, score_groups, score_pair_scalar)
 
 PREFETCH_BYTES = 1024  # ahead of each stream
 PREFETCH_LOCALITY = 0  # non-temporal: each row is read once, keep L2/L3 for the rest
@@ -111,8 +111,8 @@ def scan_function(isa: Isa, name: str, stride: int, block: tuple[int, int],
         out(f"%q_j_next = add i64 %q_j, {qb}", "br label %q_head")
     else:
         out("br label %main_head")
-        _row_loop(out, isa, stride, qb, rb, "main", "%r0", "entry", "%r_main", "tail_head", True,
-                  with_bias)
+        _pipelined_row_loop(out, isa, stride, qb, rb, "main", "%r0", "entry", "%r_main", "tail_head",
+                            with_bias)
         # Leftover rows (fewer than RB): one row at a time, scored pair by pair.
         _row_loop(out, isa, stride, qb, rb, "tail", "%r_main", "main_head", "%r1", "exit", False,
                   with_bias)
@@ -190,6 +190,61 @@ def _row_loop(out, isa, stride, qb, rb, tag, start, pred, end, exit_label, vecto
     out(f"%{tag}_j_next = add i64 %{tag}_j, {qb}", f"br label %{tag}_q_head")
     out.label(f"{tag}_q_exit")
     out(f"%{tag}_r_next = add i64 %{tag}_r, {step}", f"br label %{tag}_head")
+
+
+def _pipelined_row_loop(out, isa, stride, qb, rb, tag, start, pred, end, exit_label, with_bias):
+    """for r in [start, end) step RB: for j in [0, nq) step QB: one block — with each
+    block's scoring moved into the next query block's iteration, ahead of its dot
+    products (and after the last one into the flush).
+
+    Scoring is a chain of dependent ops (subtract, convert, two multiplies, an add, a
+    compare, a branch) on the block's reduced dot products; at the end of an iteration
+    it holds up retirement while the next block's work piles up behind it, and placed
+    first in the next iteration its inputs are ready. Measured on Zen 3 in paired
+    rounds, batches of 64: 4-6% faster at d = 128, 1% at d = 384 (scoring is about 30%
+    of a d = 128 block; most of it is throughput, not latency). A query's heap sees the
+    same offers in the same order: its block is scored before the next row block."""
+    groups = qb * rb // 8
+    out.label(f"{tag}_head")
+    out(f"%{tag}_r = phi i64 [{start}, %{pred}], [%{tag}_r_next, %{tag}_q_exit]",
+        f"%{tag}_more = icmp slt i64 %{tag}_r, {end}",
+        f"br i1 %{tag}_more, label %{tag}_rows, label %{exit_label}")
+    out.label(f"{tag}_rows")
+    step = _row_setup(out, stride, rb, tag, True, with_bias)
+    out(f"br label %{tag}_q_head")
+    out.label(f"{tag}_q_head")
+    out(f"%{tag}_j = phi i64 [0, %{tag}_rows], [%{tag}_j_next, %{tag}_q_body_end]",
+        f"%{tag}_pending = phi i1 [false, %{tag}_rows], [true, %{tag}_q_body_end]",
+        f"%{tag}_pj = phi i64 [0, %{tag}_rows], [%{tag}_j, %{tag}_q_body_end]",
+        *(f"%{tag}_praw{g} = phi <8 x i32> [zeroinitializer, %{tag}_rows], "
+          f"[%{tag}_g{g}_raw, %{tag}_q_body_end]" for g in range(groups)),
+        f"%{tag}_qmore = icmp slt i64 %{tag}_j, %nq",
+        f"br i1 %{tag}_qmore, label %{tag}_q_body, label %{tag}_flush")
+    praws = [f"%{tag}_praw{g}" for g in range(groups)]
+    out.label(f"{tag}_q_body")
+    _score_pending(out, isa, stride, qb, rb, tag, f"{tag}p", praws, f"{tag}_dots")
+    out.label(f"{tag}_dots")
+    _query_setup(out, isa, stride, qb, rb, tag)
+    accs = _dot_block(out, isa, stride, qb, step, tag, tag)
+    reduce_block(out, isa, tag, qb, rb, accs)
+    out(f"br label %{tag}_q_body_end")
+    out.label(f"{tag}_q_body_end")
+    out(f"%{tag}_j_next = add i64 %{tag}_j, {qb}", f"br label %{tag}_q_head")
+    out.label(f"{tag}_flush")
+    _score_pending(out, isa, stride, qb, rb, tag, f"{tag}f", praws, f"{tag}_q_exit")
+    out.label(f"{tag}_q_exit")
+    out(f"%{tag}_r_next = add i64 %{tag}_r, {step}", f"br label %{tag}_head")
+
+
+def _score_pending(out, isa, stride, qb, rb, tag, name, raws, then):
+    """If a block is pending (%{tag}_pending), score it (query block %{tag}_pj, reduced
+    groups ``raws``) under the names ``name``; then branch to ``then``."""
+    out(f"br i1 %{tag}_pending, label %{name}_score, label %{then}")
+    out.label(f"{name}_score")
+    out(f"%{name}_j = add i64 %{tag}_pj, 0")
+    _query_setup(out, isa, stride, qb, rb, name)
+    score_groups(out, name, tag, name, qb, rb, raws)
+    out(f"br label %{then}")
 
 
 def _row_setup(out, stride, rb, tag, vector, with_bias, row_index=None) -> int:

@@ -101,30 +101,49 @@ def _reduce8(out, name, vs):
 
 
 def score_block_vector(out, isa, tag, qt, qb, rb, accs):
+    """Reduce a block's accumulators and score them at once (see :func:`score_groups`)."""
+    score_groups(out, tag, tag, qt, qb, rb, reduce_block(out, isa, tag, qb, rb, accs))
+
+
+def reduce_block(out, isa, name, qb, rb, accs) -> list[str]:
+    """The block's dot products, one ``<8 x i32>`` per 8-pair group (pair P = a·RB + b)."""
     pairs = [(a, b) for a in range(qb) for b in range(rb)]
-    roots = "undef"
-    for a in range(qb):
-        out(f"%{tag}_root{a} = load float, ptr %{qt}_hs{a}",
-            f"%{tag}_rootv{a} = insertelement <{qb} x float> {roots}, float %{tag}_root{a}, i32 {a}")
-        roots = f"%{tag}_rootv{a}"
+    raws = []
     for g in range(len(pairs) // 8):
-        lanes = pairs[8 * g: 8 * g + 8]
-        n = f"{tag}_g{g}"
+        n = f"{name}_g{g}"
         folded = []
-        for a, b in lanes:
+        for a, b in pairs[8 * g: 8 * g + 8]:
             out(*isa.fold_to_8(f"{n}_f{a}_{b}", accs[a][b]))
             folded.append(f"%{n}_f{a}_{b}")
         _reduce8(out, f"{n}_raw", folded)
+        raws.append(f"%{n}_raw")
+    return raws
+
+
+def score_groups(out, name, row_tag, qt, qb, rb, raws):
+    """Score the reduced groups ``raws`` of the block of query block ``qt`` (its heap
+    pointers and lane offset) against the rows of ``row_tag`` (their indices and lane
+    vectors), and offer the lanes that may enter a top-k. ``name`` prefixes the labels
+    and values emitted, so one block can be scored at two places."""
+    pairs = [(a, b) for a in range(qb) for b in range(rb)]
+    roots = "undef"
+    for a in range(qb):
+        out(f"%{name}_root{a} = load float, ptr %{qt}_hs{a}",
+            f"%{name}_rootv{a} = insertelement <{qb} x float> {roots}, float %{name}_root{a}, i32 {a}")
+        roots = f"%{name}_rootv{a}"
+    for g, raw in enumerate(raws):
+        lanes = pairs[8 * g: 8 * g + 8]
+        n = f"{name}_g{g}"
         out(f"%{n}_lane = add i64 %{qt}_lane0, {8 * g}",
             f"%{n}_qsp = getelementptr float, ptr %lane_qscale, i64 %{n}_lane",
             f"%{n}_qs = load <8 x float>, ptr %{n}_qsp, align 4",
             f"%{n}_qbp = getelementptr i32, ptr %lane_qbias, i64 %{n}_lane",
             f"%{n}_qb = load <8 x i32>, ptr %{n}_qbp, align 4",
-            f"%{n}_dot = sub <8 x i32> %{n}_raw, %{n}_qb",
+            f"%{n}_dot = sub <8 x i32> {raw}, %{n}_qb",
             f"%{n}_f = sitofp <8 x i32> %{n}_dot to <8 x float>",
-            f"%{n}_x = fmul <8 x float> %{n}_f, %{tag}_rs_lanes",
+            f"%{n}_x = fmul <8 x float> %{n}_f, %{row_tag}_rs_lanes",
             f"%{n}_y = fmul <8 x float> %{n}_x, %{n}_qs",
-            f"%{n} = fadd <8 x float> %{n}_y, %{tag}_rb_lanes",
+            f"%{n} = fadd <8 x float> %{n}_y, %{row_tag}_rb_lanes",
             f"%{n}_roots = shufflevector <{qb} x float> {roots}, <{qb} x float> poison, "
             f"{mask([a for a, _ in lanes])}",
             f"%{n}_cand = fcmp oge <8 x float> %{n}, %{n}_roots",
@@ -137,7 +156,7 @@ def score_block_vector(out, isa, tag, qt, qb, rb, accs):
             # lanes of this group may have raised.
             out(f"%{n}_s{p} = extractelement <8 x float> %{n}, i32 {p}",
                 f"call void @heap_offer(ptr %{qt}_hs{a}, ptr %{qt}_hi{a}, i64 %k, "
-                f"float %{n}_s{p}, i64 %{tag}_i{b})")
+                f"float %{n}_s{p}, i64 %{row_tag}_i{b})")
         out(f"br label %{n}_next")
         out.label(f"{n}_next")
         # Later groups compare with the roots as this group's offers left them.
