@@ -44,12 +44,20 @@ def parse(text: str, file: str = "<input>", sources: SourceMap | None = None) ->
         tree = _lark().parse(text)
     except UnexpectedInput as exc:
         raise CompileError([_syntax_diagnostic(exc, text, file)], sources) from None
-    try:
-        items = AstBuilder(file).transform(tree)
-    except VisitError as exc:
-        if isinstance(exc.orig_exc, BuildError):
-            raise CompileError([exc.orig_exc.diagnostic], sources) from None
-        raise
+    # statement by statement, so that one bad statement does not hide the errors of others
+    builder, items, errors = AstBuilder(file), [], []
+    for statement in tree.children:
+        try:
+            item = builder.transform(statement)
+        except VisitError as exc:
+            if not isinstance(exc.orig_exc, BuildError):
+                raise
+            errors.append(exc.orig_exc.diagnostic)
+            continue
+        if item is not None:
+            items.append(item)
+    if errors:
+        raise CompileError(errors, sources)
     return A.Program(tuple(items), file)
 
 

@@ -266,3 +266,22 @@ def test_argmax_objective_may_call_a_function():
     rule = parse("best(x) :- x = argmax(p: s(p, v), abs(v)).").statements[0]
     agg = rule.body.alternatives[0][0].right
     assert agg.objective == A.Call("abs", (A.Var("v"),))
+
+
+def test_every_statement_that_cannot_be_built_is_reported_not_only_the_first():
+    # a bad statement is skipped, the next one is still built (and found bad too);
+    # the good statements in between do not hide anything
+    source = ("p(1).\n"
+              "a(x) :- p(x), count(y: p(y)).\n"
+              "q(x) :- p(x).\n"
+              "_ .\n"
+              "b(x) :- x = argmax(y: p(y)).\n")
+    try:
+        parse(source)
+    except CompileError as exc:
+        positions = [(d.span.line, d.span.col) for d in exc.diagnostics]
+        text = exc.render()
+    else:
+        raise AssertionError("expected build errors")
+    assert positions == [(2, 15), (4, 1), (5, 13)], text
+    assert "aggregate 'count' gives a value" in text and "argmax needs an objective" in text
