@@ -165,7 +165,6 @@ class Executor:
         elif stratum.loop:
             for r in stratum.relations:
                 self.deltas[r] = self.store[r].consolidated()
-            productive = 0
             while True:
                 self.iterations += 1
                 iteration += 1
@@ -189,9 +188,8 @@ class Executor:
                     self._add_batches(r, parts)
                 if not changed:
                     break
-                self.report(iteration)
-                productive += 1
-                if self.max_iterations is not None and productive > self.max_iterations:
+                self.report(iteration)  # every iteration so far derived something
+                if self.max_iterations is not None and iteration > self.max_iterations:
                     raise self._no_fixpoint(stratum, derived_by)
         for r in stratum.relations:
             self.deltas.pop(r, None)
