@@ -114,8 +114,8 @@ def scan_function(isa: Isa, name: str, stride: int, block: tuple[int, int],
         _pipelined_row_loop(out, isa, stride, qb, rb, "main", "%r0", "entry", "%r_main", "tail_head",
                             with_bias)
         # Leftover rows (fewer than RB): one row at a time, scored pair by pair.
-        _row_loop(out, isa, stride, qb, rb, "tail", "%r_main", "main_head", "%r1", "exit", False,
-                  with_bias)
+        _tail_row_loop(out, isa, stride, qb, rb, "tail", "%r_main", "main_head", "%r1", "exit",
+                       with_bias)
     out.label("exit")
     out("ret void", "}")
     return "\n".join(out.lines) + "\n"
@@ -169,14 +169,15 @@ def _tail_rows(out, isa, stride, qb, rb, tag, start, pred, end, exit_label, with
     out(f"%{tag}_r_next = add i64 %{tag}_r, {step}", f"br label %{tag}_head")
 
 
-def _row_loop(out, isa, stride, qb, rb, tag, start, pred, end, exit_label, vector, with_bias):
-    """for r in [start, end) step RB: for j in [0, nq) step QB: one block."""
+def _tail_row_loop(out, isa, stride, qb, rb, tag, start, pred, end, exit_label, with_bias):
+    """for r in [start, end): for j in [0, nq) step QB: one row against the query block,
+    scored pair by pair (the rows left over after the blocks of RB)."""
     out.label(f"{tag}_head")
     out(f"%{tag}_r = phi i64 [{start}, %{pred}], [%{tag}_r_next, %{tag}_q_exit]",
         f"%{tag}_more = icmp slt i64 %{tag}_r, {end}",
         f"br i1 %{tag}_more, label %{tag}_rows, label %{exit_label}")
     out.label(f"{tag}_rows")
-    step = _row_setup(out, stride, rb, tag, vector, with_bias)
+    step = _row_setup(out, stride, rb, tag, False, with_bias)
     out(f"br label %{tag}_q_head")
     out.label(f"{tag}_q_head")
     out(f"%{tag}_j = phi i64 [0, %{tag}_rows], [%{tag}_j_next, %{tag}_q_body_end]",
@@ -184,7 +185,7 @@ def _row_loop(out, isa, stride, qb, rb, tag, start, pred, end, exit_label, vecto
         f"br i1 %{tag}_qmore, label %{tag}_q_body, label %{tag}_q_exit")
     out.label(f"{tag}_q_body")
     _query_setup(out, isa, stride, qb, rb, tag)
-    _block(out, isa, stride, qb, rb, step, tag, tag, vector)
+    _block(out, isa, stride, qb, rb, step, tag, tag, False)
     out(f"br label %{tag}_q_body_end")
     out.label(f"{tag}_q_body_end")
     out(f"%{tag}_j_next = add i64 %{tag}_j, {qb}", f"br label %{tag}_q_head")
