@@ -87,7 +87,7 @@ def _binds(lit, bound: set, table: SymbolTable) -> set[str]:
         return {a.name for a in lit.args if isinstance(a, A.Var)}
     if isinstance(lit, A.Comparison) and lit.op == "=":
         for target, source in ((lit.left, lit.right), (lit.right, lit.left)):
-            if isinstance(target, A.Var) and _has_aggregate(source):
+            if isinstance(target, A.Var) and any(_aggregates_in(source)):
                 return {target.name}  # its keys are checked where the aggregate is (or it is
                 #                       reported as nested in an expression)
             if isinstance(target, A.Var) and all(v.name in bound for v in expr_vars(source)):
@@ -128,29 +128,28 @@ def _check_conjunction(conj, bound: set, table, diags, reported: set) -> None:
 
 
 def _no_nested_aggregate(e, diags) -> None:
+    for agg in _aggregates_in(e):
+        diags.append(error(f"bind the {agg.op} to a variable first (`n = {agg.op}(...)`), then use "
+                           "the variable in the expression", agg.span))
+
+
+def _aggregates_in(e):
+    """The aggregates of an expression (arithmetic and calls; not inside another aggregate)."""
     if isinstance(e, A.Aggregate):
-        diags.append(error(f"bind the {e.op} to a variable first (`n = {e.op}(...)`), then use "
-                           "the variable in the expression", e.span))
+        yield e
     elif isinstance(e, A.BinOp):
-        _no_nested_aggregate(e.left, diags)
-        _no_nested_aggregate(e.right, diags)
-    elif isinstance(e, (A.Neg,)):
-        _no_nested_aggregate(e.operand, diags)
+        yield from _aggregates_in(e.left)
+        yield from _aggregates_in(e.right)
+    elif isinstance(e, A.Neg):
+        yield from _aggregates_in(e.operand)
     elif isinstance(e, A.Call):
         for a in e.args:
-            _no_nested_aggregate(a, diags)
+            yield from _aggregates_in(a)
 
 
 def _outer_vars(lit: A.Comparison):
     for side in (lit.left, lit.right):
         yield from expr_vars(side, aggregates=False)
-
-
-def _has_aggregate(e) -> bool:
-    return isinstance(e, A.Aggregate) or (
-        isinstance(e, A.BinOp) and (_has_aggregate(e.left) or _has_aggregate(e.right))) or (
-        isinstance(e, A.Neg) and _has_aggregate(e.operand)) or (
-        isinstance(e, A.Call) and any(_has_aggregate(a) for a in e.args))
 
 
 def _check_aggregate(agg: A.Aggregate, outer_bound: set, table, diags, reported) -> None:
