@@ -37,7 +37,7 @@ def register(sub) -> None:
     p.add_argument("--verify", action="store_true",
                    help="verify the IR after every pass, and self-check the JIT kernels the "
                         "program uses (with --emit llvm: every kernel if it uses none)")
-    p.add_argument("--samples", type=int, default=None, metavar="N",
+    p.add_argument("--samples", type=int_at_least(1), default=None, metavar="N",
                    help="random inputs per kernel for the --verify self-check")
     p.add_argument("--kernel-timeout", type=positive_seconds, default=None, metavar="SECONDS",
                    help="kill a kernel's --verify self-check after SECONDS and fail it "
@@ -164,8 +164,6 @@ def cmd_compile(args) -> int:
     from nsl.compiler.driver import compile_source, parse_only
     from nsl.compiler.passes import DEFAULT_PIPELINE, PASSES
 
-    if args.samples is not None and args.samples < 1:
-        raise UsageError(f"--samples must be a positive integer, not {args.samples}")
     for given, option in ((args.samples, "--samples"), (args.kernel_timeout, "--kernel-timeout")):
         if given is not None and not args.verify:
             raise UsageError(f"{option} sets the kernel self-check: it needs --verify")
