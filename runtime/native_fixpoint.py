@@ -8,7 +8,9 @@ semiring's ``one`` absorbs, e.g. bool), llvmlite is available, the rules fit
    a packed key, ``off[key]`` per key value — direct addressing);
 2. every stratum column gets a value range by interval propagation over the
    rules (values only flow from stored columns and literals), and each stratum
-   relation a bitmap over its packed range, seeded with its rows so far;
+   relation a bitmap over its packed range, seeded with its rows so far (plus a
+   copy, the snapshot that membership tests read, when some rule tests it:
+   rows derived in an iteration are seen by the next one, as in the torch loop);
 3. the kernel runs every iteration natively (delta scans, probes, bitmap
    dedup, appends; see ``compiler/jit/fixpoint_ir.py``), growing buffers on
    request;
@@ -28,7 +30,7 @@ import torch
 from .fixpoint_plan import plan_stratum
 from .keys import KeyCodec
 
-BITS_LIMIT = 1 << 31           # bitmap bits per relation (256 MiB)
+BITS_LIMIT = 1 << 31           # bitmap bits per relation, snapshot included (256 MiB)
 INITIAL_CAP = 1 << 22          # rows per relation buffer before the kernel asks for more
 ENABLED = True                 # tests switch it off to compare with the torch loop
 
@@ -58,11 +60,12 @@ def run_native(ex, stratum, kernels=None) -> bool:
     indexes = [_index(store[s.rel].consolidated(), s) for s in plan.indexes]
     if any(x is None for x in indexes):
         return False
+    from nsl.compiler.jit.fixpoint_spec import layout, snapshotted
+    snap = snapshotted(plan.kernel)
     ranges = _ranges(plan, init, indexes)
-    packs = [_packing(rng) for rng in ranges]
+    packs = [_packing(rng, 2 if r in snap else 1) for r, rng in enumerate(ranges)]
     if any(p is None for p in packs):
         return False
-    from nsl.compiler.jit.fixpoint_spec import layout
     from nsl.compiler.jit.fixpoint_kernels import compile_fixpoint
     fixpoint, bits_to_keys = kernels or compile_fixpoint(plan.kernel)
     lay = layout(plan.kernel)
@@ -93,6 +96,8 @@ def run_native(ex, stratum, kernels=None) -> bool:
         bufs.append(cols)
         bitmaps.append(bits)
         addr(("rel", r, "bits"), bits)
+        if r in snap:
+            addr(("rel", r, "snap"), bits.clone())
         for c, buf in enumerate(cols):
             addr(("rel", r, "col", c), buf)
         for f, v in (("count", run.n), ("dstart", 0), ("dend", run.n), ("cap", cap)):
@@ -241,11 +246,12 @@ def _ranges(plan, init, indexes):
     return rng
 
 
-def _packing(rng):
-    """``(lows, highs, strides, nbits)`` of a relation's bitmap, or None if too big."""
+def _packing(rng, nbitmaps=1):
+    """``(lows, highs, strides, nbits)`` of a relation's bitmap, or None if its
+    ``nbitmaps`` bitmaps (the snapshot too, if it has one) are too big."""
     lows = [0 if iv is None else iv[0] for iv in rng]
     highs = [0 if iv is None else iv[1] for iv in rng]
     strides, size = _strides(lows, highs)
-    if size > BITS_LIMIT:
+    if size * nbitmaps > BITS_LIMIT:
         return None
     return lows, highs, strides, size

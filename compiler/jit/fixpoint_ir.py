@@ -3,10 +3,13 @@
 Rule bodies become nested loops (delta scan, index probes) with every variable an SSA
 value of the loop body that binds it; loop counters and the per-relation counters are
 allocas that ``mem2reg`` promotes. Params and addresses are loaded once at entry.
+Inserts dedup against a relation's bitmap; membership tests read its snapshot bitmap,
+which the end of each iteration brings up to date from the rows it appended.
 """
 from __future__ import annotations
 
-from nsl.compiler.jit.fixpoint_spec import Cmp, Emit, Kernel, Member, Probe, Scan, layout
+from nsl.compiler.jit.fixpoint_spec import (Cmp, Emit, Kernel, Member, Probe, Scan, layout,
+                                            snapshotted)
 
 _ICMP = {"eq": "eq", "ne": "ne", "lt": "slt", "le": "sle", "gt": "sgt", "ge": "sge"}
 
@@ -120,7 +123,7 @@ class _Gen:
             self.probe(ops, i, env, cont)
         elif isinstance(op, Member):
             key, ok = self.pack([self.operand(env, a) for a in op.args], "rel", op.rel, True)
-            hit = self.bit_test(op.rel, key, ok)[0]
+            hit = self.bit_test(op.rel, key, ok, "snap")[0]
             go = self.label("mem")
             if op.anti:
                 self.emit(f"  br i1 {hit}, label %{cont}, label %{go}")
@@ -211,8 +214,8 @@ class _Gen:
         self.ops(ops, i + 1, env, latch)
         self.close(j, latch, done, var, head, cont)
 
-    def bit_test(self, rel, key, ok):
-        bits = self.addr(("rel", rel, "bits"))
+    def bit_test(self, rel, key, ok, bitmap="bits"):
+        bits = self.addr(("rel", rel, bitmap))
         if ok is not None:  # out of range: test bit 0 and force "absent"
             safe = self.tmp("key")
             self.emit(f"  {safe} = select i1 {ok}, i64 {key}, i64 0")
@@ -250,6 +253,20 @@ class _Gen:
         self.emit(f"  {c1} = add i64 {c}, 1", f"  store i64 {c1}, ptr %cnt_{op.rel}",
                   f"  br label %{cont}")
 
+    def snapshot(self, r, cont):
+        """Set the snapshot bits of relation ``r``'s rows appended this iteration, then
+        ``br label %cont``: a loop over the new rows, so its cost is the delta's size."""
+        start, end = self.tmp("ns"), self.tmp("ne")
+        self.emit(f"  {start} = load i64, ptr %de_{r}", f"  {end} = load i64, ptr %cnt_{r}")
+        j, latch, done, var, head = self.loop(start, end, "snap")
+        values = [self.load(self.addr(("rel", r, "col", c)), j) for c in range(self.k.rels[r])]
+        key, _ = self.pack(values, "rel", r, False)
+        _, wptr, word, mask = self.bit_test(r, key, None, "snap")
+        w1 = self.tmp("w")
+        self.emit(f"  {w1} = or i64 {word}, {mask}", f"  store i64 {w1}, ptr {wptr}",
+                  f"  br label %{latch}")
+        self.close(j, latch, done, var, head, cont)
+
     # ---- the function -------------------------------------------------------------------
     def function(self) -> str:
         k, lay = self.k, self.lay
@@ -285,6 +302,11 @@ class _Gen:
         for n, rule in enumerate(k.rules):
             nxt = f"rule{n + 1}"
             self.ops(rule, 0, {}, nxt)
+            self.open(nxt)
+        # only now may the iteration's rows be seen by Member tests (Jacobi iterations)
+        for r in sorted(snapshotted(k)):
+            nxt = self.label("snapped")
+            self.snapshot(r, nxt)
             self.open(nxt)
         changed = "false"
         for r in range(len(k.rels)):

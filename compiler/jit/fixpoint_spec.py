@@ -12,7 +12,9 @@ Data, all int64 (see :func:`layout`):
   ``lo, hi, stride`` of its bitmap packing; per index and key column
   ``lo, hi, stride``; then the literals.
 * ``A`` (addresses): per relation its bitmap (bit ``key`` set iff the row is
-  stored) and its column buffers (rows in insertion order); per index its
+  stored: the dedup of inserts), then, for a relation some rule tests with
+  :class:`Member`, its snapshot bitmap (the rows stored when the iteration
+  began), then its column buffers (rows in insertion order); per index its
   offsets (``off[key] .. off[key+1]`` are the rows of that key) and payload
   columns (the atom's new variables, in key order).
 * ``S`` (state, read and written back): per relation ``count, dstart, dend,
@@ -25,6 +27,12 @@ the caller grows them and calls again, which redoes the interrupted iteration
 (its rows so far are in the bitmap, so nothing is appended twice).
 ``i64 nsl_bits_to_keys(ptr bits, i64 nwords, ptr out)`` writes the set keys in
 increasing order and returns their number.
+
+Iterations are Jacobi, as in the torch loop: a rule reads the previous
+iteration's delta and the relations as they were when the iteration began, so
+a :class:`Member` test reads the snapshot bitmap, which takes the iteration's
+new rows only at its end (a redone iteration reads the same snapshot); inserts
+dedup against the bitmap, which has them at once, so a delta holds each row once.
 """
 from __future__ import annotations
 
@@ -54,7 +62,8 @@ class Probe:
 
 @dataclass(frozen=True)
 class Member:
-    """Continue iff row ``args`` is (``anti``: is not) stored in stratum relation ``rel``."""
+    """Continue iff row ``args`` is (``anti``: is not) stored in stratum relation ``rel``
+    at the start of the iteration (rows derived in it are seen by the next one)."""
     rel: int
     args: tuple
     anti: bool = False
@@ -82,15 +91,23 @@ class Kernel:
     nlits: int
 
 
+def snapshotted(k: Kernel) -> frozenset:
+    """The stratum relations some rule tests with :class:`Member` (they keep a snapshot)."""
+    return frozenset(op.rel for ops in k.rules for op in ops if isinstance(op, Member))
+
+
 def layout(k: Kernel) -> dict:
     """Slots of ``P``, ``A`` and ``S``: ``{("rel", r, "lo", c): slot, ...}`` under keys
     "P", "A", "S", plus their sizes under "nP", "nA", "nS"."""
     p, a, s = {}, {}, {}
+    snap = snapshotted(k)
     for r, arity in enumerate(k.rels):
         for c in range(arity):
             for f in ("lo", "hi", "stride"):
                 p[("rel", r, f, c)] = len(p)
         a[("rel", r, "bits")] = len(a)
+        if r in snap:
+            a[("rel", r, "snap")] = len(a)
         for c in range(arity):
             a[("rel", r, "col", c)] = len(a)
         for f in ("count", "dstart", "dend", "cap"):

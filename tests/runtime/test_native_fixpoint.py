@@ -168,6 +168,95 @@ def test_str_columns_and_range_fallback(monkeypatch, native_calls):
     assert native_calls == [False]
 
 
+def _probe_after_insert():
+    """Stratum {p, q}, q = g: r0 derives p(1, 0) from Δq; r1 (later in the iteration)
+    tests p(1, 0). It is not a complete semi-naive rewrite (no Δp variant of r1), so
+    whether r1 sees r0's row changes the result."""
+    return module([rel(k, *["int"] * a, kind="input") for k, a in EDB.items()]
+                  + [rel(k, *["int"] * a) for k, a in IDB.items()],
+                  [stratum(("p", "q"),
+                           init=[rule(join("e", "x", "y"), insert("p", "x", "y")),
+                                 rule(join("g", "x"), insert("q", "x"))],
+                           loop=[rule(join("q", "v0", delta=True), insert("p", lit(1), lit(0)),
+                                      name="r0"),
+                                 rule(join("q", "v0", delta=True), join("g", lit(0)),
+                                      join("p", lit(1), lit(0)), insert("p", lit(0), "v0"),
+                                      name="r1")])])
+
+
+def test_membership_sees_the_relation_as_the_iteration_began(monkeypatch, native_calls):
+    """Jacobi iterations: a row derived in an iteration is not seen by a later rule of
+    that iteration (hypothesis found the kernel seeing it)."""
+    native, reference = both(_probe_after_insert(), {"e": [], "f": [], "g": [(0,)]},
+                             monkeypatch)
+    assert native_calls[0]
+    assert native == reference
+    assert native["p"] == [(1, 0)] and native["q"] == [(0,)]
+
+
+def _step_through_r():
+    """q = s; r = t; then q(y) :- Δq(x), e(x, y). and r(y) :- Δq(x), e(x, y), r(x)."""
+    return module([rel("e", "int", "int", kind="input"), rel("s", "int", kind="input"),
+                   rel("t", "int", kind="input"), rel("q", "int"), rel("r", "int")],
+                  [stratum(("q", "r"),
+                           init=[rule(join("s", "x"), insert("q", "x")),
+                                 rule(join("t", "x"), insert("r", "x"))],
+                           loop=[rule(join("q", "x", delta=True), join("e", "x", "y"),
+                                      insert("q", "y")),
+                                 rule(join("q", "x", delta=True), join("e", "x", "y"),
+                                      join("r", "x"), insert("r", "y"))])])
+
+
+def test_membership_does_not_see_an_earlier_row_of_the_same_rule(monkeypatch, native_calls):
+    """r = {0}, Δq = {0, 1}: the row x = 0 derives r(1), which the row x = 1 must not see
+    (it would derive r(2))."""
+    inputs = {"e": [(0, 1), (1, 2)], "s": [(0,), (1,)], "t": [(0,)]}
+    native, reference = both(_step_through_r(), inputs, monkeypatch)
+    assert native_calls[0]
+    assert native == reference
+    assert native["r"] == [(0,), (1,)]
+
+
+def test_buffers_grow_mid_iteration_with_membership_tests(monkeypatch, native_calls):
+    """The redone iteration reads the same snapshot: rows the interrupted one derived are
+    deduplicated but still not seen by membership tests."""
+    monkeypatch.setattr(native_fixpoint, "INITIAL_CAP", 1)
+    inputs = {"e": [(i, i + 1) for i in range(40)] + [(i, (7 * i) % 41) for i in range(41)],
+              "s": [(0,), (3,), (5,)], "t": [(0,), (7,)]}
+    native, reference = both(_step_through_r(), inputs, monkeypatch)
+    assert native_calls[0]
+    assert native == reference
+
+
+def _mutual():
+    """A complete semi-naive rewrite of p(x) :- q(x). r(x) :- q(x), p(x). with q = g:
+    Jacobi iterations derive p(0) in the first, r(0) in the second (a kernel that let
+    r1 see r0's row derived both in the first)."""
+    return module([rel("g", "int", kind="input"), rel("p", "int"), rel("q", "int"),
+                   rel("r", "int")],
+                  [stratum(("p", "q", "r"),
+                           init=[rule(join("g", "x"), insert("q", "x"))],
+                           loop=[rule(join("q", "x", delta=True), insert("p", "x"), name="r0"),
+                                 rule(join("q", "x", delta=True), join("p", "x"),
+                                      insert("r", "x"), name="r1"),
+                                 rule(join("p", "x", delta=True), join("q", "x"),
+                                      insert("r", "x"), name="r2")])])
+
+
+@pytest.mark.parametrize("kernel", [True, False])
+def test_both_engines_count_the_same_iterations(monkeypatch, native_calls, kernel):
+    """``max_iterations`` and progress reports depend on the iteration count, so it is one."""
+    from nsl.runtime.errors import NoFixpointError
+    monkeypatch.setattr(native_fixpoint, "ENABLED", kernel)
+    seen = []
+    db = execute(_mutual(), inputs={"g": [(0,)]}, max_iterations=2, progress=seen.append)
+    assert native_calls == [kernel]
+    assert db.rows("r") == [(0,)]
+    assert seen[-1].done and seen[-1].iteration == 3  # two derive facts, the third finds none
+    with pytest.raises(NoFixpointError):
+        execute(_mutual(), inputs={"g": [(0,)]}, max_iterations=1)
+
+
 def test_non_linear_recursion_is_left_to_the_torch_loop():
     mod = module([rel("edge", "int", "int", kind="input"), rel("path", "int", "int")],
                  [stratum("path", init=[rule(join("edge", "a", "b"), insert("path", "a", "b"))],
