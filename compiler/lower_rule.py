@@ -1,8 +1,9 @@
 """Lowering one conjunction of a rule body into an IR operator pipeline.
 
-Literals are scheduled in source order as soon as the variables they need are
-bound; aggregates become correlated sub-pipelines whose keys are the
-variables they share with the rest of the rule.
+Literals run in the order ``nsl.lang.schedule`` gives (the first, in source
+order, whose needs are bound), each lowered to its operators; aggregates become
+correlated sub-pipelines whose keys are the variables they share with the rest
+of the rule.
 """
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ from nsl.compiler import ir
 from nsl.lang import ast as A
 from nsl.lang.check.types import column_domains, const_type, domain_text, domain_within
 from nsl.lang.diagnostics import CompileError, error, note
-from nsl.lang.walk import aggregate_keys, aggregate_of, expr_vars, literal_vars
+from nsl.lang.schedule import compared_aggregate, needs_and_binds, next_literal
+from nsl.lang.walk import aggregate_keys, expr_vars, literal_vars
 
 _BINOPS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod", "**": "pow", "++": "concat"}
 _CMPOPS = {"=": "eq", "==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
@@ -53,13 +55,11 @@ class RuleScope:
         ops: list = []
         pending = list(conj)
         while pending:
-            for i, lit in enumerate(pending):
-                emitted = self.try_literal(lit, pending, ops)
-                if emitted:
-                    pending.pop(i)
-                    break
-            else:
+            found = next_literal(pending, self.conj, self.head_names(), self.bound,
+                                 self.lowering.symbols)
+            if found is None:
                 raise CompileError([self.unorderable(pending[0])])
+            self.lower_literal(pending.pop(found[0]), ops)
         return ops
 
     def unorderable(self, lit):
@@ -67,16 +67,9 @@ class RuleScope:
 
         The checks report the causes a user meets (an aggregate needing its own
         result, ``==`` where ``=`` binds); this names what is missing for any other."""
-        agg = aggregate_of(lit)
-        if agg is not None:
-            missing = [k for k in aggregate_keys(agg, self.conj, self.head_names(), self.bound)
-                       if k not in self.bound]
-        else:
-            missing = []
-        binds = _binds_by_equality(lit, self.bound)
-        for v in _outside_vars(lit):
-            if v.name not in self.bound and v.name not in missing and v.name != binds:
-                missing.append(v.name)
+        needs, _ = needs_and_binds(lit, self.conj, self.head_names(), self.bound, self.lowering.symbols)
+        missing = [n for n in needs if n not in self.bound]
+        agg, _ = compared_aggregate(lit)
         names = ", ".join(f"'{n}'" for n in missing) or "its variables"
         message = (f"cannot order this literal: it needs {names} bound first, and no literal of the "
                    f"rule can bind {'it' if len(missing) == 1 else 'them'} before this one runs")
@@ -92,35 +85,30 @@ class RuleScope:
             return set()
         return {v.name for a in self.head.args for v in expr_vars(a)}
 
-    def ready(self, e) -> bool:
-        return all(v.name in self.bound for v in expr_vars(e))
-
-    def try_literal(self, lit, pending, ops) -> bool:
+    def lower_literal(self, lit, ops) -> None:
+        """Append the operators of ``lit``, which the schedule says can run now."""
         if isinstance(lit, A.Atom):
             info = self.lowering.symbols.relations[lit.rel]
             if info.neural is not None:
-                return self.neural(lit, ops)
-            if info.builtin:
-                return self.knn(lit, ops)
-            return self.join(lit, ops)
-        if isinstance(lit, A.Negation):
-            if isinstance(lit.atom, A.Aggregate):
-                return self.aggregate(lit.atom, None, pending, ops, negated=True)
-            if not all(self.ready(a) for a in lit.atom.args if not isinstance(a, A.Wildcard)):
-                return False
+                self.neural(lit, ops)
+            elif info.builtin:
+                self.knn(lit, ops)
+            else:
+                self.join(lit, ops)
+        elif isinstance(lit, A.Negation) and isinstance(lit.atom, A.Aggregate):
+            self.aggregate(lit.atom, None, ops, negated=True)
+        elif isinstance(lit, A.Negation):
             types = self.lowering.types_of(lit.atom.rel)
             args = tuple(self.term(a, ops, want=t) for a, t in zip(lit.atom.args, types))
             ops.append(ir.AntiJoin(lit.atom.rel, args, origin=lit.span))
-            return True
-        if isinstance(lit, A.Aggregate):
-            return self.aggregate(lit, None, pending, ops)
-        if isinstance(lit, A.Comparison):
-            return self.comparison(lit, pending, ops)
-        raise CompileError([error("this cannot appear in a rule body", getattr(lit, "span", None))])
+        elif isinstance(lit, A.Aggregate):
+            self.aggregate(lit, None, ops)
+        elif isinstance(lit, A.Comparison):
+            self.comparison(lit, ops)
+        else:
+            raise CompileError([error("this cannot appear in a rule body", getattr(lit, "span", None))])
 
-    def join(self, atom: A.Atom, ops) -> bool:
-        if not all(self.ready(a) for a in atom.args if not isinstance(a, (A.Var, A.Wildcard))):
-            return False
+    def join(self, atom: A.Atom, ops) -> None:
         types = self.lowering.types_of(atom.rel)
         domains = column_domains(atom.rel, self.lowering.symbols)
         args = []
@@ -131,7 +119,6 @@ class RuleScope:
                 self.domains[arg.name] = found[1]  # joined on the column: a value of its type
             args.append(self.term(arg, ops, want=t))
         ops.append(ir.Join(atom.rel, "full", tuple(args), origin=atom.span))
-        return True
 
     def term(self, arg, ops, want: str | None = None):
         if isinstance(arg, A.Wildcard):
@@ -149,22 +136,19 @@ class RuleScope:
         self.bound[name] = expr.type
         return ir.ColRef(name, expr.type)
 
-    def comparison(self, lit: A.Comparison, pending, ops) -> bool:
-        for target, source, op in ((lit.left, lit.right, lit.op),
-                                   (lit.right, lit.left, _FLIPPED[lit.op])):
-            if isinstance(source, A.Aggregate):
-                return self.aggregate(source, target, pending, ops, compare=op)
+    def comparison(self, lit: A.Comparison, ops) -> None:
+        agg, target = compared_aggregate(lit)
+        if agg is not None:
+            self.aggregate(agg, target, ops, compare=lit.op if agg is lit.right else _FLIPPED[lit.op])
+            return
         if lit.op == "=":
             for target, source in ((lit.left, lit.right), (lit.right, lit.left)):
-                if isinstance(target, A.Var) and target.name not in self.bound and self.ready(source):
+                if isinstance(target, A.Var) and target.name not in self.bound:
                     expr = self.expr(source)
                     ops.append(ir.Map(target.name, expr, origin=lit.span))
                     self.bound[target.name] = expr.type
-                    return True
-        if not (self.ready(lit.left) and self.ready(lit.right)):
-            return False
+                    return
         ops.append(ir.Filter(self.compare(lit.op, self.expr(lit.left), self.expr(lit.right)), origin=lit.span))
-        return True
 
     def compare(self, op: str, left, right):
         return ir.BinExpr(_CMPOPS[op], left, right, "bool")
@@ -190,15 +174,11 @@ class RuleScope:
         return tuple(exprs), checks
 
     # -- aggregates -----------------------------------------------------------
-    def aggregate(self, agg: A.Aggregate, target, pending, ops, negated: bool = False,
-                  compare: str = "=") -> bool:
+    def aggregate(self, agg: A.Aggregate, target, ops, negated: bool = False,
+                  compare: str = "=") -> None:
         """Lower ``agg``; with a ``target``, ``target COMPARE agg`` (``=`` binds an unbound variable)."""
         keys = aggregate_keys(agg, self.conj, self.head_names(), self.bound)
-        if not all(k in self.bound for k in keys):
-            return False
         binds = isinstance(target, A.Var) and target.name not in self.bound and compare == "="
-        if target is not None and not binds and not self.ready(target):
-            return False
         op = agg.op
         if op == "forall":
             # forall(x: A -> B)  ==  not exists(x: A, not exists(B))
@@ -220,7 +200,7 @@ class RuleScope:
         if op in ("exists",):
             ir_op = "not_exists" if negated else "exists"
             ops.append(ir.Aggregate(ir_op, (), var_names, tuple(keys), tuple(bodies), origin=agg.span))
-            return True
+            return
         if op in ("argmin", "argmax"):
             result_types = tuple(var_types)
             n_results = len(var_names)
@@ -243,12 +223,9 @@ class RuleScope:
                                           "bind it to one variable", agg.span)])
             result = ir.ColRef(results[0], result_types[0])
             ops.append(ir.Filter(self.compare(compare, self.expr(post), result), origin=agg.span))
-        return True
 
     # -- neural and knn: lowered so the IR shows them; the runtime runs them later --
-    def neural(self, atom: A.Atom, ops) -> bool:
-        if not all(self.ready(a) for a in atom.args[:-1]):
-            return False
+    def neural(self, atom: A.Atom, ops) -> None:
         inputs = []
         for a in atom.args[:-1]:
             term = self.term(a, ops)
@@ -271,12 +248,9 @@ class RuleScope:
             if not isinstance(out, A.Wildcard):
                 ops.append(ir.Filter(self.compare("=", ir.ColRef(name, out_type), self.expr(out, want=out_type)),
                                      origin=atom.span))
-        return True
 
-    def knn(self, atom: A.Atom, ops) -> bool:
+    def knn(self, atom: A.Atom, ops) -> None:
         index, vector, k, ident, score = atom.args
-        if not (self.ready(vector) and self.ready(k)):
-            return False
         if not isinstance(index, A.Var) or index.name not in self.lowering.symbols.indexes:
             raise CompileError([error("knn's first argument names an `index` declared in the program",
                                       getattr(index, "span", atom.span))])
@@ -296,7 +270,6 @@ class RuleScope:
         for name, t, arg in checks:
             ops.append(ir.Filter(self.compare("=", ir.ColRef(name, t), self.expr(arg, want=t)),
                                  origin=atom.span))
-        return True
 
     # -- expressions ------------------------------------------------------------
     def expr(self, e, want: str | None = None):
@@ -328,27 +301,6 @@ class RuleScope:
             return result
         raise CompileError([error("this expression is not supported in a rule", getattr(e, "span", None))])
 
-
-
-def _binds_by_equality(lit, bound):
-    """The variable ``x`` that ``x = e`` would bind (``e`` an aggregate or needing more), or None."""
-    if not (isinstance(lit, A.Comparison) and lit.op == "="):
-        return None
-    for target, source in ((lit.left, lit.right), (lit.right, lit.left)):
-        if isinstance(target, A.Var) and target.name not in bound and (
-                isinstance(source, A.Aggregate) or any(v.name not in bound for v in expr_vars(source))):
-            return target.name
-    return None
-
-
-def _outside_vars(lit):
-    """The variables of ``lit`` outside the body of any aggregate it holds."""
-    if isinstance(lit, A.Comparison):
-        for side in (lit.left, lit.right):
-            if not isinstance(side, A.Aggregate):
-                yield from expr_vars(side)
-    elif aggregate_of(lit) is None:
-        yield from literal_vars(lit)
 
 
 def _domain_check(e, found, span) -> ir.Check:

@@ -5,9 +5,9 @@ of the rule -- are bound, and only then binds its result. So a rule whose
 aggregate uses its own result inside its body (``c = count(y: q(y, c))``), or
 needs a key that only its own result can bind (``c = count(y: q(y, d)),
 d = count(y: q(y, c))``), has no order. Safety counts an aggregate's result
-as bound whatever its keys need; this check follows the order the lowering
-will try and reports such a rule at the variable to change. (A relation that
-depends on itself through an aggregate is stratification's error.)
+as bound whatever its keys need; this check runs the order the lowering runs
+(``nsl.lang.schedule``) and reports such a rule at the variable to change. (A
+relation that depends on itself through an aggregate is stratification's error.)
 """
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from nsl.lang import ast as A
 from nsl.lang.check.safety import bound_variables
 from nsl.lang.check.symbols import SymbolTable
 from nsl.lang.diagnostics import Diagnostic, error, note
-from nsl.lang.walk import (aggregate_free_vars, aggregate_inner_vars, aggregate_keys, aggregate_of,
-                           expr_vars, literal_vars)
+from nsl.lang.schedule import needs_and_binds, schedule
+from nsl.lang.walk import aggregate_free_vars, aggregate_inner_vars, aggregate_keys, aggregate_of, expr_vars
 
 
 def check_aggregate_order(program: A.Program, table: SymbolTable, diags: list[Diagnostic]) -> None:
@@ -47,7 +47,7 @@ def _check_scope(conj, head: set, outer: frozenset, table, diags) -> None:
                 note(f"an aggregate cannot depend on its own result: rename this '{result}' if it is "
                      f"another variable, or bind '{result}' by an atom outside the {agg.op} to "
                      "compare the two")))
-    bound, stuck = _schedule(conj, head, outer, table)
+    _, bound, stuck = schedule(conj, head, outer, table)
     relaxed = bound_variables(conj, table, outer)
     for lit in stuck:
         found = _result_of(lit)
@@ -99,74 +99,14 @@ def _first_use(agg: A.Aggregate, name: str) -> A.Var:
     return A.Var(name, agg.span)
 
 
-def _schedule(conj, head: set, outer: frozenset, table):
-    """What the lowering's order binds, and the literals it can never run."""
-    bound, pending = set(outer), list(conj)
-    progress = True
-    while pending and progress:
-        progress = False
-        for lit in pending:
-            new = _runs(lit, conj, head, bound, table)
-            if new is not None:
-                bound |= new
-                pending.remove(lit)
-                progress = True
-                break
-    return bound, pending
-
-
-def _runs(lit, conj, head, bound, table):
-    """The variables ``lit`` binds once it can run with ``bound``, or None if it cannot yet."""
-    ready = lambda e: all(v.name in bound for v in expr_vars(e))  # noqa: E731
-    agg = aggregate_of(lit)
-    if agg is not None:
-        if not all(k in bound for k in aggregate_keys(agg, conj, head, bound)):
-            return None
-        found = _result_of(lit)
-        if found is not None:
-            return {found[1]}
-        other = [s for s in (getattr(lit, "left", None), getattr(lit, "right", None))
-                 if s is not None and s is not agg]
-        return set() if all(ready(s) for s in other) else None
-    needs, gives = _needs_gives(lit, bound, table)
-    return gives if needs <= bound else None
-
-
-def _needs_gives(lit, bound, table) -> tuple[set, set]:
-    """What a literal other than an aggregate needs bound first, and what it then binds."""
-    names = lambda es: {v.name for e in es for v in expr_vars(e)}  # noqa: E731
-    if isinstance(lit, A.Atom):
-        args, info = lit.args, table.relations.get(lit.rel)
-        if info is not None and info.builtin and len(args) == 5:  # knn(index, vector, k, id, score)
-            return names(args[1:3]), {a.name for a in args[3:] if isinstance(a, A.Var)}
-        if info is not None and info.neural is not None and args:
-            last = args[-1]
-            if isinstance(last, A.Var):
-                return names(args[:-1]), {last.name}
-            return names(args), set()
-        plain = [a for a in args if not isinstance(a, (A.Var, A.Wildcard))]
-        return names(plain), {a.name for a in args if isinstance(a, A.Var)}
-    if isinstance(lit, A.Comparison) and lit.op == "=":
-        for target, source in ((lit.left, lit.right), (lit.right, lit.left)):
-            if isinstance(target, A.Var) and target.name not in bound:
-                return names([source]), {target.name}
-    return {v.name for v in literal_vars(lit)}, set()
-
-
 def _path(stuck, conj, head, bound, table, start: str, goals: set):
     """The shortest chain of stuck literals that binds a goal from ``start``:
     (variables start .. goal, the literal of each step), or None."""
     edges: dict[str, list] = {}
     for lit in stuck:
-        agg = aggregate_of(lit)
-        if agg is not None:
-            found = _result_of(lit)
-            needs = {k for k in aggregate_keys(agg, conj, head, bound) if k not in bound}
-            gives = {found[1]} if found else set()
-        else:
-            needs, gives = _needs_gives(lit, bound, table)
-        for a in needs - bound:
-            for b in gives - bound:
+        needs, binds = needs_and_binds(lit, conj, head, bound, table)
+        for a in (n for n in needs if n not in bound):
+            for b in (n for n in binds if n not in bound):
                 edges.setdefault(a, []).append((b, lit))
     prev: dict[str, tuple] = {start: None}
     queue = deque([start])
