@@ -1,37 +1,29 @@
-"""Fold expressions whose operands are all literals (never a division by zero)."""
+"""Fold expressions whose operands are all literals, with the run's arithmetic
+(``nsl.lang.constant_arith``): what has no one constant value there -- a division by
+zero, an int that wraps -- stays for the run."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
 from nsl.compiler import ir
 from nsl.compiler.passes.rewrite import map_ops, map_rules
+from nsl.lang.constant_arith import binary, in_int64
 
-
-def _trunc_div(a: int, b: int) -> int:
-    q = abs(a) // abs(b)
-    return q if (a >= 0) == (b >= 0) else -q
+_ARITH = {"add": "+", "sub": "-", "mul": "*", "div": "/", "mod": "%", "pow": "**"}
+_OTHER = {
+    "concat": lambda a, b: a + b, "min": min, "max": max,
+    "eq": lambda a, b: a == b, "ne": lambda a, b: a != b, "lt": lambda a, b: a < b,
+    "le": lambda a, b: a <= b, "gt": lambda a, b: a > b, "ge": lambda a, b: a >= b,
+}
 
 
 def _fold_binary(op: str, a, b, type_: str):
-    if op in ("div", "mod") and b == 0:
-        return None  # the runtime drops such rows; keep the expression
-    if type_ == "int" and op in ("div", "mod"):
-        q = _trunc_div(a, b)
-        return q if op == "div" else a - q * b
-    table = {
-        "add": lambda: a + b, "sub": lambda: a - b, "mul": lambda: a * b, "div": lambda: a / b,
-        "mod": lambda: a % b, "concat": lambda: a + b, "min": lambda: min(a, b), "max": lambda: max(a, b),
-        "eq": lambda: a == b, "ne": lambda: a != b, "lt": lambda: a < b, "le": lambda: a <= b,
-        "gt": lambda: a > b, "ge": lambda: a >= b,
-    }
-    if op == "pow":
-        if type_ == "int" and (b < 0 or b > 62):
-            return None
-        return a ** b
-    value = table[op]()
-    if type_ == "int" and not -(2 ** 63) <= value < 2 ** 63:
-        return None  # wraps at run time; leave it to the runtime's 64-bit arithmetic
-    return value
+    """The value of ``a OP b`` of type ``type_``, or None to leave the expression to the run."""
+    if op in _ARITH:
+        if type_ == "float":  # the run computes an int operand as a float
+            a, b = float(a), float(b)
+        return binary(_ARITH[op], a, b)
+    return _OTHER[op](a, b)
 
 
 def fold_expr(e):
@@ -48,7 +40,7 @@ def fold_expr(e):
         operand = fold_expr(e.operand)
         if isinstance(operand, ir.Lit):
             value = -operand.value if e.op == "neg" else abs(operand.value)
-            if not (e.type == "int" and value == 2 ** 63):  # -(-2**63) wraps at run time
+            if e.type != "int" or in_int64(value):  # -(-2**63) wraps at run time
                 return ir.Lit(value, e.type)
         return replace(e, operand=operand)
     return e

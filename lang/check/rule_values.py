@@ -12,9 +12,10 @@ from __future__ import annotations
 import math
 
 from nsl.lang import ast as A
-from nsl.lang.check.facts import INT_MAX, INT_MIN, constant_value
+from nsl.lang.check.facts import constant_value
 from nsl.lang.check.symbols import SymbolTable
 from nsl.lang.check.types import column_domains, const_type, domain_base, domain_text, in_domain
+from nsl.lang.constant_arith import binary, in_int64
 from nsl.lang.diagnostics import Diagnostic, error
 from nsl.lang.formatter_values import format_value
 
@@ -90,25 +91,8 @@ def _fold(e, fixed):
             return left + right if isinstance(left, str) and isinstance(right, str) else _UNKNOWN
         if not (_is_number(left) and _is_number(right)):
             return _UNKNOWN
-        return _number(_arith(e.op, left, right))
+        return _number(binary(e.op, left, right))
     return _UNKNOWN
-
-
-def _arith(op: str, a, b):
-    if op == "+":
-        return a + b
-    if op == "-":
-        return a - b
-    if op == "*":
-        return a * b
-    if op in ("/", "%") and b == 0:
-        return _UNKNOWN  # the row derives nothing
-    if op in ("/", "%") and isinstance(a, int) and isinstance(b, int):
-        q = abs(a) // abs(b) * (1 if (a >= 0) == (b >= 0) else -1)  # toward zero, as in C
-        return q if op == "/" else a - b * q
-    if op == "/":
-        return a / b
-    return _UNKNOWN  # float %, and ** (left to the run)
 
 
 def _is_number(v) -> bool:
@@ -116,9 +100,9 @@ def _is_number(v) -> bool:
 
 
 def _number(v):
-    """``v``, or ``_UNKNOWN`` where the run would wrap an int or overflow a float."""
-    if isinstance(v, int) and not isinstance(v, bool) and not INT_MIN <= v <= INT_MAX:
-        return _UNKNOWN
-    if isinstance(v, float) and not math.isfinite(v):
+    """``v``, or ``_UNKNOWN`` where the run gives no one value (None), would wrap an int, or
+    overflows a float."""
+    if v is None or (isinstance(v, float) and not math.isfinite(v)) or \
+            (isinstance(v, int) and not in_int64(v)):
         return _UNKNOWN
     return v
