@@ -38,8 +38,9 @@ heap ranks by (score, row).
 """
 from __future__ import annotations
 
+from nsl.compiler.jit.knn_ir_queries import queries_module
 from nsl.compiler.jit.knn_isa import Isa
-from nsl.compiler.jit.knn_ir_topk import (HEAP_OFFER, mask as _mask, reduce_block,
+from nsl.compiler.jit.knn_ir_topk import (FINISH, HEAP_OFFER, mask as _mask, reduce_block,
                                           score_block_vector, score_groups, score_pair_scalar)
 
 PREFETCH_BYTES = 1024  # ahead of each stream
@@ -375,11 +376,13 @@ def _chunk(out, isa, tag, qt, qb, rb, accs, cname, row_off, q_off, row_base=None
 
 
 def scan_module(isa: Isa, stride: int, blocks: dict, header: str) -> str:
-    """A module with ``heap_offer`` and one scan function per name in ``blocks``
-    (name → ((QB, RB), queries_outer, with_bias))."""
+    """A module with one scan function per name in ``blocks`` (name → ((QB, RB),
+    queries_outer, with_bias)), ``heap_offer``, ``knn_finish`` and the query
+    preparation of ``knn_ir_queries``."""
     parts = [header, isa.declarations, "declare i32 @llvm.vector.reduce.add.v8i32(<8 x i32>)",
              "declare void @llvm.prefetch.p0(ptr, i32, i32, i32)",
-             "declare i32 @llvm.vector.reduce.add.v16i32(<16 x i32>)", HEAP_OFFER]
+             "declare i32 @llvm.vector.reduce.add.v16i32(<16 x i32>)", HEAP_OFFER, FINISH,
+             queries_module(isa, stride)]
     for fn_name, (block, queries_outer, with_bias) in blocks.items():
         parts.append(scan_function(isa, fn_name, stride, block, queries_outer, with_bias))
     return "\n".join(parts)

@@ -1,5 +1,6 @@
 """The top-k half of the knn kernel IR: the heap, the 8-lane reduction of a
-register block's accumulators, and scoring a block against the heap roots.
+register block's accumulators, scoring a block against the heap roots, and
+``knn_finish``, which merges per-thread heaps and sorts them into results.
 See ``knn_ir`` for the kernel's contract."""
 from __future__ import annotations
 
@@ -9,28 +10,19 @@ def mask(values) -> str:
     return f"<{len(values)} x i32> <" + ", ".join(f"i32 {v}" for v in values) + ">"
 
 
-HEAP_OFFER = """
-; Replace the root of a min-heap (worst kept item) by (s, id) if it ranks
-; higher, then sift down. Out of the hot loop: most rows never get here.
-define internal void @heap_offer(ptr %hs, ptr %hi, i64 %k, float %s, i64 %id) noinline nounwind {
-entry:
-  %rs = load float, ptr %hs
-  %ri = load i64, ptr %hi
-  %gt = fcmp ogt float %s, %rs
-  %eq = fcmp oeq float %s, %rs
-  %lt_id = icmp slt i64 %id, %ri
-  %tie = and i1 %eq, %lt_id
-  %better = or i1 %gt, %tie
-  br i1 %better, label %sift, label %done
-sift:
-  %pos = phi i64 [0, %entry], [%child, %move]
+def _sift_down(size: str, start: str) -> str:
+    """IR blocks ``sift`` .. ``move`` moving the item ``(%s, %id)`` down a
+    min-heap of ``size`` slots from the root (entered from block ``start``);
+    they leave to block ``place`` with ``%pos``, the slot the item goes to."""
+    return f"""sift:
+  %pos = phi i64 [0, %{start}], [%child, %move]
   %c1 = shl i64 %pos, 1
   %c = add i64 %c1, 1
-  %has_c = icmp slt i64 %c, %k
+  %has_c = icmp slt i64 %c, {size}
   br i1 %has_c, label %pick, label %place
 pick:
   %c2 = add i64 %c, 1
-  %has_c2 = icmp slt i64 %c2, %k
+  %has_c2 = icmp slt i64 %c2, {size}
   %cs = getelementptr float, ptr %hs, i64 %c
   %ci = getelementptr i64, ptr %hi, i64 %c
   %vs = load float, ptr %cs
@@ -54,7 +46,7 @@ cmp:
   %child = phi i64 [%c, %pick], [%wc, %pick2]
   %cws = phi float [%vs, %pick], [%ws, %pick2]
   %cwi = phi i64 [%vi, %pick], [%wi, %pick2]
-  ; the child moves up if it ranks below the new item
+  ; the child moves up if it ranks below the item
   %x_lt = fcmp olt float %cws, %s
   %x_eq = fcmp oeq float %cws, %s
   %x_gt_id = icmp sgt i64 %cwi, %id
@@ -67,7 +59,23 @@ move:
   store float %cws, ptr %ps
   store i64 %cwi, ptr %pi
   br label %sift
-place:
+"""
+
+
+HEAP_OFFER = """
+; Replace the root of a min-heap (worst kept item) by (s, id) if it ranks
+; higher, then sift down. Out of the hot loop: most rows never get here.
+define internal void @heap_offer(ptr %hs, ptr %hi, i64 %k, float %s, i64 %id) noinline nounwind {
+entry:
+  %rs = load float, ptr %hs
+  %ri = load i64, ptr %hi
+  %gt = fcmp ogt float %s, %rs
+  %eq = fcmp oeq float %s, %rs
+  %lt_id = icmp slt i64 %id, %ri
+  %tie = and i1 %eq, %lt_id
+  %better = or i1 %gt, %tie
+  br i1 %better, label %sift, label %done
+""" + _sift_down("%k", "entry") + """place:
   %fs = getelementptr float, ptr %hs, i64 %pos
   %fi = getelementptr i64, ptr %hi, i64 %pos
   store float %s, ptr %fs
@@ -76,6 +84,114 @@ place:
 done:
   ret void
 }
+"""
+
+HEAP_SORT = """
+; Sort a min-heap into result order in place (best first: higher score, then
+; lower row): the root, the worst item, swaps with the last slot and the item
+; from there sifts down the slots before it, and so on.
+define internal void @heap_sort_best_first(ptr %hs, ptr %hi, i64 %k) noinline nounwind {
+entry:
+  %last = sub i64 %k, 1
+  br label %outer
+outer:
+  %end = phi i64 [%last, %entry], [%end_next, %place]
+  %more = icmp sgt i64 %end, 0
+  br i1 %more, label %swap, label %done
+swap:
+  %pes = getelementptr float, ptr %hs, i64 %end
+  %pei = getelementptr i64, ptr %hi, i64 %end
+  %s = load float, ptr %pes
+  %id = load i64, ptr %pei
+  %rs = load float, ptr %hs
+  %ri = load i64, ptr %hi
+  store float %rs, ptr %pes
+  store i64 %ri, ptr %pei
+  br label %sift
+""" + _sift_down("%end", "swap") + """place:
+  %fs = getelementptr float, ptr %hs, i64 %pos
+  %fi = getelementptr i64, ptr %hi, i64 %pos
+  store float %s, ptr %fs
+  store i64 %id, ptr %fi
+  %end_next = sub i64 %end, 1
+  br label %outer
+done:
+  ret void
+}
+"""
+
+EMPTY_ROW = 2**63 - 1  # heap sentinel, ranks below every real row
+
+# void knn_finish(ptr heap_scores, ptr heap_ids, i64 parts, i64 part_stride, i64 nq, i64 k)
+FINISH_SIGNATURE = "void(ptr,ptr,i64,i64,i64,i64)"
+FINISH = HEAP_SORT + f"""
+; The result of a scan split over ``parts`` row ranges, each with its own heaps
+; (``part_stride`` items apart): part t > 0's items are offered to part 0's
+; heap of the same query, which is then sorted best first, its empty slots'
+; rows set to -1. The result is part 0's heaps.
+define void @knn_finish(ptr noalias %hs, ptr noalias %hi, i64 %parts, i64 %part_stride,
+                        i64 %nq, i64 %k) nounwind {{
+entry:
+  br label %query
+query:
+  %j = phi i64 [0, %entry], [%j_next, %query_done]
+  %more_q = icmp slt i64 %j, %nq
+  br i1 %more_q, label %q_body, label %exit
+q_body:
+  %base = mul i64 %j, %k
+  %hs0 = getelementptr float, ptr %hs, i64 %base
+  %hi0 = getelementptr i64, ptr %hi, i64 %base
+  br label %part
+part:
+  %t = phi i64 [1, %q_body], [%t_next, %part_done]
+  %more_t = icmp slt i64 %t, %parts
+  br i1 %more_t, label %t_body, label %sort
+t_body:
+  %toff = mul i64 %t, %part_stride
+  %pbase = add i64 %toff, %base
+  br label %slot
+slot:
+  %i = phi i64 [0, %t_body], [%i_next, %slot_next]
+  %more_i = icmp slt i64 %i, %k
+  br i1 %more_i, label %i_body, label %part_done
+i_body:
+  %p = add i64 %pbase, %i
+  %pi = getelementptr i64, ptr %hi, i64 %p
+  %id = load i64, ptr %pi
+  %empty = icmp eq i64 %id, {EMPTY_ROW}
+  br i1 %empty, label %slot_next, label %offer
+offer:
+  %ps = getelementptr float, ptr %hs, i64 %p
+  %sc = load float, ptr %ps
+  call void @heap_offer(ptr %hs0, ptr %hi0, i64 %k, float %sc, i64 %id)
+  br label %slot_next
+slot_next:
+  %i_next = add i64 %i, 1
+  br label %slot
+part_done:
+  %t_next = add i64 %t, 1
+  br label %part
+sort:
+  call void @heap_sort_best_first(ptr %hs0, ptr %hi0, i64 %k)
+  br label %unset
+unset:
+  %u = phi i64 [0, %sort], [%u_next, %u_body]
+  %more_u = icmp slt i64 %u, %k
+  br i1 %more_u, label %u_body, label %query_done
+u_body:
+  %pu = getelementptr i64, ptr %hi0, i64 %u
+  %iu = load i64, ptr %pu
+  %eu = icmp eq i64 %iu, {EMPTY_ROW}
+  %nu = select i1 %eu, i64 -1, i64 %iu
+  store i64 %nu, ptr %pu
+  %u_next = add i64 %u, 1
+  br label %unset
+query_done:
+  %j_next = add i64 %j, 1
+  br label %query
+exit:
+  ret void
+}}
 """
 
 

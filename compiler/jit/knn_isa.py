@@ -43,22 +43,21 @@ class Isa:
         """``(buffer, bias)`` for int8 queries ``[B, stride]`` in [-127, 127]:
         the query buffer the steps read (``[B, stride · query_expansion]``) and
         the int32 per-query bias, so that the kernel's ``Σ steps − bias`` is the
-        exact dot product with the unbiased rows."""
+        exact dot product with the unbiased rows. The kernels encode natively
+        (``knn_ir_queries``); this numpy version is the definition they match."""
         import numpy as np
 
         n, stride = signed.shape
         if self.query_encoding == "sign_mask":
-            # per 32-byte chunk: [mask | |q|], see _avx2_mask_step (q = -128 is excluded,
-            # so |q| fits int8); a single query's scan is ~300 µs in cache: few numpy calls
+            # per 32-byte chunk: [mask | |q|], see _avx2_mask_step (q = -128 is
+            # excluded, so |q| fits int8); mask 0x80, or 0x7F where q < 0
             chunks = signed.reshape(n, stride // 32, 32)
             buffer = np.empty((n, stride // 32, 2, 32), np.uint8)
-            np.subtract(0x80, chunks < 0, out=buffer[:, :, 0], dtype=np.uint8)  # 0x80 or 0x7F
+            np.subtract(0x80, chunks < 0, out=buffer[:, :, 0], dtype=np.uint8)
             np.abs(chunks, out=buffer[:, :, 1].view(np.int8))
-            # Σ q·[q < 0] = (Σq − Σ|q|) / 2
-            total = signed.sum(axis=1, dtype=np.int64)
-            magnitude = buffer[:, :, 1].sum(axis=(1, 2), dtype=np.int64)
-            return buffer.reshape(n, 2 * stride), ((total - magnitude) // 2).astype(np.int32)
-        bias = (signed.sum(axis=1, dtype=np.int64) * 128).astype(np.int32)
+            bias = np.minimum(signed, 0).sum(axis=1, dtype=np.int32)  # Σ q·[q < 0]
+            return buffer.reshape(n, 2 * stride), bias
+        bias = signed.sum(axis=1, dtype=np.int32) * np.int32(128)  # |Σq| ≤ 127·stride
         if self.query_encoding == "int8":
             return np.ascontiguousarray(signed, np.int8), bias
         widened = signed.astype(np.int16)

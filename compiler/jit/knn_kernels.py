@@ -2,8 +2,11 @@
 threads, merge per-thread heaps; a torch path with identical results when LLVM
 is unavailable.
 
-``knn_scan`` is the one entry point. Its contract (shared by every path and by
-the numpy reference in the tests):
+``knn_scan`` is the entry point; ``knn_scan_floats`` takes float queries and
+quantizes them natively (a single query's scan in cache takes only tens of
+microseconds, so everything around it -- quantizing, encoding, merging and
+sorting the heaps -- is native too, into buffers kept between calls). The
+contract (shared by every path and by the numpy reference in the tests):
 
 * ``codes``: uint8 ``[N, stride]`` — database bytes stored biased
   (``u = x + 128``); ``stride`` a multiple of :data:`ROW_ALIGN`; padding bytes
@@ -19,13 +22,14 @@ the numpy reference in the tests):
 from __future__ import annotations
 
 import ctypes
-import functools
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+from nsl.compiler.jit.knn_ir_queries import ENCODE_ARGTYPES, PREPARE_ARGTYPES, SPREAD_ARGTYPES
+from nsl.compiler.jit.knn_ir_topk import EMPTY_ROW
+
 ROW_ALIGN = 64          # widest chunk any variant reads (one zmm)
-EMPTY_ROW = 2**63 - 1   # heap sentinel, ranks below every real row
 MIN_ROWS_PER_THREAD = 16384
 
 _kernels: dict[tuple, "_ScanKernels"] = {}
@@ -37,28 +41,56 @@ _pool: ThreadPoolExecutor | None = None
 def knn_scan(codes, row_scale, row_bias, queries, query_scale, k: int,
              threads: int | None = None, isa: str | None = None):
     """Top-``k`` rows of ``codes`` for every query (see the module docstring)."""
+    kernels = _kernels_for(codes.shape[1], isa)
+    if kernels is not None:
+        return kernels.scan(codes, row_scale, row_bias, queries, query_scale, k, threads)
+    trivial = _trivial_result(codes, queries, k)
+    if trivial is not None:
+        return trivial
+    from nsl.compiler.jit.knn_fallback import torch_scan
+    return torch_scan(codes, row_scale, row_bias, queries, query_scale, int(k))
+
+
+def knn_scan_floats(codes, row_scale, row_bias, queries, dim_scale, scale_factor: float, k: int,
+                    threads: int | None = None, isa: str | None = None):
+    """``knn_scan`` of float32 queries ``[B, dim]``, quantized natively exactly as
+    ``Quantizer.quantize_queries`` does (``dim_scale``: its dimension scales or
+    None), their scales times ``scale_factor``; None where the JIT cannot run
+    (the caller then quantizes in numpy and calls ``knn_scan``)."""
+    kernels = _kernels_for(codes.shape[1], isa)
+    if kernels is None:
+        return None
+    return kernels.scan_floats(codes, row_scale, row_bias, queries, dim_scale, scale_factor, k, threads)
+
+
+def _trivial_result(codes, queries, k: int, floats: bool = False):
+    """The result when no row or no query takes part, else None; a ValueError for
+    shapes that do not fit (int8 queries as wide as the row stride, float
+    queries no wider)."""
     import numpy as np
 
-    n_rows, stride = codes.shape
-    n_queries = queries.shape[0]
-    k = int(k)
-    if stride % ROW_ALIGN or queries.shape[1] != stride:
-        raise ValueError(f"row stride {stride} must be a multiple of {ROW_ALIGN} "
-                         f"and match the queries ({queries.shape[1]})")
+    stride, width = codes.shape[1], queries.shape[1]
+    if stride % ROW_ALIGN or (width > stride if floats else width != stride):
+        raise ValueError(f"row stride {stride} must be a multiple of {ROW_ALIGN} and fit the "
+                         f"queries ({width} wide)")
+    n_queries, k = queries.shape[0], int(k)
     if k <= 0 or n_queries == 0:
         return np.empty((n_queries, max(k, 0)), np.int64), np.empty((n_queries, max(k, 0)), np.float32)
-    if n_rows == 0:
+    if codes.shape[0] == 0:
         return _empty_result(n_queries, k)
+    return None
+
+
+def _kernels_for(stride: int, isa: str | None):
+    """The kernels ``knn_scan`` uses for this stride, or None for the torch path."""
     choice = isa or os.environ.get("NSL_KNN_ISA") or None
     kernels = _resolved.get((stride, choice))
     if kernels is None:  # first call for this stride: decide once, then reuse
         from nsl.compiler.jit.codegen import llvm_available
         if choice == "torch" or not llvm_available():
-            from nsl.compiler.jit.knn_fallback import torch_scan
-            return torch_scan(codes, row_scale, row_bias, queries, query_scale, k)
+            return None
         kernels = _resolved[(stride, choice)] = get_kernels(stride, choice)
-    return kernels.scan(codes, row_scale, row_bias, queries, query_scale, k,
-                        default_threads() if threads is None else threads)
+    return kernels
 
 
 def default_threads() -> int:
@@ -120,6 +152,13 @@ class _ScanKernels:
         self._plans: dict[int, list] = {}
         self.functions = {(block, with_bias): library.get_function(name, None, *argtypes)
                           for name, (block, _, with_bias) in names.items()}
+        self.finish = library.get_function("knn_finish", None, p, p, i64, i64, i64, i64)
+        types = {"p": p, "i64": i64, "float": ctypes.c_float}
+        self.prepare, self.encode, self.spread = (
+            library.get_function(name, None, *(types[t] for t in argtypes))
+            for name, argtypes in (("knn_prepare", PREPARE_ARGTYPES), ("knn_encode", ENCODE_ARGTYPES),
+                                   ("knn_spread", SPREAD_ARGTYPES)))
+        self._local = threading.local()
 
     def plan(self, n_queries: int) -> list[tuple[tuple[int, int], int, int]]:
         """Split queries into (block, first, count) segments, count a multiple of
@@ -140,7 +179,32 @@ class _ScanKernels:
             segments.append((block, whole, block[0]))
         return segments
 
-    def scan(self, codes, row_scale, row_bias, queries, query_scale, k, threads):
+    def scan(self, codes, row_scale, row_bias, queries, query_scale, k: int, threads: int | None):
+        """``knn_scan`` on these kernels."""
+        trivial = _trivial_result(codes, queries, k)
+        if trivial is not None:
+            return trivial
+        batch = self.batch(queries.shape[0])
+        batch.load(queries, query_scale)
+        return self.run(codes, row_scale, row_bias, batch, int(k), threads)
+
+    def scan_floats(self, codes, row_scale, row_bias, queries, dim_scale, scale_factor: float,
+                    k: int, threads: int | None):
+        """``knn_scan_floats`` on these kernels."""
+        import numpy as np
+
+        trivial = _trivial_result(codes, queries, k, floats=True)
+        if trivial is not None:
+            return trivial
+        queries = np.ascontiguousarray(queries, np.float32)
+        if dim_scale is not None:
+            dim_scale = np.ascontiguousarray(dim_scale, np.float32)
+        batch = self.batch(queries.shape[0])
+        batch.load_floats(queries, dim_scale, scale_factor)
+        return self.run(codes, row_scale, row_bias, batch, int(k), threads)
+
+    def run(self, codes, row_scale, row_bias, batch: "_QueryBatch", k: int, threads: int | None):
+        """The top-``k`` rows of ``codes`` for the queries loaded into ``batch``."""
         import numpy as np
 
         codes = np.ascontiguousarray(codes, np.uint8)
@@ -148,57 +212,101 @@ class _ScanKernels:
         with_bias = row_bias is not None
         if with_bias:
             row_bias = np.ascontiguousarray(row_bias, np.float32)
-        n_rows, n_queries = codes.shape[0], queries.shape[0]
-        segments = self.plan(n_queries)
-        padded = segments[-1][1] + segments[-1][2]
-        signed = np.zeros((padded, self.stride), np.int8)
-        signed[:n_queries] = queries
-        scales = np.zeros(padded, np.float32)
-        scales[:n_queries] = query_scale
-        query_buf, biases = self.isa.encode_queries(signed)
-        threads = max(1, min(int(threads), n_rows // MIN_ROWS_PER_THREAD or 1))
-        heap_scores = np.full((threads, padded, k), -np.inf, np.float32)
-        heap_rows = np.full((threads, padded, k), EMPTY_ROW, np.int64)
-        # Raw addresses, computed once: numpy's .ctypes costs microseconds a use,
-        # and a single in-cache query scan takes only tens of them.
-        calls = []
-        query_row_bytes = query_buf.strides[0]
-        for block, j0, count in segments:
-            lane_scale, lane_bias = _lane_constants(scales, biases, block, j0, count)
-            calls.append((self.functions[block, with_bias], _address(query_buf) + j0 * query_row_bytes,
-                          _address(lane_scale), _address(lane_bias), count, j0))
+        n_rows, n_queries = codes.shape[0], batch.n_queries
+        threads = default_threads() if threads is None else int(threads)
+        threads = max(1, min(threads, n_rows // MIN_ROWS_PER_THREAD or 1))
+        # The heaps are the result: fresh arrays, part 0's heaps once knn_finish has run.
+        heap_scores = np.full((threads, batch.padded, k), -np.inf, np.float32)
+        heap_rows = np.full((threads, batch.padded, k), EMPTY_ROW, np.int64)
         rows_address = (_address(codes), _address(row_scale),
                         _address(row_bias) if with_bias else None)  # NULL: never read
-        heap_address = (_address(heap_scores), _address(heap_rows))
-        heap_stride = padded * k
+        scores_address, rows_heap_address = _address(heap_scores), _address(heap_rows)
+        heap_stride = batch.padded * k
+        calls = [(self.functions[block, with_bias], *rest) for block, *rest in batch.calls]
 
         def run(t):
             r0, r1 = n_rows * t // threads, n_rows * (t + 1) // threads
             for function, query_address, lane_scale, lane_bias, count, j0 in calls:
                 offset = t * heap_stride + j0 * k
                 function(*rows_address, r0, r1, query_address, lane_scale, lane_bias, count, k,
-                         heap_address[0] + 4 * offset, heap_address[1] + 8 * offset)
+                         scores_address + 4 * offset, rows_heap_address + 8 * offset)
 
         if threads == 1:
             run(0)
         else:
             list(_thread_pool().map(run, range(threads)))  # ctypes drops the GIL
-        return merge_heaps(heap_scores[:, :n_queries], heap_rows[:, :n_queries], k)
+        self.finish(scores_address, rows_heap_address, threads, heap_stride, n_queries, k)
+        return heap_rows[0, :n_queries], heap_scores[0, :n_queries]
+
+    def batch(self, n_queries: int) -> "_QueryBatch":
+        """This thread's query buffers for batches of ``n_queries`` (load, then scan)."""
+        batches = getattr(self._local, "batches", None)
+        if batches is None:
+            batches = self._local.batches = {}
+        batch = batches.get(n_queries)
+        if batch is None:
+            if len(batches) >= MAX_BATCH_SHAPES:
+                batches.clear()
+            batch = batches[n_queries] = _QueryBatch(self, n_queries)
+        return batch
 
 
-def _lane_constants(scales, biases, block, j0, count):
-    """Per-query constants spread over a block's pairs: lane P → query P // RB."""
-    index = _lane_index(block, count) + j0
-    return scales[index], biases[index]  # fancy indexing: fresh contiguous arrays
+MAX_BATCH_SHAPES = 16  # query buffers kept per thread and kernel set
 
 
-@functools.lru_cache(maxsize=256)
-def _lane_index(block, count):
-    import numpy as np
+class _QueryBatch:
+    """The buffers a scan of ``n_queries`` queries reads, kept between scans (a
+    single query's scan takes only tens of microseconds in cache, and numpy
+    allocations and ``.ctypes`` addresses cost microseconds each): the queries
+    padded to whole register blocks, their scales, their encoding for the ISA's
+    step and its per-query bias, and those constants spread over each block's
+    lanes. Loading is native (``knn_ir_queries``)."""
 
-    qb, rb = block
-    query_of_lane = np.arange(qb * rb) // rb
-    return np.arange(0, count, qb)[:, None] + query_of_lane[None, :]
+    def __init__(self, kernels: _ScanKernels, n_queries: int):
+        import numpy as np
+
+        self.kernels, self.n_queries = kernels, n_queries
+        segments = kernels.plan(n_queries)
+        self.padded = segments[-1][1] + segments[-1][2]
+        stride = kernels.stride
+        self.signed = np.zeros((self.padded, stride), np.int8)  # padding queries stay 0
+        self.scales = np.zeros(self.padded, np.float32)
+        self.biases = np.zeros(self.padded, np.int32)
+        self.encoded = {"int8": self.signed,
+                        "sign_mask": np.zeros((self.padded, 2 * stride), np.uint8),
+                        "int16": np.zeros((self.padded, stride), np.int16)}[kernels.isa.query_encoding]
+        self.addresses = tuple(_address(a) for a in (self.signed, self.scales, self.encoded, self.biases))
+        self.spreads, self.calls, self._lanes = [], [], []
+        row_bytes = self.encoded.strides[0]
+        for (qb, rb), j0, count in segments:
+            lane_scale, lane_bias = np.empty(count * rb, np.float32), np.empty(count * rb, np.int32)
+            self._lanes.append((lane_scale, lane_bias))  # the kernels hold their addresses
+            self.spreads.append((j0, count, qb, rb, _address(lane_scale), _address(lane_bias)))
+            self.calls.append(((qb, rb), self.addresses[2] + j0 * row_bytes,
+                               _address(lane_scale), _address(lane_bias), count, j0))
+        kernels.encode(self.addresses[0], self.padded, self.addresses[2], self.addresses[3])  # zeros
+
+    def load(self, queries, query_scale) -> None:
+        """Take int8 queries ``[n_queries, stride]`` and their scales."""
+        n = self.n_queries
+        self.signed[:n] = queries
+        self.scales[:n] = query_scale
+        signed, scales, encoded, biases = self.addresses
+        self.kernels.encode(signed, n, encoded, biases)
+        self._spread()
+
+    def load_floats(self, queries, dim_scale, scale_factor: float) -> None:
+        """Quantize and take float32 queries ``[n_queries, dim]`` (C-contiguous)."""
+        signed, scales, encoded, biases = self.addresses
+        self.kernels.prepare(_address(queries), None if dim_scale is None else _address(dim_scale),
+                             self.n_queries, queries.shape[1], scale_factor,
+                             signed, scales, encoded, biases)
+        self._spread()
+
+    def _spread(self) -> None:
+        _, scales, _, biases = self.addresses
+        for spread in self.spreads:
+            self.kernels.spread(scales, biases, *spread)
 
 
 def _address(array) -> int:
@@ -215,19 +323,3 @@ def _thread_pool() -> ThreadPoolExecutor:
         _pool = ThreadPoolExecutor(max_workers=max(2, default_threads()),
                                    thread_name_prefix="nsl-knn")
     return _pool
-
-
-def merge_heaps(score_parts, row_parts, k: int):
-    """Best ``k`` of several per-part candidate lists ``[parts, B, k]``, in the
-    contract's order."""
-    import numpy as np
-
-    scores = np.concatenate(score_parts, axis=1) if len(score_parts) > 1 else score_parts[0]
-    rows = np.concatenate(row_parts, axis=1) if len(row_parts) > 1 else row_parts[0]
-    order = np.lexsort((rows, -scores), axis=1)[:, :k]
-    pick = np.arange(len(order))[:, None]  # plain indexing: take_along_axis costs µs a call
-    top_rows = rows[pick, order]
-    top_scores = scores[pick, order]
-    top_rows[top_rows == EMPTY_ROW] = -1
-    return top_rows, top_scores
-

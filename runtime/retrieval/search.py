@@ -15,7 +15,7 @@ def knn_search(index, query_matrix, k: int, *, rerank: int | None = None):
 def search_index(index, queries, k: int, rerank, threads):
     import numpy as np
 
-    from nsl.compiler.jit.knn_kernels import knn_scan
+    from nsl.compiler.jit.knn_kernels import knn_scan, knn_scan_floats
     from nsl.runtime.retrieval.index import RetrievalError, _normalize
 
     if k < 0:
@@ -26,21 +26,29 @@ def search_index(index, queries, k: int, rerank, threads):
         raise RetrievalError("re-ranking needs the float vectors: build with keep_vectors=True")
     store, l2 = index._store, index.metric == "l2"
     prepared = _normalize(queries) if index.metric == "cosine" else queries
-    query_codes, query_scale = index.quantizer.quantize_queries(prepared)
-    if l2:
-        query_scale = query_scale * np.float32(2.0)  # kernel ranks by 2·x·q − ‖x‖²
     candidates = k * rerank if rerank else k
     # only l2 has row biases (−‖x‖²); without them the kernel reads 4 bytes a row less
-    rows, scores = knn_scan(store.codes, store.row_scale, store.row_bias if l2 else None,
-                            query_codes, query_scale, candidates, threads=threads)
+    row_bias = store.row_bias if l2 else None
+    factor = 2.0 if l2 else 1.0  # l2: the kernel ranks by 2·x·q − ‖x‖²
+    # the JIT quantizes the queries as quantize_queries does, without its numpy calls
+    found = knn_scan_floats(store.codes, store.row_scale, row_bias, prepared,
+                            index.quantizer.dim_scale, factor, candidates, threads=threads)
+    if found is None:
+        query_codes, query_scale = index.quantizer.quantize_queries(prepared)
+        found = knn_scan(store.codes, store.row_scale, row_bias, query_codes,
+                         query_scale * np.float32(factor), candidates, threads=threads)
+    rows, scores = found
     if rerank:
         rows, scores = _rerank(store.vectors, prepared, rows, k, l2)
     elif l2:
         query_norms = np.einsum("ij,ij->i", queries, queries)[:, None]
         scores = np.maximum(query_norms - scores, 0).astype(np.float32)
         scores[rows < 0] = np.inf
-    ids = np.where(rows >= 0, store.ids[np.maximum(rows, 0)] if len(store.ids) else -1, -1)
-    return ids.astype(np.int64), scores.astype(np.float32)
+    if len(store.ids) >= candidates:  # every slot holds a row
+        ids = store.ids[rows]
+    else:
+        ids = np.where(rows >= 0, store.ids[np.maximum(rows, 0)] if len(store.ids) else -1, -1)
+    return ids.astype(np.int64, copy=False), scores.astype(np.float32, copy=False)
 
 
 def _rerank(vectors, queries, rows, k, l2):
