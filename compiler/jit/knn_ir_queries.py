@@ -27,6 +27,7 @@ The loops are scalar: a 128-dimension query is a few hundred instructions.
 """
 from __future__ import annotations
 
+from nsl.compiler.jit.ir_text import counted_loop
 from nsl.compiler.jit.knn_isa import Isa
 
 PREPARE_ARGTYPES = ("p", "p", "i64", "i64", "float", "p", "p", "p", "p")
@@ -94,20 +95,12 @@ def _encode(isa: Isa, stride: int) -> str:
 define void @knn_encode(ptr noalias %signed, i64 %n, ptr noalias %encoded, ptr noalias %qbias) nounwind {{
 entry:
   br label %query
-query:
-  %j = phi i64 [0, %entry], [%j_next, %query_done]
-  %more_q = icmp slt i64 %j, %n
-  br i1 %more_q, label %q_body, label %exit
-q_body:
+{counted_loop("query", "j", "0", "entry", "query_done", "%n", "q_body", "exit")}q_body:
   %sbase = mul i64 %j, {stride}
   %ebase = {ebase}
   br label %byte
-byte:
-  %i = phi i64 [0, %q_body], [%i_next, %b_body]
-  %acc = phi i32 [0, %q_body], [%acc_next, %b_body]
-  %more_i = icmp slt i64 %i, {stride}
-  br i1 %more_i, label %b_body, label %query_done
-b_body:
+{counted_loop("byte", "i", "0", "q_body", "b_body", stride, "b_body", "query_done",
+              ("%acc = phi i32 [0, %q_body], [%acc_next, %b_body]",))}b_body:
   %spos = add i64 %sbase, %i
   %ps = getelementptr i8, ptr %signed, i64 %spos
   %q = load i8, ptr %ps
@@ -135,21 +128,13 @@ define void @knn_prepare(ptr noalias %queries, ptr noalias %dim_scale, i64 %n, i
 entry:
   %scaled_dims = icmp ne ptr %dim_scale, null
   br label %query
-query:
-  %j = phi i64 [0, %entry], [%j_next, %pad_done]
-  %more_q = icmp slt i64 %j, %n
-  br i1 %more_q, label %q_body, label %encode
-q_body:
+{counted_loop("query", "j", "0", "entry", "pad_done", "%n", "q_body", "encode")}q_body:
   %fbase = mul i64 %j, %dim
   %sbase = mul i64 %j, {stride}
   br label %max
-max:
   ; the largest magnitude (0 for an empty or all-zero query)
-  %i = phi i64 [0, %q_body], [%i_next, %max_body]
-  %m = phi float [0.0, %q_body], [%m_next, %max_body]
-  %more_i = icmp slt i64 %i, %dim
-  br i1 %more_i, label %max_body, label %scale
-max_body:
+{counted_loop("max", "i", "0", "q_body", "max_body", "%dim", "max_body", "scale",
+              ("%m = phi float [0.0, %q_body], [%m_next, %max_body]",))}max_body:
   %v = call float @query_value(ptr %queries, ptr %dim_scale, i1 %scaled_dims, i64 %fbase, i64 %i)
   %a = call float @llvm.fabs.f32(float %v)
   %bigger = fcmp ogt float %a, %m
@@ -167,11 +152,7 @@ scale:
   %ps = getelementptr float, ptr %qscale, i64 %j
   store float %out_scale, ptr %ps
   br label %code
-code:
-  %c = phi i64 [0, %scale], [%c_next, %code_body]
-  %more_c = icmp slt i64 %c, %dim
-  br i1 %more_c, label %code_body, label %pad
-code_body:
+{counted_loop("code", "c", "0", "scale", "code_body", "%dim", "code_body", "pad")}code_body:
   %w = call float @query_value(ptr %queries, ptr %dim_scale, i1 %scaled_dims, i64 %fbase, i64 %c)
   %x = fdiv float %w, %s
   %r = call float @llvm.rint.f32(float %x)
@@ -185,11 +166,7 @@ code_body:
   store i8 %code8, ptr %pc
   %c_next = add i64 %c, 1
   br label %code
-pad:
-  %z = phi i64 [%dim, %code], [%z_next, %pad_body]
-  %more_z = icmp slt i64 %z, {stride}
-  br i1 %more_z, label %pad_body, label %pad_done
-pad_body:
+{counted_loop("pad", "z", "%dim", "code", "pad_body", stride, "pad_body", "pad_done")}pad_body:
   %zpos = add i64 %sbase, %z
   %pz = getelementptr i8, ptr %signed, i64 %zpos
   store i8 0, ptr %pz
@@ -222,18 +199,14 @@ done:
 """
 
 
-SPREAD = """
+SPREAD = f"""
 define void @knn_spread(ptr noalias %qscale, ptr noalias %qbias, i64 %j0, i64 %count, i64 %qb, i64 %rb,
-                        ptr noalias %lane_qscale, ptr noalias %lane_qbias) nounwind {
+                        ptr noalias %lane_qscale, ptr noalias %lane_qbias) nounwind {{
 entry:
   %pairs = mul i64 %qb, %rb
   %lanes = mul i64 %count, %rb
   br label %lane
-lane:
-  %l = phi i64 [0, %entry], [%l_next, %body]
-  %more = icmp slt i64 %l, %lanes
-  br i1 %more, label %body, label %exit
-body:
+{counted_loop("lane", "l", "0", "entry", "body", "%lanes", "body", "exit")}body:
   ; lane l is pair P = l mod (QB·RB) of block g = l div (QB·RB): query j0 + g·QB + P div RB
   %g = udiv i64 %l, %pairs
   %p = urem i64 %l, %pairs
@@ -253,5 +226,5 @@ body:
   br label %lane
 exit:
   ret void
-}
+}}
 """

@@ -4,10 +4,22 @@ register block's accumulators, scoring a block against the heap roots, and
 See ``knn_ir`` for the kernel's contract."""
 from __future__ import annotations
 
+from nsl.compiler.jit.ir_text import counted_loop
+
 
 def mask(values) -> str:
     """A shufflevector mask operand, type included."""
     return f"<{len(values)} x i32> <" + ", ".join(f"i32 {v}" for v in values) + ">"
+
+
+def _ranks_below(name: str, score: str, row: str, other_score: str, other_row: str) -> str:
+    """``%{name}``: (score, row) ranks below (other_score, other_row) -- a lower
+    score, or the same score and a higher row (the result order's inverse)."""
+    return (f"  %{name}_lt = fcmp olt float {score}, {other_score}\n"
+            f"  %{name}_eq = fcmp oeq float {score}, {other_score}\n"
+            f"  %{name}_gt_row = icmp sgt i64 {row}, {other_row}\n"
+            f"  %{name}_tie = and i1 %{name}_eq, %{name}_gt_row\n"
+            f"  %{name} = or i1 %{name}_lt, %{name}_tie\n")
 
 
 def _sift_down(size: str, start: str) -> str:
@@ -33,12 +45,7 @@ pick2:
   %c2i = getelementptr i64, ptr %hi, i64 %c2
   %v2s = load float, ptr %c2s
   %v2i = load i64, ptr %c2i
-  %w_lt = fcmp olt float %v2s, %vs
-  %w_eq = fcmp oeq float %v2s, %vs
-  %w_gt_id = icmp sgt i64 %v2i, %vi
-  %w_tie = and i1 %w_eq, %w_gt_id
-  %second_worse = or i1 %w_lt, %w_tie
-  %ws = select i1 %second_worse, float %v2s, float %vs
+{_ranks_below("second_worse", "%v2s", "%v2i", "%vs", "%vi")}  %ws = select i1 %second_worse, float %v2s, float %vs
   %wi = select i1 %second_worse, i64 %v2i, i64 %vi
   %wc = select i1 %second_worse, i64 %c2, i64 %c
   br label %cmp
@@ -47,12 +54,7 @@ cmp:
   %cws = phi float [%vs, %pick], [%ws, %pick2]
   %cwi = phi i64 [%vi, %pick], [%wi, %pick2]
   ; the child moves up if it ranks below the item
-  %x_lt = fcmp olt float %cws, %s
-  %x_eq = fcmp oeq float %cws, %s
-  %x_gt_id = icmp sgt i64 %cwi, %id
-  %x_tie = and i1 %x_eq, %x_gt_id
-  %child_worse = or i1 %x_lt, %x_tie
-  br i1 %child_worse, label %move, label %place
+{_ranks_below("child_worse", "%cws", "%cwi", "%s", "%id")}  br i1 %child_worse, label %move, label %place
 move:
   %ps = getelementptr float, ptr %hs, i64 %pos
   %pi = getelementptr i64, ptr %hi, i64 %pos
@@ -69,12 +71,7 @@ define internal void @heap_offer(ptr %hs, ptr %hi, i64 %k, float %s, i64 %id) no
 entry:
   %rs = load float, ptr %hs
   %ri = load i64, ptr %hi
-  %gt = fcmp ogt float %s, %rs
-  %eq = fcmp oeq float %s, %rs
-  %lt_id = icmp slt i64 %id, %ri
-  %tie = and i1 %eq, %lt_id
-  %better = or i1 %gt, %tie
-  br i1 %better, label %sift, label %done
+""" + _ranks_below("better", "%rs", "%ri", "%s", "%id") + """  br i1 %better, label %sift, label %done
 """ + _sift_down("%k", "entry") + """place:
   %fs = getelementptr float, ptr %hs, i64 %pos
   %fi = getelementptr i64, ptr %hi, i64 %pos
@@ -133,28 +130,16 @@ define void @knn_finish(ptr noalias %hs, ptr noalias %hi, i64 %parts, i64 %part_
                         i64 %nq, i64 %k) nounwind {{
 entry:
   br label %query
-query:
-  %j = phi i64 [0, %entry], [%j_next, %query_done]
-  %more_q = icmp slt i64 %j, %nq
-  br i1 %more_q, label %q_body, label %exit
-q_body:
+{counted_loop("query", "j", "0", "entry", "query_done", "%nq", "q_body", "exit")}q_body:
   %base = mul i64 %j, %k
   %hs0 = getelementptr float, ptr %hs, i64 %base
   %hi0 = getelementptr i64, ptr %hi, i64 %base
   br label %part
-part:
-  %t = phi i64 [1, %q_body], [%t_next, %part_done]
-  %more_t = icmp slt i64 %t, %parts
-  br i1 %more_t, label %t_body, label %sort
-t_body:
+{counted_loop("part", "t", "1", "q_body", "part_done", "%parts", "t_body", "sort")}t_body:
   %toff = mul i64 %t, %part_stride
   %pbase = add i64 %toff, %base
   br label %slot
-slot:
-  %i = phi i64 [0, %t_body], [%i_next, %slot_next]
-  %more_i = icmp slt i64 %i, %k
-  br i1 %more_i, label %i_body, label %part_done
-i_body:
+{counted_loop("slot", "i", "0", "t_body", "slot_next", "%k", "i_body", "part_done")}i_body:
   %p = add i64 %pbase, %i
   %pi = getelementptr i64, ptr %hi, i64 %p
   %id = load i64, ptr %pi
@@ -174,11 +159,7 @@ part_done:
 sort:
   call void @heap_sort_best_first(ptr %hs0, ptr %hi0, i64 %k)
   br label %unset
-unset:
-  %u = phi i64 [0, %sort], [%u_next, %u_body]
-  %more_u = icmp slt i64 %u, %k
-  br i1 %more_u, label %u_body, label %query_done
-u_body:
+{counted_loop("unset", "u", "0", "sort", "u_body", "%k", "u_body", "query_done")}u_body:
   %pu = getelementptr i64, ptr %hi0, i64 %u
   %iu = load i64, ptr %pu
   %eu = icmp eq i64 %iu, {EMPTY_ROW}
