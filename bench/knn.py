@@ -6,6 +6,12 @@ float32), that rate over a measured stream-read bandwidth line for the same
 bytes (the fastest JIT-compiled loop that only loads them, as 1 to 8
 interleaved streams), and recall@10 against exact
 float32 search. Peers not installed are skipped, and said so.
+
+The line is read before the first measurement and after each one. ``×line``
+divides by the best reading of the whole run (a peer measured while the
+machine's bandwidth dipped gets no credit for the dip); ``×adj`` divides by
+the better of the two readings taken just before and just after that
+measurement, for machines whose bandwidth drifts from minute to minute.
 """
 from __future__ import annotations
 
@@ -38,9 +44,9 @@ def main(argv=None) -> int:
             queries = _clustered(rng, max(args.batches), d, centers_seed=0)
             truth = _exact_top(data, queries)
             for threads in args.threads:
-                # The line is re-measured between peers and the best reading
-                # kept, so a busy moment on a shared machine cannot flatter
-                # the ratios; rows are printed once it is final.
+                # The line is re-measured after every measurement; ×line uses
+                # the best reading, so a busy moment on a shared machine cannot
+                # flatter it; rows are printed once it is final.
                 measure_line = stream_reader(n * d, threads, args.min_time)
                 lines, rows = [measure_line()], []
                 for peer in args.peers:
@@ -54,17 +60,20 @@ def main(argv=None) -> int:
                         # recall over every query, asked `batch` at a time
                         ids = np.concatenate([runner(queries[i:i + batch])
                                               for i in range(0, len(queries), batch)])
+                        before = measure_line()
                         seconds = _best_time(lambda: runner(q), args.min_time)
+                        lines += [before, measure_line()]
                         qps = batch / seconds
                         scanned = qps * n * d * (1 if peer.startswith(("nsl", "faiss-sq8")) else 4)
                         rows.append(dict(peer=peer, n=n, d=d, threads=threads, batch=batch,
-                                         qps=qps, gbps=scanned / 1e9, recall=_recall(ids, truth)))
+                                         qps=qps, gbps=scanned / 1e9, recall=_recall(ids, truth),
+                                         adjacent_line_gbps=max(lines[-2:])))
                     del runner
-                    lines.append(measure_line())
                 line = max(lines)
                 print(f"\n== N={n} d={d} threads={threads}: int8 stream read {line:.1f} GB/s "
-                      f"({n * d / 1e6:.0f} MB; best of {len(lines)} readings between peers)")
-                print(f"{'peer':18} {'batch':>5} {'q/s':>10} {'GB/s':>8} {'×line':>6} {'recall@10':>9}")
+                      f"({n * d / 1e6:.0f} MB; best of {len(lines)} readings around the measurements)")
+                print(f"{'peer':18} {'batch':>5} {'q/s':>10} {'GB/s':>8} {'×line':>6} {'×adj':>6} "
+                      f"{'recall@10':>9}")
                 for row in rows:
                     if "skipped" in row:
                         print(f"{row['peer']:18} skipped: {row['skipped']}")
@@ -72,7 +81,8 @@ def main(argv=None) -> int:
                     row["line_gbps"] = line
                     rows_out.append(row)
                     print(f"{row['peer']:18} {row['batch']:5d} {row['qps']:10.1f} {row['gbps']:8.1f} "
-                          f"{row['gbps'] / line:6.2f} {row['recall']:9.3f}")
+                          f"{row['gbps'] / line:6.2f} {row['gbps'] / row['adjacent_line_gbps']:6.2f} "
+                          f"{row['recall']:9.3f}")
     if args.json:
         with open(args.json, "w") as out:
             json.dump(rows_out, out, indent=1)

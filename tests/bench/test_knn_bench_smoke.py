@@ -25,10 +25,12 @@ def test_knn_bench_reports_every_peer_and_batch(tmp_path):
         ("nsl", 1), ("nsl", 5), ("nsl-rerank", 1), ("nsl-rerank", 5), ("numpy", 1), ("numpy", 5)]
     for row in rows:
         assert row["qps"] > 0 and row["line_gbps"] > 0
+        # the readings around a measurement are among those the best is taken from
+        assert 0 < row["adjacent_line_gbps"] <= row["line_gbps"]
         bytes_per_query = 3000 * 40 * (1 if row["peer"].startswith("nsl") else 4)
         assert row["gbps"] == pytest.approx(row["qps"] * bytes_per_query / 1e9)
     recall = {r["peer"]: r["recall"] for r in rows}
     assert recall["numpy"] == 1.0          # exact float search is the truth itself
     assert recall["nsl-rerank"] == 1.0     # 4·k float re-ranking recovers it here
     assert recall["nsl"] >= 0.9
-    assert "stream read" in proc.stdout and "×line" in proc.stdout
+    assert "stream read" in proc.stdout and "×line" in proc.stdout and "×adj" in proc.stdout
