@@ -240,6 +240,8 @@ class _ScanKernels:
 
     def batch(self, n_queries: int) -> "_QueryBatch":
         """This thread's query buffers for batches of ``n_queries`` (load, then scan)."""
+        if n_queries > MAX_KEPT_BATCH:  # its scan dwarfs allocating: do not hold the memory
+            return _QueryBatch(self, n_queries)
         batches = getattr(self._local, "batches", None)
         if batches is None:
             batches = self._local.batches = {}
@@ -252,6 +254,7 @@ class _ScanKernels:
 
 
 MAX_BATCH_SHAPES = 16  # query buffers kept per thread and kernel set
+MAX_KEPT_BATCH = 1024  # queries; larger batches get buffers for one scan only
 
 
 class _QueryBatch:

@@ -115,3 +115,10 @@ def test_zero_and_subnormal_queries_get_the_safe_scales(variant):
     batch = kernels_of(variant, 64).batch(4)
     batch.load_floats(queries, None, 2.0)
     check_batch(batch, codes, scales * np.float32(2.0))
+
+
+def test_only_small_batches_keep_their_buffers():
+    from nsl.compiler.jit.knn_kernels import MAX_KEPT_BATCH
+    kernels = kernels_of(NATIVE[0], 64)
+    assert kernels.batch(3) is kernels.batch(3)
+    assert kernels.batch(MAX_KEPT_BATCH + 1) is not kernels.batch(MAX_KEPT_BATCH + 1)
