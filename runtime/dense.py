@@ -27,6 +27,19 @@ def _ranges(cols):
     return [a for a, _ in mm], [b for _, b in mm]
 
 
+def _widened(lows, highs, widths):
+    """``(lows, highs, slots)`` of the ranges widened by ``widths`` on both sides."""
+    lows = [max(l - w, 0) if l >= 0 else l - w for l, w in zip(lows, widths)]
+    highs = [h + w for h, w in zip(highs, widths)]
+    # non-negative values start at 0 when that at most doubles the range: keys then need no
+    # offset (one torch call less per batch)
+    lows = [0 if 0 <= l <= h - l + 9 else l for l, h in zip(lows, highs)]
+    size = 1
+    for lo, hi in zip(lows, highs):
+        size *= hi - lo + 1
+    return lows, highs, size
+
+
 def _strides(lows, highs):
     out, total = [], 1
     for lo, hi in reversed(list(zip(lows, highs))):
@@ -46,6 +59,7 @@ class DenseSet:
         self.lows, self.highs, self.size = list(lows), list(highs), size
         self.offset = sum(lo * st for lo, st in zip(lows, self.codec.strides))
         self.slots = torch.zeros(size, dtype=torch.int32)  # 0: absent, STORED: stored
+        self._view = self.slots.numpy()  # the same memory (the table lives on the CPU)
         self._ones = torch.ones(1024, dtype=torch.int32)  # sliced, grown on demand
         self._drift = 0  # rows added since the stored slots were last reset to STORED
 
@@ -60,19 +74,15 @@ class DenseSet:
         if old is not None:
             lows = [min(a, b) for a, b in zip(lows, old.lows)]
             highs = [max(a, b) for a, b in zip(highs, old.highs)]
-        if slack:
-            widths = [(h - l + 1) // 2 + 8 for l, h in zip(lows, highs)]
-            lows = [max(l - w, 0) if l >= 0 else l - w for l, w in zip(lows, widths)]
-            highs = [h + w for h, w in zip(highs, widths)]
-        # non-negative values start at 0 when that at most doubles the range: keys then need no
-        # offset (one torch call less per batch)
-        lows = [0 if 0 <= l <= h - l + 9 else l for l, h in zip(lows, highs)]
-        size = 1
-        for lo, hi in zip(lows, highs):
-            size *= hi - lo + 1
-        if size > DENSE_LIMIT and slack:
-            return DenseSet.fit(cols, old, slack=False)
-        return DenseSet(lows, highs) if size <= DENSE_LIMIT else None
+        widths = [(h - l + 1) // 2 + 8 if slack else 0 for l, h in zip(lows, highs)]
+        while True:
+            wl, wh, size = _widened(lows, highs, widths)
+            if size <= DENSE_LIMIT or not any(widths):
+                break
+            # less slack rather than none: with none, a range that grows by one value per
+            # iteration near the limit rebuilt (and zeroed) the whole table every iteration
+            widths = [w // 2 for w in widths]
+        return DenseSet(wl, wh) if size <= DENSE_LIMIT else None
 
     def keys(self, cols, n):
         """Packed keys of a batch, or None when some value lies outside the bitmap's range.
@@ -99,10 +109,11 @@ class DenseSet:
         stores them."""
         n = key.shape[0]
         slots = self.slots
-        if n == 1:
-            if int(torch.index_select(slots, 0, key)):
+        if n == 1:  # (a counter's or a chain's delta): one host read, the slot read and set
+            k = key.item()  # through the numpy view, instead of three torch calls
+            if self._view[k]:
                 return key[:0], key[:0]
-            slots.index_fill_(0, key, STORED)
+            self._view[k] = STORED
             return None, key
         if n >= LARGE_BATCH:
             return self._insert_large(key)
