@@ -124,15 +124,17 @@ class StoredRelation:
         if key is None:
             self._recode(self.codec.widened(cols))
             key = self.codec.encode_checked(cols, n, self.device)
-        perm, key_sorted, starts = self._sort_batch(cols, n, key)
-        m = n if starts is None else int(starts.shape[0])
-        if m == n:
-            idx, key, tags = perm, key_sorted, take_tags(prov, tags, perm)
-        else:
-            idx, key = perm[starts], key_sorted[starts]
-            if tags is not None:
-                tags = prov.add_segments(prov.gather(tags, perm), starts, m)
-        cols = [torch.index_select(c, 0, idx) for c in cols]
+        m, cols = n, list(cols)
+        if n > 1:  # (one row is sorted and distinct as it is)
+            perm, key_sorted, starts = self._sort_batch(cols, n, key)
+            m = n if starts is None else int(starts.shape[0])
+            if m == n:
+                idx, key, tags = perm, key_sorted, take_tags(prov, tags, perm)
+            else:
+                idx, key = perm[starts], key_sorted[starts]
+                if tags is not None:
+                    tags = prov.add_segments(prov.gather(tags, perm), starts, m)
+            cols = [torch.index_select(c, 0, idx) for c in cols]
         lo, hi = first_last(key)
         seen = None  # batch rows found in some run
         moved_rows, moved_tags = [], []
