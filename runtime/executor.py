@@ -116,7 +116,6 @@ class Executor:
         self.iterations = 0  # semi-naive iterations run by the torch loop (bench/fixpoint_overhead)
         self._specs: dict = {}
         self._plans: dict = {}   # (id(ops), needed_at_end) -> [(step, op, live columns after it)]
-        self._delta_reads: dict = {}  # id(rule) -> relations whose delta the rule scans
         self._steps = {ir.Join: self._join, ir.AntiJoin: self._antijoin, ir.Filter: self._filter,
                        ir.Map: self._map, ir.Insert: self._insert, ir.Aggregate: self._aggregate,
                        ir.Weight: self._weight, ir.Knn: self._knn, ir.Check: self._check}
@@ -163,38 +162,75 @@ class Executor:
                 raise NoFixpointError(stratum.relations, self.max_iterations, None, None,
                                       stratum.loop[0].origin)
         elif stratum.loop:
-            for r in stratum.relations:
-                self.deltas[r] = self.store[r].consolidated()
-            while True:
-                self.iterations += 1
-                iteration += 1
-                pending: dict = {}
-                derived_by: dict = {}  # relation -> the first rule that derived rows for it
-                rule = None
-
-                def buffer(rel, cols, tags, n):
-                    pending.setdefault(rel, []).append((cols, tags, n))
-                    if n:
-                        derived_by.setdefault(rel, rule)
-
-                for rule in stratum.loop:
-                    if not self._reads_empty_delta(rule):
-                        self.run_ops(rule.ops, Table.unit(), buffer)
-                changed = False
-                for r in stratum.relations:
-                    self.deltas[r] = self._add_batches(r, pending.pop(r, []))
-                    changed |= self.deltas[r].n > 0
-                for r, parts in pending.items():  # inserts outside the stratum, if any
-                    self._add_batches(r, parts)
-                if not changed:
-                    break
-                self.report(iteration)  # every iteration so far derived something
-                if self.max_iterations is not None and iteration > self.max_iterations:
-                    raise self._no_fixpoint(stratum, derived_by)
+            iteration = self._loop(stratum)
         for r in stratum.relations:
             self.deltas.pop(r, None)
             self.store[r].consolidated()
         self.report(iteration, done=True)
+
+    def _loop(self, stratum: ir.Stratum) -> int:
+        """Run the ``loop`` rules semi-naively to their fixpoint; return the iterations run.
+
+        Everything that does not change between iterations — each rule's plan, the deltas it
+        scans, the insert buffer — is set up once here, so an iteration costs the rules'
+        operators and the adds, and little Python around them."""
+        deltas, store = self.deltas, self.store
+        for r in stratum.relations:
+            deltas[r] = store[r].consolidated()
+        rules = [(rule, tuple(self._delta_reads_of(rule)), self._plan(rule.ops, frozenset()))
+                 for rule in stratum.loop]
+        ours = [(r, store[r]) for r in stratum.relations]
+        pending: dict = {}
+        derived_by: dict = {}  # relation -> the first rule that derived rows for it
+        current = [None]  # the rule running now
+
+        def buffer(rel, cols, tags, n):
+            parts = pending.get(rel)
+            if parts is None:
+                pending[rel] = [(cols, tags, n)]
+            else:
+                parts.append((cols, tags, n))
+            if n and rel not in derived_by:
+                derived_by[rel] = current[0]
+
+        iteration, limit, report = 0, self.max_iterations, self.report
+        while True:
+            self.iterations += 1
+            iteration += 1
+            derived_by.clear()
+            for rule, reads, plan in rules:
+                for rel in reads:  # a delta it scans is empty: it derives nothing new
+                    d = deltas.get(rel)
+                    if d is None or not d.n:
+                        break
+                else:
+                    current[0] = rule
+                    table = Table({}, None, 1)
+                    for step in plan:
+                        table = step(table, buffer)
+                        if not table.n:
+                            break  # nothing left to insert
+            changed = False
+            for r, rel in ours:
+                parts = pending.pop(r, None)
+                if parts is None:
+                    d = rel.empty_run()
+                elif len(parts) == 1:
+                    d = rel.add(*parts[0])
+                else:
+                    d = self._add_batches(r, parts)
+                deltas[r] = d
+                if d.n:
+                    changed = True
+            if pending:
+                for r, parts in pending.items():  # inserts outside the stratum, if any
+                    self._add_batches(r, parts)
+                pending.clear()
+            if not changed:
+                return iteration
+            report(iteration)  # every iteration so far derived something
+            if limit is not None and iteration > limit:
+                raise self._no_fixpoint(stratum, derived_by)
 
     def _no_fixpoint(self, stratum: ir.Stratum, derived_by: dict) -> NoFixpointError:
         """The limit error, at the first rule that derived rows, in the iteration just run,
@@ -208,17 +244,10 @@ class Executor:
                                sum(self.deltas[r].n for r in grew),
                                f"{rel}({values})" if values else rel, origin)
 
-    def _reads_empty_delta(self, rule) -> bool:
-        """Whether a delta that ``rule`` scans is empty (then it derives nothing new)."""
-        rels = self._delta_reads.get(id(rule))
-        if rels is None:
-            rels = self._delta_reads[id(rule)] = [
-                op.rel for op in rule.ops if isinstance(op, ir.Join) and op.version == "delta"]
-        for rel in rels:
-            d = self.deltas.get(rel)
-            if d is None or d.n == 0:
-                return True
-        return False
+    @staticmethod
+    def _delta_reads_of(rule) -> list:
+        """The relations whose delta ``rule`` scans."""
+        return [op.rel for op in rule.ops if isinstance(op, ir.Join) and op.version == "delta"]
 
     def _add_batches(self, rel, parts):
         store = self._rel(rel)
@@ -238,16 +267,20 @@ class Executor:
     def run_ops(self, ops, table: Table, sink=None, needed_at_end=frozenset()) -> Table:
         """Run a pipeline; Insert ops hand their rows to ``sink(rel, cols, tags, n)``.
         Columns no later operator reads (nor ``needed_at_end``) are dropped on the way."""
+        for step in self._plan(ops, needed_at_end):
+            if table.n == 0 and sink is not None:
+                return table  # nothing left to insert
+            table = step(table, sink)
+        return table
+
+    def _plan(self, ops, needed_at_end) -> list:
+        """The step closures of a pipeline (built on first use)."""
         key = (id(ops), needed_at_end)
         plan = self._plans.get(key)
         if plan is None:
             plan = self._plans[key] = [self._step(op, alive) for op, alive in
                                        zip(ops, live_after(ops, needed_at_end))]
-        for step in plan:
-            if table.n == 0 and sink is not None:
-                return table  # nothing left to insert
-            table = step(table, sink)
-        return table
+        return plan
 
     def _step(self, op, live):
         make = self._steps.get(type(op))
