@@ -14,7 +14,7 @@ from nsl.compiler import ir
 
 from .expr import literal_value
 from .keys import KeyCodec, expand, rows_equal
-from .provenance.base import cat_tags, gather_tags, mul_tags
+from .provenance.base import Provenance, cat_tags, gather_tags, mul_tags
 from .table import Table, take_tags
 
 
@@ -54,11 +54,11 @@ class Index:
     """
 
     __slots__ = ("rows", "key", "codec", "cols", "base", "slots", "first", "end", "pos",
-                 "unique")
+                 "unique", "_pos_view")
 
     def __init__(self, rows, key, codec, cols):
         self.rows, self.key, self.codec, self.cols = rows, key, codec, cols
-        self.first = self.end = self.pos = None
+        self.first = self.end = self.pos = self._pos_view = None
         self.unique = False
         if key is None or not codec.exact or key.shape[0] == 0:
             return
@@ -93,6 +93,16 @@ class Index:
             return lo, (hi if ok is None else torch.where(ok, hi, lo))
         at = self.slot(key, ok)
         return torch.index_select(self.first, 0, at), torch.index_select(self.end, 0, at)
+
+    def row_of(self, k: int) -> int:
+        """For a unique direct-addressed index on the CPU: the run row whose key is ``k``, or
+        -1 — a one-row probe (a chain's delta) read through a numpy view of ``pos``, instead of
+        five torch calls."""
+        view = self._pos_view
+        if view is None:
+            view = self._pos_view = self.pos.numpy()
+        at = k - self.base
+        return int(view[at]) if 0 <= at < self.slots else -1
 
     def probe_unique(self, key, ok):
         """``(q, r)`` for a unique exact index: probe row q matches index row r (its only
@@ -175,6 +185,11 @@ def join(prov, table: Table, runs: list, spec: AtomSpec, live=None) -> Table:
     with ``live``, only those columns are materialized."""
     parts = []
     for run in runs:
+        if table.n == 1 and spec.key_vars:
+            one = _join_one(prov, table, run, spec, live)
+            if one is not None:
+                parts.append(one)
+                continue
         q, r = _matches(table, run, spec)
         if q is None:
             cols = {k: v for k, v in table.cols.items() if live is None or k in live}
@@ -189,6 +204,34 @@ def join(prov, table: Table, runs: list, spec: AtomSpec, live=None) -> Table:
         tags = left if run.tags is None else mul_tags(prov, left, take_tags(prov, run.tags, r))
         parts.append(Table(cols, tags, int(r.shape[0])))
     return parts[0] if len(parts) == 1 else concat_tables(prov, parts)
+
+
+def _join_one(prov, table: Table, run, spec: AtomSpec, live):
+    """``join`` of a one-row table with one run through a unique direct-addressed index on a
+    single int column: the match is read as a Python int, the result columns are one-row
+    views (``narrow``) of the run's; None when the index is not of that kind."""
+    idx = index_of(run, spec)
+    if idx.pos is None or idx.codec.mode != "single" or idx.rows.device.type != "cpu":
+        return None
+    probe = table.cols[spec.key_vars[0]]
+    if probe.dtype != torch.int64:
+        return None
+    r = idx.row_of(probe.item())
+    m = 1 if r >= 0 else 0
+    r = max(r, 0)
+    cols = {k: v if m else v.narrow(0, 0, 0) for k, v in table.cols.items()
+            if live is None or k in live}
+    for var, pos in spec.new_vars.items():
+        if live is None or var in live:
+            cols[var] = run.cols[pos].narrow(0, r, m)
+    left = table.tags if m else take_tags(prov, table.tags, torch.zeros(0, dtype=torch.int64))
+    if run.tags is None:
+        tags = left
+    elif type(prov).gather is Provenance.gather:
+        tags = mul_tags(prov, left, run.tags.narrow(0, r, m))
+    else:
+        tags = mul_tags(prov, left, prov.gather(run.tags, torch.arange(r, r + m)))
+    return Table(cols, tags, m)
 
 
 def antijoin(prov, table: Table, runs: list, spec: AtomSpec) -> Table:
