@@ -54,11 +54,11 @@ class Index:
     """
 
     __slots__ = ("rows", "key", "codec", "cols", "base", "slots", "first", "end", "pos",
-                 "unique", "_pos_view")
+                 "unique", "_views")
 
     def __init__(self, rows, key, codec, cols):
         self.rows, self.key, self.codec, self.cols = rows, key, codec, cols
-        self.first = self.end = self.pos = self._pos_view = None
+        self.first = self.end = self.pos = self._views = None
         self.unique = False
         if key is None or not codec.exact or key.shape[0] == 0:
             return
@@ -94,15 +94,29 @@ class Index:
         at = self.slot(key, ok)
         return torch.index_select(self.first, 0, at), torch.index_select(self.end, 0, at)
 
-    def row_of(self, k: int) -> int:
-        """For a unique direct-addressed index on the CPU: the run row whose key is ``k``, or
-        -1 — a one-row probe (a chain's delta) read through a numpy view of ``pos``, instead of
-        five torch calls."""
-        view = self._pos_view
-        if view is None:
-            view = self._pos_view = self.pos.numpy()
-        at = k - self.base
-        return int(view[at]) if 0 <= at < self.slots else -1
+    def match_one(self, k: int):
+        """The run rows whose key is ``k``, for an exact index on the CPU: ``(row, None)`` for
+        exactly one (``row`` an int), ``(-1, rows)`` for several (a view of ``rows``), or
+        ``(-1, None)`` for none. Read through numpy views of the index (built once), so a
+        one-row probe (a chain's delta) costs a host read instead of 5-10 torch calls."""
+        v = self._views
+        if v is None:
+            v = self._views = tuple(None if t is None else t.numpy() for t in
+                                    (self.pos, self.first, self.end, self.key, self.rows))
+        pos, first, end, key, rows = v
+        if pos is not None or first is not None:
+            at = k - self.base
+            if not 0 <= at < self.slots:
+                return -1, None
+            if pos is not None:
+                return int(pos[at]), None
+            lo, hi = int(first[at]), int(end[at])
+        else:
+            lo = int(key.searchsorted(k, "left"))
+            hi = int(key.searchsorted(k, "right"))
+        if hi - lo == 1:
+            return int(rows[lo]), None
+        return -1, (self.rows.narrow(0, lo, hi - lo) if hi > lo else None)
 
     def probe_unique(self, key, ok):
         """``(q, r)`` for a unique exact index: probe row q matches index row r (its only
@@ -207,16 +221,25 @@ def join(prov, table: Table, runs: list, spec: AtomSpec, live=None) -> Table:
 
 
 def _join_one(prov, table: Table, run, spec: AtomSpec, live):
-    """``join`` of a one-row table with one run through a unique direct-addressed index on a
-    single int column: the match is read as a Python int, the result columns are one-row
-    views (``narrow``) of the run's; None when the index is not of that kind."""
+    """``join`` of a one-row table with one run whose index is exact on a single int column
+    (None for other indexes): the matches are read as Python ints, and one match becomes
+    one-row views (``narrow``) of the run's columns, no gathers."""
     idx = index_of(run, spec)
-    if idx.pos is None or idx.codec.mode != "single" or idx.rows.device.type != "cpu":
+    if idx.key is None or idx.codec.mode != "single" or not idx.rows.is_cpu:
         return None
     probe = table.cols[spec.key_vars[0]]
     if probe.dtype != torch.int64:
         return None
-    r = idx.row_of(probe.item())
+    r, several = idx.match_one(probe.item())
+    if several is not None:  # (a fan-out: the table's row repeated, the run's rows gathered)
+        m = int(several.shape[0])
+        cols = {k: v.repeat(m) for k, v in table.cols.items() if live is None or k in live}
+        for var, pos in spec.new_vars.items():
+            if live is None or var in live:
+                cols[var] = torch.index_select(run.cols[pos], 0, several)
+        left = None if table.tags is None else \
+            prov.gather(table.tags, torch.zeros(m, dtype=torch.int64))
+        return Table(cols, mul_tags(prov, left, take_tags(prov, run.tags, several)), m)
     m = 1 if r >= 0 else 0
     r = max(r, 0)
     cols = {k: v if m else v.narrow(0, 0, 0) for k, v in table.cols.items()

@@ -56,11 +56,13 @@ def test_chain_reachability_one_row_per_iteration(tagged, scale, monkeypatch):
 
 
 @pytest.mark.parametrize("tagged", [False, True])
-def test_branching_chain_and_misses(tagged, monkeypatch):
+@pytest.mark.parametrize("scale", [1, 1_000_003])
+def test_branching_chain_and_misses(tagged, scale, monkeypatch):
     """Nodes with two successors (a non-unique index), dead ends (probes that miss) and a
     cycle back to the start."""
     edges = [(i, i + 1) for i in range(50)] + [(i, 1000 + i) for i in range(0, 50, 7)] + \
         [(50, 0)]
+    edges = [(a * scale, b * scale) for a, b in edges]
     ex = _run(REACH, {"edge": edges}, tagged, monkeypatch)
     reach, todo = set(), [0]
     while todo:
