@@ -301,14 +301,19 @@ class Executor:
         prov, rel, delta, deltas = self.prov, op.rel, op.version == "delta", self.deltas
         store = self._rel(rel)
 
+        specs, interner = {}, self.interner  # the table's columns -> AtomSpec
+
         def step(table, sink):
-            spec = self._spec(op, table)
+            bound = tuple(table.cols)
+            spec = specs.get(bound)
+            if spec is None:
+                spec = specs[bound] = AtomSpec(op.args, table.cols, interner)
             if delta:
                 d = deltas.get(rel)
                 runs = [d if d is not None else store.empty_run()]
             else:
                 runs = store.snapshot()
-            if table.n == 1 and not table.cols and not spec.lits and not spec.eqs \
+            if not bound and table.n == 1 and not spec.lits and not spec.eqs \
                     and len(runs) == 1:
                 run = runs[0]  # a scan: share the run's columns, no gather
                 tags = run.tags if table.tags is None else mul_tags(
