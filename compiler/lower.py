@@ -16,7 +16,7 @@ from nsl.lang.check.indexes import index_options
 from nsl.lang.check.symbols import RelationInfo
 from nsl.lang.check.types import column_domains
 from nsl.lang.diagnostics import CompileError, error
-from nsl.compiler.lower_rule import RuleScope, constant_value
+from nsl.compiler.lower_rule import RuleScope, constant_value, split_conditions
 
 def lower(checked: CheckedProgram) -> ir.Module:
     """Translate a checked program into an (unoptimised) IR module.
@@ -104,7 +104,7 @@ class _Lowering:
         n = self.rule_counter.get(rule.head.rel, 0)
         self.rule_counter[rule.head.rel] = n + 1
         lowered = []
-        alternatives = rule.body.alternatives
+        alternatives = [alt for conj in rule.body.alternatives for alt in split_conditions(conj)]
         for k, conj in enumerate(alternatives):
             name = f"{rule.head.rel}#{n}" + (f".{k}" if len(alternatives) > 1 else "")
             scope = RuleScope(self, conj, rule.head)

@@ -3,15 +3,20 @@
 Literals run in the order ``nsl.lang.schedule`` gives (the first, in source
 order, whose needs are bound), each lowered to its operators; aggregates become
 correlated sub-pipelines whose keys are the variables they share with the rest
-of the rule.
+of the rule. A comparison with ``exists``/``forall`` (``b = exists(...)``) first
+becomes two alternatives (``split_conditions``), since the IR's ``exists`` keeps
+or drops rows rather than computing a value.
 """
 from __future__ import annotations
+
+import dataclasses
+import operator
 
 from nsl.compiler import ir
 from nsl.lang import ast as A
 from nsl.lang.check.types import column_domains, const_type, domain_text, domain_within
 from nsl.lang.diagnostics import CompileError, error, note
-from nsl.lang.schedule import compared_aggregate, needs_and_binds, next_literal
+from nsl.lang.schedule import CONDITIONS, compared_aggregate, needs_and_binds, next_literal, split_atom
 from nsl.lang.walk import aggregate_keys, expr_vars, literal_vars
 
 _BINOPS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod", "**": "pow", "++": "concat"}
@@ -59,7 +64,11 @@ class RuleScope:
                                  self.lowering.symbols)
             if found is None:
                 raise CompileError([self.unorderable(pending[0])])
-            self.lower_literal(pending.pop(found[0]), ops)
+            lit = pending.pop(found[0])
+            if found[2]:  # nothing binds its expression arguments first: scan, then check them
+                lit, checks = split_atom(lit, self.fresh)
+                pending.extend(checks)
+            self.lower_literal(lit, ops)
         return ops
 
     def unorderable(self, lit):
@@ -139,6 +148,10 @@ class RuleScope:
     def comparison(self, lit: A.Comparison, ops) -> None:
         agg, target = compared_aggregate(lit)
         if agg is not None:
+            if isinstance(target, A.Aggregate):  # count(...) = count(...): the left one first
+                name = self.fresh()
+                self.aggregate(target, A.Var(name, target.span), ops)
+                target = A.Var(name, target.span)
             self.aggregate(agg, target, ops, compare=lit.op if agg is lit.right else _FLIPPED[lit.op])
             return
         if lit.op == "=":
@@ -189,7 +202,7 @@ class RuleScope:
             agg = A.Aggregate("exists", agg.vars, body, span=agg.span)
         key_types = {k: self.bound[k] for k in keys}
         bodies, body_scope = [], None
-        for conj in agg.body.alternatives:
+        for conj in (alt for c in agg.body.alternatives for alt in split_conditions(c)):
             scope = RuleScope(self.lowering, conj, None, key_types, self.taken)
             scope.head = A.Atom("", tuple(agg.vars) + ((agg.objective,) if agg.objective else ()))
             bodies.append(tuple(scope.schedule(conj)))
@@ -301,6 +314,38 @@ class RuleScope:
             return result
         raise CompileError([error("this expression is not supported in a rule", getattr(e, "span", None))])
 
+
+_FOLD = {"=": operator.eq, "==": operator.eq, "!=": operator.ne, "<": operator.lt,
+         "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+
+def split_conditions(conj) -> list[tuple]:
+    """``conj`` with each comparison that has an ``exists``/``forall`` side as alternatives:
+    ``b = exists(B)`` is ``exists(B), b = true`` or ``not exists(B), b = false``. Under a
+    probabilistic provenance the two carry the body's probability and its complement."""
+    alternatives: list[tuple] = [()]
+    for lit in conj:
+        choices = _condition_choices(lit)
+        alternatives = [alt + choice for alt in alternatives for choice in choices]
+    return alternatives
+
+
+def _condition_choices(lit) -> list[tuple]:
+    if not isinstance(lit, A.Comparison):
+        return [(lit,)]
+    for side in ("left", "right"):
+        agg = getattr(lit, side)
+        if isinstance(agg, A.Aggregate) and agg.op in CONDITIONS:
+            out = []
+            for value, test in ((True, agg), (False, A.Negation(agg, agg.span))):
+                rest = dataclasses.replace(lit, **{side: A.Const(value, agg.span)})
+                out += [(test, *choice) for choice in _condition_choices(rest)]
+            return out
+    if isinstance(lit.left, A.Const) and isinstance(lit.right, A.Const) and \
+            isinstance(lit.left.value, bool) and isinstance(lit.right.value, bool):
+        # both sides were conditions: the alternative holds or not, whatever the rows
+        return [()] if _FOLD[lit.op](lit.left.value, lit.right.value) else []
+    return [(lit,)]
 
 
 def _domain_check(e, found, span) -> ir.Check:

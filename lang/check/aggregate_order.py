@@ -33,6 +33,7 @@ def check_aggregate_order(program: A.Program, table: SymbolTable, diags: list[Di
 def _check_scope(conj, head: set, outer: frozenset, table, diags) -> None:
     """One conjunction (a rule body, or an aggregate's body with its keys in ``outer``)."""
     explained: set[int] = set()
+    reported_before = len(diags)
     for lit in conj:
         found = _result_of(lit)
         if found is None:
@@ -72,6 +73,8 @@ def _check_scope(conj, head: set, outer: frozenset, table, diags) -> None:
             note(f"an aggregate cannot depend on its own result: bind '{key}' by an atom outside "
                  f"the aggregates, or rename the '{key}' inside this {agg.op} if it is another "
                  "variable")))
+    if stuck and not explained and not _reported_in(diags, stuck, reported_before):
+        _report_unordered(stuck, conj, head, bound, relaxed, table, diags)
     for lit in conj:
         agg = aggregate_of(lit)
         if agg is None:
@@ -81,6 +84,33 @@ def _check_scope(conj, head: set, outer: frozenset, table, diags) -> None:
             {v.name for v in expr_vars(agg.objective)} if agg.objective is not None else set())
         for inner in agg.body.alternatives:
             _check_scope(inner, names, keys, table, diags)
+
+
+def _reported_in(diags, stuck, since: int) -> bool:
+    """Whether this scope already reported an error (safety's, for what nothing binds, comes
+    before this check; its variables never reach the relaxed set, see below)."""
+    return len(diags) > since
+
+
+def _report_unordered(stuck, conj, head, bound, relaxed, table, diags) -> None:
+    """The catch-all: a literal no order runs, though everything it needs is bound somewhere
+    in the rule (so safety is content) -- a cycle through aggregates the notes above missed.
+    The lowering would stop at it; report it here, with what it waits for."""
+    for lit in stuck:
+        needs, _ = needs_and_binds(lit, conj, head, bound, table)
+        missing = [n for n in needs if n not in bound]
+        if not missing or not set(missing) <= relaxed:
+            continue  # safety reports a variable nothing binds
+        names = ", ".join(f"'{n}'" for n in missing)
+        agg = aggregate_of(lit)
+        notes = [note(f"a {agg.op} runs once its keys (the variables its body shares with the rest "
+                      "of the rule) are bound, and binds its result only then")] if agg else []
+        diags.append(error(
+            f"no order of this rule's literals runs this one: it needs {names} bound first, and "
+            f"{'it is' if len(missing) == 1 else 'they are'} bound only by literals that wait for "
+            "an aggregate that waits for this one", getattr(lit, "span", None), *notes,
+            note("bind these variables by an atom outside the aggregates")))
+        return
 
 
 def _result_of(lit):

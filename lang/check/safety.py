@@ -12,6 +12,7 @@ from __future__ import annotations
 from nsl.lang import ast as A
 from nsl.lang.check.symbols import SymbolTable
 from nsl.lang.diagnostics import Diagnostic, error, note
+from nsl.lang.schedule import needs_and_binds
 from nsl.lang.walk import aggregate_inner_vars, expr_vars, literal_vars
 
 
@@ -58,41 +59,20 @@ def _equality_hint(name: str, conj) -> tuple[Diagnostic, ...]:
 
 
 def bound_variables(conj, table: SymbolTable, outer: frozenset) -> set[str]:
-    """The variables a conjunction binds (given those bound outside), to a fixpoint."""
+    """The variables a conjunction binds (given those bound outside), to a fixpoint, in any
+    order: what each literal binds is ``nsl.lang.schedule``'s one definition, asked without
+    the needs that only decide when a literal runs (an aggregate's keys, an atom's expression
+    arguments), since whether an order exists is ``aggregate_order``'s to check."""
     bound = set(outer)
     changed = True
     while changed:
         changed = False
         for lit in conj:
-            new = _binds(lit, bound, table)
-            if not new <= bound:
-                bound |= new
+            needs, binds = needs_and_binds(lit, conj, (), bound, table, order=False)
+            if all(n in bound for n in needs) and not set(binds) <= bound:
+                bound.update(binds)
                 changed = True
     return bound
-
-
-def _binds(lit, bound: set, table: SymbolTable) -> set[str]:
-    if isinstance(lit, A.Atom):
-        info = table.relations.get(lit.rel)
-        if info is not None and info.builtin and len(lit.args) == 5:
-            # knn(index, vector, k, id, score): the vector and k must be bound first
-            if all(v.name in bound for a in lit.args[1:3] for v in expr_vars(a)):
-                return {a.name for a in lit.args[3:] if isinstance(a, A.Var)}
-            return set()
-        if info is not None and info.neural is not None and lit.args:
-            if all(v.name in bound for a in lit.args[:-1] for v in expr_vars(a)):
-                return {lit.args[-1].name} if isinstance(lit.args[-1], A.Var) else set()
-            return set()
-        # plain atoms bind their variable arguments; expression arguments only test
-        return {a.name for a in lit.args if isinstance(a, A.Var)}
-    if isinstance(lit, A.Comparison) and lit.op == "=":
-        for target, source in ((lit.left, lit.right), (lit.right, lit.left)):
-            if isinstance(target, A.Var) and any(_aggregates_in(source)):
-                return {target.name}  # its keys are checked where the aggregate is (or it is
-                #                       reported as nested in an expression)
-            if isinstance(target, A.Var) and all(v.name in bound for v in expr_vars(source)):
-                return {target.name}
-    return set()
 
 
 def _check_conjunction(conj, bound: set, table, diags, reported: set) -> None:
