@@ -42,12 +42,20 @@ class KeyFilter:
     def __init__(self, lo: int, hi: int):
         self.lo, self.hi = lo, hi
         self.bits = torch.zeros(hi - lo + 1, dtype=torch.bool)
+        self.view = self.bits.numpy()  # the same memory: one key is read or set through it
 
-    def test(self, key):
-        return torch.index_select(self.bits, 0, key - self.lo if self.lo else key)
+    def any(self, key) -> bool:
+        """Whether some key of ``key`` (within ``[lo, hi]``) is stored."""
+        if key.shape[0] == 1:
+            return bool(self.view[key.item() - self.lo])
+        return bool(torch.count_nonzero(
+            torch.index_select(self.bits, 0, key - self.lo if self.lo else key)))
 
     def mark(self, key):
-        self.bits.index_fill_(0, key - self.lo if self.lo else key, True)
+        if key.shape[0] == 1:
+            self.view[key.item() - self.lo] = True
+        else:
+            self.bits.index_fill_(0, key - self.lo if self.lo else key, True)
 
 
 class StoredRelation:
@@ -140,8 +148,7 @@ class StoredRelation:
         moved_rows, moved_tags = [], []
         present = self._key_filter(lo, hi)
         # no batch key stored anywhere: no run can hold one (one gather instead of a probe per run)
-        runs = self.runs if present is None or int(torch.count_nonzero(present.test(key))) \
-            else ()
+        runs = self.runs if present is None or present.any(key) else ()
         for run in runs:
             if run.n == 0 or run.bounds[0] > hi or run.bounds[1] < lo:
                 continue  # key ranges apart: nothing of the batch is in this run
@@ -341,21 +348,34 @@ class StoredRelation:
             return b
         if b.n == 0:
             return a
+        (a_lo, a_hi), (b_lo, b_hi) = a.bounds, b.bounds
+        if a_hi <= b_lo or b_hi < a_lo:
+            # key ranges in order (a relation that grows at one end: a counter, a chain's
+            # new ids): the merge is a concatenation, no sort and no gathers
+            if b_hi < a_lo:
+                a, b = b, a
+            out = Run([torch.cat([x, y]) for x, y in zip(a.cols, b.cols)],
+                      self._cat_tags(a, b), torch.cat([a.key, b.key]))
+            out._bounds = (a.bounds[0], b.bounds[1])
+            return out
         order, key = merge_order(a.key, b.key)
 
         def merged(x, y):
             return torch.index_select(torch.cat([x, y]), 0, order)
 
         cols = [merged(x, y) for x, y in zip(a.cols, b.cols)]
-        tags = None
-        if a.tags is not None or b.tags is not None:
-            dev = a.key.device
-            tags = take_tags(self.prov, self.prov.cat([materialize(self.prov, a.tags, a.n, dev),
-                                                   materialize(self.prov, b.tags, b.n, dev)]),
-                                    order)
-        out = Run(cols, tags, key)
+        tags = self._cat_tags(a, b)
+        out = Run(cols, None if tags is None else take_tags(self.prov, tags, order), key)
         out._bounds = (min(a.bounds[0], b.bounds[0]), max(a.bounds[1], b.bounds[1]))
         return out
+
+    def _cat_tags(self, a: Run, b: Run):
+        """The tags of ``a`` then ``b`` (None when both are all one)."""
+        if a.tags is None and b.tags is None:
+            return None
+        dev = a.key.device
+        return self.prov.cat([materialize(self.prov, a.tags, a.n, dev),
+                              materialize(self.prov, b.tags, b.n, dev)])
 
     def _recode(self, codec: KeyCodec):
         """Re-key every run under a wider codec (packed order is lexicographic, so runs stay
