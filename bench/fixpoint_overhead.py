@@ -66,10 +66,40 @@ def chain(n: int, tagged=False, scale=1, nonlinear=False) -> Workload:
                     expected=n * (n - 1) // 2, sql=None if nonlinear else "tc")
 
 
+REACH = """input edge(src: int, dst: int)
+reach(b) :- edge(0, b).
+reach(c) :- reach(b), edge(b, c).
+"""
+DIST = """input edge(src: int, dst: int, w: int)
+dist(b, d) :- edge(0, b, d).
+dist(c, d) :- dist(b, d1), edge(b, c, w), d = d1 + w, d < 1000000000.
+"""
+
+
+def reach(n: int, tagged=False, scale=1) -> Workload:
+    """Single-source reachability along a chain: a one-row delta per iteration, one probe."""
+    edges = [(i * scale, (i + 1) * scale) for i in range(n)]
+    kind = "reach-sparse" if scale != 1 else "reach"
+    sql = None if tagged or scale != 1 else (
+        "CREATE TABLE result AS WITH RECURSIVE reach(b) AS (SELECT dst FROM edge WHERE src = 0 "
+        "UNION SELECT edge.dst FROM reach JOIN edge ON reach.b = edge.src) SELECT b FROM reach")
+    return Workload(f"{kind}{'-tagged' if tagged else ''}-{n}", REACH, "reach", n, edges, tagged,
+                    expected=n, sql=None if sql is None else "reach:" + sql)
+
+
+def dist(n: int) -> Workload:
+    """Distances along a chain: one-row deltas whose two columns both grow (the bitmap's
+    range grows every iteration until the relation leaves it)."""
+    edges = [(i, i + 1, 1) for i in range(n)]
+    return Workload(f"dist-{n}", DIST, "dist", n, edges, expected=n)
+
+
 FULL = (counter(2000), chain(2000), chain(1000, tagged=True), chain(1000, scale=SPARSE),
-        chain(500, nonlinear=True))
+        chain(500, nonlinear=True), reach(5000), reach(5000, tagged=True),
+        reach(5000, scale=SPARSE), dist(5000))
 QUICK = (counter(300), chain(300), chain(200, tagged=True), chain(200, scale=SPARSE),
-         chain(200, nonlinear=True))
+         chain(200, nonlinear=True), reach(1000), reach(1000, tagged=True),
+         reach(1000, scale=SPARSE), dist(1000))
 
 
 def tagged_bool():
@@ -167,6 +197,15 @@ def run_duckdb(w: Workload, repeat: int) -> dict | None:
 
         def once():
             return runner.run(state)
+    elif w.sql.startswith("reach:"):  # the chain's edges bulk-inserted, then the query
+        src, dst = [e[0] for e in w.edges], [e[1] for e in w.edges]
+
+        def once():
+            con = duckdb.connect(":memory:")
+            con.execute("CREATE TABLE edge(src BIGINT, dst BIGINT)")
+            con.execute("INSERT INTO edge SELECT unnest($1), unnest($2)", [src, dst])
+            con.execute(w.sql[len("reach:"):])
+            return con
     else:
         def once():
             con = duckdb.connect(":memory:")
