@@ -133,8 +133,11 @@ def _outer_vars(lit: A.Comparison):
 
 
 def _check_aggregate(agg: A.Aggregate, outer_bound: set, table, diags, reported) -> None:
+    # The listed variables are the aggregate's own (never keys), even where the rule binds
+    # the same name outside: its body must bind them itself.
+    keys = frozenset(outer_bound - {v.name for v in agg.vars})
     for conj in agg.body.alternatives:
-        inner = bound_variables(conj, table, frozenset(outer_bound))
+        inner = bound_variables(conj, table, keys)
         for v in agg.vars:
             if v.name not in inner and v.name not in reported:
                 reported.add(v.name)

@@ -64,6 +64,13 @@ def test_an_expression_argument_is_checked_once_its_variables_are_bound():
     expect_result("q(1, 2). q(2, 2).\nr(x) :- q(x, x + 1).\n", {"r": [(1,)]})
 
 
+def test_an_aggregates_listed_variable_is_its_own_even_where_the_rule_binds_the_name():
+    # the rule's `z` (from q) is not the argmax's `z`: its body must bind it (it did not, and
+    # the lowering stopped at `not p(z)`)
+    expect_error(FACTS + "r(x) :- p(y), argmax(z: not p(z), y > 0, z) < 3, q(z, x).\n",
+                 "<input>:2:22: error: aggregate variable 'z' is not bound by its body")
+
+
 def test_an_expression_argument_whose_variables_nothing_binds_is_an_error():
     expect_error(FACTS + "r(x) :- q(x, y + 1).\n",
                  "variable 'y' in an argument expression is not bound")
