@@ -15,6 +15,10 @@ import torch
 from .keys import KeyCodec
 
 DENSE_LIMIT = 1 << 24  # slots of the table (4 bytes each)
+# ... and, beyond the first 2^20, at most this many slots per row: a table costs its size to
+# build, so sparse values (ids far apart) would rebuild ever larger tables (up to 64 MB, 10+
+# ms each) for a handful of rows before leaving the bitmap anyway
+DENSE_DENSITY = 4096
 STORED = 1 << 30       # slot value of a stored key (plus the batch counts added to it since)
 DRIFT_LIMIT = (1 << 31) - 1 - STORED - (1 << 24)  # rows added before stored slots are reset
 LARGE_BATCH = 4096     # rows from which a batch first filters out stored rows
@@ -68,8 +72,12 @@ class DenseSet:
         return all(c.dim() == 1 and c.dtype == torch.int64 for c in cols)
 
     @staticmethod
-    def fit(cols, old: "DenseSet | None" = None, slack: bool = False) -> "DenseSet | None":
-        """A bitmap covering ``cols`` (and ``old``'s range), or None if it would be too big."""
+    def fit(cols, old: "DenseSet | None" = None, slack: bool = False,
+            rows: int | None = None) -> "DenseSet | None":
+        """A bitmap covering ``cols`` (and ``old``'s range), or None if it would be too big
+        (more than ``DENSE_LIMIT`` slots, or, given the ``rows`` it is for, too sparse)."""
+        limit = DENSE_LIMIT if rows is None else \
+            min(DENSE_LIMIT, max(DENSE_DENSITY * rows, 1 << 20))
         lows, highs = _ranges(cols)
         if old is not None:
             lows = [min(a, b) for a, b in zip(lows, old.lows)]
@@ -77,12 +85,12 @@ class DenseSet:
         widths = [(h - l + 1) // 2 + 8 if slack else 0 for l, h in zip(lows, highs)]
         while True:
             wl, wh, size = _widened(lows, highs, widths)
-            if size <= DENSE_LIMIT or not any(widths):
+            if size <= limit or not any(widths):
                 break
             # less slack rather than none: with none, a range that grows by one value per
             # iteration near the limit rebuilt (and zeroed) the whole table every iteration
             widths = [w // 2 for w in widths]
-        return DenseSet(wl, wh) if size <= DENSE_LIMIT else None
+        return DenseSet(wl, wh) if size <= limit else None
 
     def keys(self, cols, n):
         """Packed keys of a batch, or None when some value lies outside the bitmap's range.

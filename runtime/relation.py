@@ -33,6 +33,10 @@ LOOSE_LIMIT = 64
 
 
 FILTER_LIMIT = 1 << 24  # sorted mode: key range (slots, 1 byte each) of the membership filter
+# ... and at most this many slots per row (stored plus batch) beyond the first 2^20: building
+# a filter costs its range, so sparse keys (ids far apart) would rebuild ever larger filters
+# (up to 16 MB each) for a few rows and never gain from them
+FILTER_DENSITY = 4096
 
 
 class KeyFilter:
@@ -146,7 +150,7 @@ class StoredRelation:
         lo, hi = first_last(key)
         seen = None  # batch rows found in some run
         moved_rows, moved_tags = [], []
-        present = self._key_filter(lo, hi)
+        present = self._key_filter(lo, hi, m)
         # no batch key stored anywhere: no run can hold one (one gather instead of a probe per run)
         runs = self.runs if present is None or present.any(key) else ()
         for run in runs:
@@ -198,9 +202,10 @@ class StoredRelation:
                             torch.nonzero(step, as_tuple=True)[0] + 1])
         return perm, key_sorted, starts
 
-    def _key_filter(self, lo: int, hi: int):
+    def _key_filter(self, lo: int, hi: int, rows: int):
         """The membership filter over exact keys, covering ``[lo, hi]`` and every stored key, or
-        None when keys are hashed or their range is wider than ``FILTER_LIMIT``."""
+        None when keys are hashed or their range is wider than ``FILTER_LIMIT`` (or than
+        ``FILTER_DENSITY`` slots per row; ``rows``: the batch's)."""
         f = self._filter
         if f is not None and f.lo <= lo and hi <= f.hi:
             return f
@@ -209,9 +214,10 @@ class StoredRelation:
         for run in self.runs:
             if run.n:
                 lo, hi = min(lo, run.bounds[0]), max(hi, run.bounds[1])
+                rows += run.n
         width = (hi - lo + 1) // 2 + 8  # slack: the range may grow a little every iteration
         lo, hi = (max(lo - width, 0) if lo >= 0 else lo - width), hi + width
-        if hi - lo + 1 > FILTER_LIMIT:
+        if hi - lo + 1 > min(FILTER_LIMIT, max(FILTER_DENSITY * rows, 1 << 20)):
             self._filter = None
             return None
         f = self._filter = KeyFilter(lo, hi)
@@ -237,13 +243,14 @@ class StoredRelation:
         if self.dense is None:
             if not DenseSet.eligible(cols):
                 return None
-            dense = DenseSet.fit(cols)
+            dense = DenseSet.fit(cols, rows=n)
             if dense is None:
                 return None
             self._rebuild(dense)
         key = self.dense.keys(cols, n)
         if key is None:  # values outside the bitmap: widen it
-            dense = DenseSet.fit(cols, self.dense, slack=True) if DenseSet.eligible(cols) else None
+            dense = DenseSet.fit(cols, self.dense, slack=True, rows=len(self) + n) \
+                if DenseSet.eligible(cols) else None
             if dense is None:
                 return None
             self._rebuild(dense)

@@ -113,3 +113,27 @@ def test_dense_fit_keeps_some_slack_near_the_limit(monkeypatch):
     fitted = dense.DenseSet.fit(cols, slack=True)
     assert fitted is not None and 51 * 51 < fitted.size <= 1 << 12
     assert dense.DenseSet.fit([torch.tensor([0, 70]), torch.tensor([0, 70])], slack=True) is None
+
+
+def test_sparse_ids_build_no_large_bitmap_or_filter(monkeypatch):
+    """Ids a million apart: neither the bitmap nor the sorted runs' membership filter grows
+    past its floor (2^20 slots) for a relation of a few hundred rows (each used to be rebuilt,
+    ever larger, up to 16M slots)."""
+    sizes = []
+    real_dense, real_filter = dense.DenseSet.__init__, relation.KeyFilter.__init__
+
+    def dense_init(self, lows, highs):
+        real_dense(self, lows, highs)
+        sizes.append(self.size)
+
+    def filter_init(self, lo, hi):
+        real_filter(self, lo, hi)
+        sizes.append(hi - lo + 1)
+
+    monkeypatch.setattr(dense.DenseSet, "__init__", dense_init)
+    monkeypatch.setattr(relation.KeyFilter, "__init__", filter_init)
+    n, scale = 200, 1_000_003
+    ex = _run(REACH, {"edge": [(i * scale, (i + 1) * scale) for i in range(n)]}, False,
+              monkeypatch)
+    assert _rows(ex, "path") == [((i + 1) * scale,) for i in range(n)]
+    assert max(sizes, default=0) <= 1 << 20
