@@ -393,6 +393,16 @@ class Executor:
         def step(table, sink):
             value, ok = get(table)
             column = to_column(value, ty)
+            if op.lo is not None and ok is None and column.dtype == torch.int64 \
+                    and column.shape[0]:
+                # the column's range first: one call (a host read for one row) in the common
+                # case that every value is inside; the mask only to find the first outside
+                if column.shape[0] == 1:
+                    lo = hi = column.item()
+                else:
+                    lo, hi = (x.item() for x in torch.aminmax(column))
+                if op.lo <= lo and hi <= op.hi:
+                    return _only(table, live)
             if op.lo is not None:
                 bad = (column < op.lo) | (column > op.hi)
             else:

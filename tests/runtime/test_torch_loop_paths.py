@@ -137,3 +137,18 @@ def test_sparse_ids_build_no_large_bitmap_or_filter(monkeypatch):
               monkeypatch)
     assert _rows(ex, "path") == [((i + 1) * scale,) for i in range(n)]
     assert max(sizes, default=0) <= 1 << 20
+
+
+@pytest.mark.parametrize("top", [400, 300])
+def test_typed_counter_checks_each_derived_value(top, monkeypatch):
+    """A range-typed head adds a check per iteration (its one-row fast path): values inside
+    pass, the first outside stops the run naming it."""
+    from nsl.runtime.errors import DerivedValueError
+    src = f"type Small = 0..{top}\nrel nat(n: Small)\nnat(0).\nnat(y) :- nat(x), y = x + 1, x < 400.\n"
+    if top >= 400:
+        ex = _run(src, {}, False, monkeypatch)
+        assert _rows(ex, "nat") == [(v,) for v in range(401)]
+        assert ex.iterations == 401
+    else:
+        with pytest.raises(DerivedValueError, match=f"derived {top + 1},"):
+            _run(src, {}, False, monkeypatch)
