@@ -99,12 +99,21 @@ def _check_conjunction(conj, bound: set, table, diags, reported: set) -> None:
             for side in (lit.left, lit.right):
                 if isinstance(side, A.Aggregate):
                     _check_aggregate(side, bound, table, diags, reported)
+                    _one_value(side, diags)
                 else:
                     _no_nested_aggregate(side, diags)
             _need_bound(_outer_vars(lit), bound, "in a comparison", diags, reported,
                         _equality_hint if lit.op == "==" else None, conj)
         elif isinstance(lit, A.Aggregate):
             _check_aggregate(lit, bound, table, diags, reported)
+
+
+def _one_value(agg: A.Aggregate, diags) -> None:
+    """A compared argmin/argmax gives one value per listed variable: it can bind or match
+    only one. (Standing alone, ``argmax(a, b: ...)`` only tests that a witness exists.)"""
+    if agg.op in ("argmin", "argmax") and len(agg.vars) > 1:
+        diags.append(error(f"{agg.op} over several variables gives several values; bind it to one "
+                           "variable", agg.span))
 
 
 def _no_nested_aggregate(e, diags) -> None:

@@ -38,6 +38,7 @@ def _accepted_program_runs(text: str) -> None:
     "p(x), exists(y: q(x, y)) = exists(y: q(y, x))",
     "p(x), not exists(y: q(x, y)) , max(y: q(y, _)) >= x",
     "p(x), n = count(y: q(y + 1, x)), n > 0",
+    "q(x, y), p(z), argmin(x, w: x = z, w = z, z) != x",  # the checks report it now
 ])
 def test_accepted_rules_lower_and_run(body):
     _accepted_program_runs(FACTS + f"r(x) :- {body}.\n")
@@ -117,3 +118,19 @@ def literal(draw):
 @given(st.lists(literal(), min_size=1, max_size=4), st.sampled_from(VARS))
 def test_random_bodies_accepted_by_the_checks_lower_and_run(body, head):
     _accepted_program_runs(FACTS + f"r({head}) :- {', '.join(body)}.\n")
+
+
+def test_exists_bound_to_a_variable_lowers_to_two_verified_alternatives():
+    from nsl.compiler import ir
+    from nsl.compiler.driver import compile_source
+    from nsl.compiler.ir_parser import parse_module
+    from nsl.compiler.ir_printer import print_module
+    module = compile_source(FACTS + "r(x, b) :- p(x), b = exists(y: q(x, y)).\n", "<input>",
+                            passes=(), verify=True).module
+    rules = module.strata[-1].init
+    assert [r.name for r in rules] == ["r#0.0", "r#0.1"]
+    for rule, (op, value) in zip(rules, (("exists", True), ("not_exists", False))):
+        assert [o.op for o in rule.ops if isinstance(o, ir.Aggregate)] == [op]
+        maps = [o for o in rule.ops if isinstance(o, ir.Map)]
+        assert [(m.var, m.expr) for m in maps] == [("b", ir.Lit(value, "bool"))]
+    assert parse_module(print_module(module)) == module
