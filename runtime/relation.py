@@ -154,7 +154,10 @@ class StoredRelation:
         # no batch key stored anywhere: no run can hold one (one gather instead of a probe per run)
         runs = self.runs if present is None or present.any(key) else ()
         for run in runs:
-            if run.n == 0 or run.bounds[0] > hi or run.bounds[1] < lo:
+            if run.n == 0:
+                continue
+            first, last = run.bounds
+            if first > hi or last < lo:
                 continue  # key ranges apart: nothing of the batch is in this run
             found, pos = self._find(run, key, cols)
             if not (tags is None and run.tags is None and prov.one_is_absorbing):
@@ -213,7 +216,8 @@ class StoredRelation:
             return None
         for run in self.runs:
             if run.n:
-                lo, hi = min(lo, run.bounds[0]), max(hi, run.bounds[1])
+                first, last = run.bounds
+                lo, hi = min(lo, first), max(hi, last)
                 rows += run.n
         width = (hi - lo + 1) // 2 + 8  # slack: the range may grow a little every iteration
         lo, hi = (max(lo - width, 0) if lo >= 0 else lo - width), hi + width
