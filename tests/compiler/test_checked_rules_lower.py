@@ -134,3 +134,53 @@ def test_exists_bound_to_a_variable_lowers_to_two_verified_alternatives():
         maps = [o for o in rule.ops if isinstance(o, ir.Map)]
         assert [(m.var, m.expr) for m in maps] == [("b", ir.Lit(value, "bool"))]
     assert parse_module(print_module(module)) == module
+
+
+# Nested: aggregates (argmin/argmax/forall too) whose bodies hold aggregates, negation and
+# expression arguments, after atoms that bind the rule's variables (so more bodies pass).
+NESTED_TERMS = (*VARS, "w", "_", "1", "x + 1", "-x", "w * 2")
+
+
+@st.composite
+def nested_body(draw, depth=0):
+    return ", ".join(draw(nested_literal(depth)) for _ in range(draw(st.integers(1, 3 - depth))))
+
+
+@st.composite
+def nested_aggregate(draw, depth):
+    op = draw(st.sampled_from(["count", "sum", "min", "max", "exists", "forall", "argmax", "argmin"]))
+    inner = draw(nested_body(depth + 1)) if depth < 1 else \
+        f"q({draw(st.sampled_from(NESTED_TERMS))}, {draw(st.sampled_from(NESTED_TERMS))})"
+    listed = ", ".join(draw(st.lists(st.sampled_from((*VARS, "u")), min_size=1, max_size=2, unique=True)))
+    if op == "forall":
+        return f"forall({listed}: {inner} -> p({draw(st.sampled_from(VARS))}))"
+    if op in ("argmax", "argmin"):
+        return f"{op}({listed}: {inner}, {draw(st.sampled_from(EXPRS))})"
+    return f"{op}({listed}: {inner})"
+
+
+@st.composite
+def nested_literal(draw, depth):
+    kind = draw(st.sampled_from(["q", "not", "eq", "bind", "agg", "cmp", "agg_agg", "not_agg"]))
+    term = lambda: draw(st.sampled_from(NESTED_TERMS))
+    if kind == "q":
+        return f"q({term()}, {term()})"
+    if kind == "not":
+        return f"not q({term()}, {term()})"
+    if kind == "eq":
+        return f"{draw(st.sampled_from(VARS))} = {draw(st.sampled_from(EXPRS))}"
+    if kind == "bind":
+        return f"{draw(st.sampled_from(VARS))} = {draw(nested_aggregate(depth))}"
+    if kind == "agg":
+        return draw(nested_aggregate(depth))
+    if kind == "cmp":
+        return f"{draw(nested_aggregate(depth))} != {draw(st.sampled_from(EXPRS))}"
+    if kind == "agg_agg":
+        return f"{draw(nested_aggregate(depth))} = {draw(nested_aggregate(depth))}"
+    return f"not {draw(nested_aggregate(depth))}"
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+@given(nested_body(), st.sampled_from(("x", "x, y", "x + 1")))
+def test_random_nested_bodies_accepted_by_the_checks_lower_and_run(body, head):
+    _accepted_program_runs(FACTS + f"r({head}) :- q(x, y), p(z), q(w, _), {body}.\n")
