@@ -76,6 +76,10 @@ def _reporter(progress, index, strata, stratum, store):
     return report
 
 
+def _silent(iteration: int, done: bool = False):
+    """The progress callback when nobody asked for progress."""
+
+
 def _unsupported(ops, indexes=None):
     for op in ops:
         if isinstance(op, ir.Neural):
@@ -108,7 +112,7 @@ class Executor:
     def __init__(self, module: ir.Module, prov, indexes=None, max_iterations=None):
         self.module, self.prov = module, prov
         self.max_iterations = max_iterations
-        self.report = lambda iteration, done=False: None  # execute's progress callback
+        self.report = _silent  # execute's progress callback
         self.indexes: dict = dict(indexes or {})  # index name -> loaded VectorIndex (knn_op)
         self.interner = Interner()
         self.store = {r.name: StoredRelation(r.name, r.types, prov) for r in module.relations}
@@ -193,7 +197,8 @@ class Executor:
             if n and rel not in derived_by:
                 derived_by[rel] = current[0]
 
-        iteration, limit, report = 0, self.max_iterations, self.report
+        iteration, limit = 0, self.max_iterations
+        report = None if self.report is _silent else self.report
         while True:
             self.iterations += 1
             iteration += 1
@@ -228,7 +233,8 @@ class Executor:
                 pending.clear()
             if not changed:
                 return iteration
-            report(iteration)  # every iteration so far derived something
+            if report is not None:
+                report(iteration)  # every iteration so far derived something
             if limit is not None and iteration > limit:
                 raise self._no_fixpoint(stratum, derived_by)
 
@@ -343,11 +349,14 @@ class Executor:
         expr, prov, var, ty = compile_expr(op.expr, self.interner), self.prov, op.var, op.expr.type
         keep = var in live
 
+        int_backed = ty in ("int", "bool", "str")  # int64 columns: to_column's test, inlined
+
         def step(table, sink):
             value, ok = expr(table)
             cols = {k: c for k, c in table.cols.items() if k in live}
             if keep:
-                cols[var] = to_column(value, ty)
+                cols[var] = (value if value.dtype == torch.int64 else value.to(torch.int64)) \
+                    if int_backed else to_column(value, ty)
             out = Table(cols, table.tags, table.n)
             return out if ok is None else out.where(prov, ok)
         return step
@@ -464,6 +473,8 @@ def _select(prov, table: Table, live, mask) -> Table:
     """The live columns of the rows of ``table`` where ``mask`` holds (no gathers when that
     is every row)."""
     cols = {k: c for k, c in table.cols.items() if k in live}
+    if table.n == 1 and mask.item():  # (one row: a counter's delta) kept as it is
+        return Table(cols, table.tags, 1)
     idx = positions(mask)
     if idx is None:
         return Table(cols, table.tags, table.n)
