@@ -24,7 +24,9 @@ def _accepted_program_runs(text: str) -> None:
     except CompileError:
         return  # a user error, reported as one
     import nsl
+    from nsl.compiler.driver import compile_source
     lower(checked)  # raises CompileError (a test failure) when no order runs the body
+    compile_source(text, verify=True)  # the IR verifies after every pass
     nsl.compile(text).run()
 
 
@@ -184,3 +186,24 @@ def nested_literal(draw, depth):
 @given(nested_body(), st.sampled_from(("x", "x, y", "x + 1")))
 def test_random_nested_bodies_accepted_by_the_checks_lower_and_run(body, head):
     _accepted_program_runs(FACTS + f"r({head}) :- q(x, y), p(z), q(w, _), {body}.\n")
+
+
+def test_the_catch_all_names_what_a_stuck_literal_waits_for():
+    # No program the other checks pass reaches it (each aggregate cycle is reported at an
+    # aggregate on it); it keeps "the checks pass => the lowering orders the body" by construction.
+    from nsl.lang.check.aggregate_order import _report_unordered
+    from nsl.lang.check.safety import bound_variables
+    from nsl.lang.check.symbols import collect
+    from nsl.lang.schedule import schedule
+    program = load_program(FACTS + "r(c, d) :- c = count(y: q(y, d)), d = c + 1.\n", "<input>",
+                           SourceMap())
+    table = collect(program, [])
+    conj = program.statements[-1].body.alternatives[0]
+    _, bound, stuck = schedule(conj, {"c", "d"}, (), table)
+    diags = []
+    _report_unordered(stuck, conj, {"c", "d"}, bound, bound_variables(conj, table, frozenset()),
+                      table, diags)
+    assert [d.message for d in diags] == [
+        "no order of this rule's literals runs this one: it needs 'd' bound first, and it is bound "
+        "only by literals that wait for an aggregate that waits for this one"]
+    assert (diags[0].span.line, diags[0].span.col) == (2, 12)
