@@ -21,8 +21,9 @@ from nsl.compiler.lower_rule import RuleScope, constant_value, split_conditions
 def lower(checked: CheckedProgram) -> ir.Module:
     """Translate a checked program into an (unoptimised) IR module.
 
-    What the checks cannot see (a literal no order can bind, an aggregate of several
-    values compared to one) raises CompileError here, rendered with the program's source."""
+    The checks report what a user can get wrong first (a literal no order can run, an
+    argmax of several values compared to one); for a program that skipped them, the same
+    faults raise CompileError here, rendered with the program's source."""
     try:
         return _Lowering(checked).module()
     except CompileError as exc:
