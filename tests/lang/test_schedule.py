@@ -54,7 +54,7 @@ def test_an_aggregate_runs_once_its_keys_are_bound():
     conj, head, table = _rule(text)
     assert needs_and_binds(conj[0], conj, head, set(), table) == (["x"], ["c"])
     assert _order(text) == ([1, 0], {"x", "c"}, [])
-    # `exists` gives no value to bind; another comparison needs its other side
+    # a comparison with an aggregate that binds nothing needs its other side too
     conj, head, table = _rule("q(1, 2).\np(x) :- q(x, _), x < count(y: q(y, z)), z = x.\n")
     assert needs_and_binds(conj[1], conj, head, {"x"}, table) == (["z", "x"], [])
 
