@@ -10,9 +10,12 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-# --quick sizes: a counter 0..300, chains of 300 and 200 nodes (n·(n−1)/2 pairs)
+# --quick sizes: a counter 0..300, chains of 300 and 200 nodes (n·(n−1)/2 pairs),
+# and single-source walks along a chain of 1000 edges (one row per node reached)
 EXPECTED = {"counter-300": 301, "chain-300": 300 * 299 // 2, "chain-tagged-200": 200 * 199 // 2,
-            "chain-sparse-200": 200 * 199 // 2, "chain-nonlinear-200": 200 * 199 // 2}
+            "chain-sparse-200": 200 * 199 // 2, "chain-nonlinear-200": 200 * 199 // 2,
+            "reach-1000": 1000, "reach-tagged-1000": 1000, "reach-sparse-1000": 1000,
+            "dist-1000": 1000}
 
 
 def test_fixpoint_bench_quick_sizes(tmp_path):
