@@ -234,7 +234,11 @@ class _ScanKernels:
         if threads == 1:
             run(0)
         else:
-            list(_thread_pool().map(run, range(threads)))  # ctypes drops the GIL
+            # ctypes drops the GIL; part 0 runs here, saving one thread hand-off
+            others = [_thread_pool().submit(run, t) for t in range(1, threads)]
+            run(0)
+            for part in others:
+                part.result()
         self.finish(scores_address, rows_heap_address, threads, heap_stride, n_queries, k)
         return heap_rows[0, :n_queries], heap_scores[0, :n_queries]
 
