@@ -11,8 +11,8 @@
 #   echo /.whl/ >> .git/info/exclude
 #   python3 -m pip download --no-deps --only-binary=:all: --python-version 3.12 \
 #     --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
-#     --platform manylinux2014_x86_64 -d .whl lark==1.3.1 faiss-cpu==1.15.1 \
-#     prompt_toolkit==3.0.53 wcwidth==0.9.4 z3-solver
+#     --platform manylinux2014_x86_64 -d .whl lark==1.3.1 faiss-cpu==1.15.1
+#     (about 20 MB; z3 and prompt_toolkit are not needed for these checks)
 # then call the device tool's run with command "bash bench/device_vnni.sh",
 # carry [".whl"] and timeout_s 540. Output: stdout and $OUT/vnni.log.
 set -o pipefail
@@ -33,7 +33,7 @@ from nsl.compiler.jit.knn_isa import best_isa, supported_isas
 cg = get_codegen()
 print('llvm cpu', cg.cpu_name, '| variants', supported_isas(cg.enabled_features),
       '| chosen', best_isa(cg.enabled_features))"
-  timeout 240 python3 -m pytest tests/compiler/jit -q -x -p no:cacheprovider -k 'knn' 2>&1 | tail -5
-  timeout 240 python3 -m bench knn --sizes 100000,1000000 --dims 128,384 --batches 1,64 \
+  timeout 180 python3 -m pytest tests/compiler/jit -q -x -p no:cacheprovider -k 'knn' 2>&1 | tail -5
+  timeout 300 python3 -m bench knn --sizes 100000,1000000 --dims 128,384 --batches 1,64 \
     --threads 1 --peers nsl,faiss-sq8-direct --min-time 0.5 --clock cpu
 } 2>&1 | tee "$log"
