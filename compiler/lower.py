@@ -22,8 +22,9 @@ def lower(checked: CheckedProgram) -> ir.Module:
     """Translate a checked program into an (unoptimised) IR module.
 
     The checks report what a user can get wrong first (a literal no order can run, an
-    argmax of several values compared to one); for a program that skipped them, the same
-    faults raise CompileError here, rendered with the program's source."""
+    argmax of several values compared to one, a form only formulas have, a query argument
+    that is an expression); for a program that skipped them, the same faults raise
+    CompileError here, rendered with the program's source."""
     try:
         return _Lowering(checked).module()
     except CompileError as exc:
@@ -135,7 +136,7 @@ class _Lowering:
                         args.append(ir.ColRef(arg.name, t))
                     elif isinstance(arg, A.Wildcard):
                         args.append(ir.Wild())
-                    else:
+                    else:  # the `query_args` check reports it first; kept for unchecked input
                         raise CompileError([error("query arguments are constants, variables or `_`",
                                                   arg.span)])
                 out.append(ir.QuerySpec(stmt.atom.rel, tuple(args), origin=stmt.span))

@@ -114,7 +114,7 @@ class RuleScope:
             self.aggregate(lit, None, ops)
         elif isinstance(lit, A.Comparison):
             self.comparison(lit, ops)
-        else:
+        else:  # the `rule_forms` check reports it first; kept for unchecked input
             raise CompileError([error("this cannot appear in a rule body", getattr(lit, "span", None))])
 
     def join(self, atom: A.Atom, ops) -> None:
@@ -312,6 +312,7 @@ class RuleScope:
                 t = "float" if "float" in (result.type, right.type) else result.type
                 result = ir.BinExpr(e.func, result, right, t)
             return result
+        # the `rule_forms` check reports it first; kept for unchecked input
         raise CompileError([error("this expression is not supported in a rule", getattr(e, "span", None))])
 
 

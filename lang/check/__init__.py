@@ -14,6 +14,8 @@ from nsl.lang.check.declarations import check_declarations
 from nsl.lang.check.facts import check_facts
 from nsl.lang.check.formulas import check_formulas
 from nsl.lang.check.indexes import check_indexes
+from nsl.lang.check.query_args import check_query_args
+from nsl.lang.check.rule_forms import check_rule_forms
 from nsl.lang.check.rule_values import check_rule_values
 from nsl.lang.check.safety import check_safety
 from nsl.lang.check.singletons import check_singletons
@@ -51,6 +53,8 @@ def check_program(program: A.Program, sources: SourceMap | None = None) -> Check
     check_indexes(program, table, diags)
     infer_and_check(program, table, diags)
     check_facts(program, table, diags)
+    check_rule_forms(program, diags)
+    check_query_args(program, diags)
     check_rule_values(program, table, diags)
     check_safety(program, table, diags)
     check_aggregate_order(program, table, diags)

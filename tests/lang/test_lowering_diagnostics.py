@@ -48,10 +48,19 @@ def test_lowering_names_an_aggregates_missing_keys():
 
 def test_query_argument_error_from_the_library():
     text = expect_error("q(3).\nquery q(1 + 2).", "<input>:2:9: error: query arguments")
-    assert text.endswith("query q(1 + 2).\n        ^^^^^")
+    assert "\nquery q(1 + 2).\n        ^^^^^\nnote: to query computed values" in text
 
 
-def test_repl_lowering_error_has_caret():
+def test_repl_rule_form_error_has_caret():
+    # The `rule_forms` check reports it now; the REPL renders it like any check's error.
     proc = nslc("repl", input="q(1).\np(y) :- q(x), y = [x, x].\n")
-    assert "error: this expression is not supported in a rule\np(y) :- q(x), y = [x, x].\n" \
-           "                  ^^^^^^" in proc.stdout + proc.stderr
+    assert "error: a list cannot appear in a rule: a column holds one value per row\n" \
+           "p(y) :- q(x), y = [x, x].\n                  ^^^^^^" in proc.stdout + proc.stderr
+
+
+def test_lowering_still_rejects_formula_forms_it_is_given_unchecked():
+    # The checks report these first (``rule_forms``); lowering unchecked input keeps a diagnostic.
+    assert _lower_unchecked("q(1).\np(x) :- q(x), 0 < x < 3.\n").startswith(
+        "<input>:2:15: error: this cannot appear in a rule body\n")
+    assert _lower_unchecked("q(1).\np(y) :- q(x), y = x[0].\n").startswith(
+        "<input>:2:19: error: this expression is not supported in a rule\n")
