@@ -24,7 +24,8 @@ far:
   side (another aggregate's keys, when both sides are aggregates);
 - ``not p(...)`` and any other comparison need all their variables;
 - a literal no rule body runs (a chained comparison, ``distinct(...)``) waits
-  for nothing: the lowering rejects it where it comes.
+  for nothing: the ``rule_forms`` check reports it (and the lowering, for
+  unchecked input, rejects it where it comes).
 
 Safety asks the same question without the order (``order=False``): which
 variables a literal binds once the variables it cannot do without are bound,
