@@ -80,7 +80,9 @@ def _check_conjunction(conj, bound: set, table, diags, reported: set) -> None:
         if isinstance(lit, A.Atom):
             for arg in lit.args:
                 if not isinstance(arg, (A.Var, A.Wildcard, A.Const)):
-                    _need_bound(expr_vars(arg), bound, "in an argument expression", diags, reported)
+                    # an aggregate here is rule_forms' error; its own variables are not unbound
+                    _need_bound(expr_vars(arg, aggregates=False), bound, "in an argument expression",
+                                diags, reported)
             info = table.relations.get(lit.rel)
             if info is not None and info.builtin and len(lit.args) == 5:
                 _need_bound((v for a in lit.args[1:3] for v in expr_vars(a)), bound,
