@@ -49,15 +49,15 @@ class Isa:
 
         n, stride = signed.shape
         if self.query_encoding == "sign_mask":
-            # per 32-byte chunk: [mask | |q|], see _avx2_mask_step (q = -128 is
-            # excluded, so |q| fits int8); mask 0x80, or 0x7F where q < 0
+            # per 32-byte chunk: [mask | |q|], see _avx2_mask_step
             chunks = signed.reshape(n, stride // 32, 32)
-            buffer = np.empty((n, stride // 32, 2, 32), np.uint8)
-            np.subtract(0x80, chunks < 0, out=buffer[:, :, 0], dtype=np.uint8)
-            np.abs(chunks, out=buffer[:, :, 1].view(np.int8))
-            bias = np.minimum(signed, 0).sum(axis=1, dtype=np.int32)  # Σ q·[q < 0]
-            return buffer.reshape(n, 2 * stride), bias
-        bias = signed.sum(axis=1, dtype=np.int32) * np.int32(128)  # |Σq| ≤ 127·stride
+            negative = chunks < 0
+            mask = np.where(negative, 0x7F, 0x80).astype(np.uint8)
+            magnitude = np.abs(chunks.astype(np.int16)).astype(np.uint8)
+            buffer = np.concatenate([mask, magnitude], axis=2).reshape(n, 2 * stride)
+            bias = np.where(signed < 0, signed.astype(np.int64), 0).sum(axis=1)
+            return buffer, bias.astype(np.int32)
+        bias = (signed.sum(axis=1, dtype=np.int64) * 128).astype(np.int32)
         if self.query_encoding == "int8":
             return np.ascontiguousarray(signed, np.int8), bias
         widened = signed.astype(np.int16)
