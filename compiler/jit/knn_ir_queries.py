@@ -87,18 +87,18 @@ def _encode(isa: Isa, stride: int) -> str:
   %part = shl i32 %q32, 7"""
         ebase = f"mul i64 %j, {stride}"
     elif encoding == "int8":
-        store = "  %part = shl i32 %q32, 7"
-        ebase = "add i64 0, 0"
+        store = "  %part = shl i32 %q32, 7"  # the kernels read the signed queries themselves
+        ebase = None
     else:
         raise ValueError(f"unknown query encoding {encoding!r}")
+    ebase_line = "" if ebase is None else f"  %ebase = {ebase}\n"
     return f"""
 define void @knn_encode(ptr noalias %signed, i64 %n, ptr noalias %encoded, ptr noalias %qbias) nounwind {{
 entry:
   br label %query
 {counted_loop("query", "j", "0", "entry", "query_done", "%n", "q_body", "exit")}q_body:
   %sbase = mul i64 %j, {stride}
-  %ebase = {ebase}
-  br label %byte
+{ebase_line}  br label %byte
 {counted_loop("byte", "i", "0", "q_body", "b_body", stride, "b_body", "query_done",
               ("%acc = phi i32 [0, %q_body], [%acc_next, %b_body]",))}b_body:
   %spos = add i64 %sbase, %i

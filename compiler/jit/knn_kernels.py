@@ -224,7 +224,7 @@ class _ScanKernels:
         heap_stride = batch.padded * k
         calls = [(self.functions[block, with_bias], *rest) for block, *rest in batch.calls]
 
-        def run(t):
+        def scan_part(t):
             r0, r1 = n_rows * t // threads, n_rows * (t + 1) // threads
             for function, query_address, lane_scale, lane_bias, count, j0 in calls:
                 offset = t * heap_stride + j0 * k
@@ -232,11 +232,11 @@ class _ScanKernels:
                          scores_address + 4 * offset, rows_heap_address + 8 * offset)
 
         if threads == 1:
-            run(0)
+            scan_part(0)
         else:
             # ctypes drops the GIL; part 0 runs here, saving one thread hand-off
-            others = [_thread_pool().submit(run, t) for t in range(1, threads)]
-            run(0)
+            others = [_thread_pool().submit(scan_part, t) for t in range(1, threads)]
+            scan_part(0)
             for part in others:
                 part.result()
         self.finish(scores_address, rows_heap_address, threads, heap_stride, n_queries, k)
