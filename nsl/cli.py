@@ -52,6 +52,16 @@ def _version() -> str:
     return __version__
 
 
+def _silence_stdout() -> None:
+    """After the reader of stdout went away (`nslc ... | head`): point stdout at
+    /dev/null so the interpreter's final flush does not report the closed pipe."""
+    import os
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout is not a real file (tests capture it)
+        pass
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -70,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         print("nslc: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
+        _silence_stdout()
         return 0
     except Exception as exc:  # a bug in nslc: say so in one line, never a traceback
         import os

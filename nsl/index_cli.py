@@ -69,6 +69,8 @@ def run(args) -> int:
     action = {"build": _build, "add": _add, "search": _search, "info": _info}[args.index_action]
     try:
         return action(args)
+    except BrokenPipeError:
+        raise  # the reader went away (`| head`): not an error of the index; main() handles it
     except (CorruptIndexError, RetrievalError, OSError) as exc:
         _fail(getattr(exc, "nsl_path", args.out), _message(exc))
 

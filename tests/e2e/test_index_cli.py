@@ -101,3 +101,19 @@ def test_add_while_another_process_writes_is_refused(workdir):
         assert nslc("search", "idx", "--queries", "q.npy", cwd=workdir).returncode == 0
     finally:
         writer.close()
+
+
+@pytest.mark.parametrize("output", [[], ["--json"]])
+def test_a_reader_that_stops_early_is_not_an_error(workdir, output):
+    # `nslc index search ... | head -1`: once the reader closes the pipe, nslc stops
+    # quietly with status 0; it used to report "error: Broken pipe" and exit 1.
+    assert nslc("build", "piped", "--from", "v.npy", "--force", cwd=workdir).returncode == 0
+    np.save(workdir / "many_q.npy", np.random.default_rng(1).standard_normal((2000, 24)).astype(np.float32))
+    proc = subprocess.Popen([sys.executable, "-m", "nsl", "index", "search", "piped", "--queries",
+                             "many_q.npy", "-k", "10", *output],
+                            cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.read(10)
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0, stderr
+    assert stderr == ""
