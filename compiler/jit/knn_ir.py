@@ -377,12 +377,24 @@ def _chunk(out, isa, tag, qt, qb, rb, accs, cname, row_off, q_off, row_base=None
 
 def scan_module(isa: Isa, stride: int, blocks: dict, header: str) -> str:
     """A module with one scan function per name in ``blocks`` (name → ((QB, RB),
-    queries_outer, with_bias)), ``heap_offer``, ``knn_finish`` and the query
-    preparation of ``knn_ir_queries``."""
-    parts = [header, isa.declarations, "declare i32 @llvm.vector.reduce.add.v8i32(<8 x i32>)",
+    kind, with_bias), kind one of :data:`KERNEL_KINDS`), ``heap_offer``,
+    ``knn_finish`` and the query preparation of ``knn_ir_queries``."""
+    from nsl.compiler.jit.knn_ir_lanes import declarations, lanes_function
+
+    parts = [header, isa.declarations, declarations(isa),
+             "declare i32 @llvm.vector.reduce.add.v8i32(<8 x i32>)",
              "declare void @llvm.prefetch.p0(ptr, i32, i32, i32)",
              "declare i32 @llvm.vector.reduce.add.v16i32(<16 x i32>)", HEAP_OFFER, FINISH,
              queries_module(isa, stride)]
-    for fn_name, (block, queries_outer, with_bias) in blocks.items():
-        parts.append(scan_function(isa, fn_name, stride, block, queries_outer, with_bias))
+    for fn_name, (block, kind, with_bias) in blocks.items():
+        if kind == "lanes":
+            parts.append(lanes_function(isa, fn_name, stride, with_bias))
+        else:
+            parts.append(scan_function(isa, fn_name, stride, block, kind == "queries_outer", with_bias))
     return "\n".join(parts)
+
+
+#: rows_outer: a block of rows read once for the whole batch (register blocks);
+#: queries_outer: each query block streams every row (single queries, remainders);
+#: lanes: ``knn_ir_lanes``, queries across the lanes (batches, where the ISA has it)
+KERNEL_KINDS = ("rows_outer", "queries_outer", "lanes")

@@ -25,6 +25,9 @@ class Isa:
     # (queries, rows) register blocks, largest query count first; queries × rows
     # is a multiple of 8 so the scores of a block fill whole 8-lane vectors.
     blocks: tuple[tuple[int, int], ...]
+    # Queries across the lanes of one accumulator in the lanes kernel
+    # (``knn_ir_lanes``) for batches; 0: this variant has none.
+    lanes: int = 0
 
     def zero(self) -> str:
         return "zeroinitializer"
@@ -75,16 +78,59 @@ class Isa:
         return (np.arange(0, stride, 32)[:, None] + chunk[None, :]).ravel()
 
     @property
-    def lanes(self) -> int:
+    def acc_lanes(self) -> int:
         return int(self.acc_type.split()[0].lstrip("<"))
+
+    @property
+    def lanes_block(self) -> tuple[int, int] | None:
+        """The lanes kernel's (QB, RB) for spreading query constants: one per lane."""
+        return (self.lanes, 1) if self.lanes else None
+
+    @property
+    def lanes_acc_type(self) -> str:
+        return f"<{self.lanes} x i32>"
+
+    @property
+    def lanes_group_bytes(self) -> int:
+        """Query bytes a lanes kernel reads per block and 4-byte group of dimensions."""
+        return 4 * self.lanes * (2 if self.query_encoding == "sign_mask" else 1)
+
+    def lanes_query(self, out: list, name: str, query_ptr: str):
+        """IR loading one group of a lanes-layout query block; returns its values."""
+        if self.query_encoding == "sign_mask":
+            out += [f"%{name}_mask = load <32 x i8>, ptr {query_ptr}, align 1",
+                    f"%{name}_mp = getelementptr i8, ptr {query_ptr}, i64 32",
+                    f"%{name}_mag = load <32 x i8>, ptr %{name}_mp, align 1"]
+            return (f"%{name}_mask", f"%{name}_mag")
+        out.append(f"%{name}_q = load {self.lanes_acc_type}, ptr {query_ptr}, align 1")
+        return f"%{name}_q"
+
+    def lanes_step(self, name: str, acc: str, row_word: str, query) -> list[str]:
+        """IR for ``%{name}`` = acc + the 4-byte row group ``row_word`` (i32) times
+        each lane's query group, the row broadcast to every lane."""
+        vec = self.lanes_acc_type
+        lines = [f"%{name}_w1 = insertelement {vec} poison, i32 {row_word}, i32 0",
+                 f"%{name}_wv = shufflevector {vec} %{name}_w1, {vec} poison, "
+                 f"<{self.lanes} x i32> zeroinitializer"]
+        if self.query_encoding == "sign_mask":  # as _avx2_mask_step, lane by lane
+            mask, magnitude = query
+            ones = ", ".join(["i16 1"] * 16)
+            return lines + [
+                f"%{name}_u = bitcast <8 x i32> %{name}_wv to <32 x i8>",
+                f"%{name}_s = xor <32 x i8> %{name}_u, {mask}",
+                f"%{name}_p = call <16 x i16> @llvm.x86.avx2.pmadd.ub.sw(<32 x i8> {magnitude}, <32 x i8> %{name}_s)",
+                f"%{name}_m = call <8 x i32> @llvm.x86.avx2.pmadd.wd(<16 x i16> %{name}_p, <16 x i16> <{ones}>)",
+                f"%{name} = add <8 x i32> {acc}, %{name}_m"]
+        return lines + [f"%{name} = call {vec} @llvm.x86.avx512.vpdpbusd.{self.lanes * 32}"
+                        f"({vec} {acc}, {vec} %{name}_wv, {vec} {query})"]
 
     def reduce(self, name: str, acc: str) -> list[str]:
         """IR for ``%{name}`` = the i32 sum of one accumulator's lanes."""
-        return [f"%{name} = call i32 @llvm.vector.reduce.add.v{self.lanes}i32({self.acc_type} {acc})"]
+        return [f"%{name} = call i32 @llvm.vector.reduce.add.v{self.acc_lanes}i32({self.acc_type} {acc})"]
 
     def fold_to_8(self, name: str, acc: str) -> list[str]:
         """IR for ``%{name}``: a ``<8 x i32>`` with the same lane total."""
-        if self.lanes == 8:
+        if self.acc_lanes == 8:
             return [f"%{name} = add <8 x i32> {acc}, zeroinitializer"]
         lo = ", ".join(f"i32 {i}" for i in range(8))
         hi = ", ".join(f"i32 {i}" for i in range(8, 16))
@@ -203,10 +249,10 @@ _STEPS = {"avx2": _avx2_step, "avx2u": _avx2_unpack_step, "avx2mask": _avx2_mask
 ISAS = {
     "vnni512": Isa("vnni512", 64, "int8", "<16 x i32>",
                    "declare <16 x i32> @llvm.x86.avx512.vpdpbusd.512(<16 x i32>, <16 x i32>, <16 x i32>)",
-                   ((4, 4), (2, 4), (1, 8))),
+                   ((4, 4), (2, 4), (1, 8)), lanes=16),
     "vnni256": Isa("vnni256", 32, "int8", "<8 x i32>",
                    "declare <8 x i32> @llvm.x86.avx512.vpdpbusd.256(<8 x i32>, <8 x i32>, <8 x i32>)",
-                   ((4, 2), (2, 4), (1, 8))),
+                   ((4, 2), (2, 4), (1, 8)), lanes=8),
     "avx2": Isa("avx2", 16, "int16", "<8 x i32>",
                 "declare <8 x i32> @llvm.x86.avx2.pmadd.wd(<16 x i16>, <16 x i16>)",
                 ((4, 2), (2, 4), (1, 8))),
@@ -223,7 +269,7 @@ ISAS = {
     "avx2mask": Isa("avx2mask", 32, "sign_mask", "<8 x i32>",
                     "declare <8 x i32> @llvm.x86.avx2.pmadd.wd(<16 x i16>, <16 x i16>)\n"
                     "declare <16 x i16> @llvm.x86.avx2.pmadd.ub.sw(<32 x i8>, <32 x i8>)",
-                    ((2, 4), (1, 8))),
+                    ((2, 4), (1, 8)), lanes=8),
     "generic": Isa("generic", 16, "int16", "<16 x i32>", "", ((4, 2), (2, 4), (1, 8))),
 }
 

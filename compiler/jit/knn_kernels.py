@@ -118,14 +118,20 @@ def get_kernels(stride: int, isa: str | None = None) -> "_ScanKernels":
 
 
 def block_functions(isa) -> dict:
-    """Entry name → ((QB, RB), queries_outer, with_bias) of the scan library of
-    ``isa``: per block, a kernel that reads row biases and one that does not."""
-    # The widest block runs whole batches (queries inside rows, so a row is
-    # read once for all of them); the others only take a remainder of
+    """Entry name → ((QB, RB), kind, with_bias) of the scan library of ``isa``
+    (kinds: ``knn_ir.KERNEL_KINDS``): per kernel, one that reads row biases and
+    one that does not."""
+    # The widest register block runs whole batches (queries inside rows, so a
+    # row is read once for all of them) unless the ISA has a lanes kernel,
+    # which does that faster; the other blocks only take a remainder of
     # exactly QB queries, so they stream rows inside the query block.
     widest = max(isa.blocks)
-    return {f"knn_scan_q{qb}{'' if with_bias else '_nobias'}": ((qb, rb), (qb, rb) != widest, with_bias)
-            for with_bias in (True, False) for qb, rb in isa.blocks}
+    kernels = {f"knn_scan_q{qb}": ((qb, rb), "rows_outer" if (qb, rb) == widest else "queries_outer")
+               for qb, rb in isa.blocks}
+    if isa.lanes:
+        kernels["knn_scan_lanes"] = (isa.lanes_block, "lanes")
+    return {f"{name}{'' if with_bias else '_nobias'}": (block, kind, with_bias)
+            for with_bias in (True, False) for name, (block, kind) in kernels.items()}
 
 
 def _empty_result(n_queries: int, k: int):
@@ -169,14 +175,20 @@ class _ScanKernels:
         return cached
 
     def _make_plan(self, n_queries: int):
+        segments, start = [], 0
+        if self.isa.lanes and n_queries >= self.isa.lanes:  # the lanes kernel, if there is one
+            start = n_queries - n_queries % self.isa.lanes
+            segments.append((self.isa.lanes_block, 0, start))
         blocks = sorted(self.isa.blocks, reverse=True)
         widest = blocks[0][0]
-        whole = n_queries - n_queries % widest
-        segments = [(blocks[0], 0, whole)] if whole else []
-        rest = n_queries - whole
+        rest = n_queries - start
+        whole = rest - rest % widest
+        if whole:
+            segments.append((blocks[0], start, whole))
+        rest -= whole
         if rest:
             block = min((b for b in blocks if b[0] >= rest), key=lambda b: b[0])
-            segments.append((block, whole, block[0]))
+            segments.append((block, start + whole, block[0]))
         return segments
 
     def scan(self, codes, row_scale, row_bias, queries, query_scale, k: int, threads: int | None):
@@ -284,13 +296,22 @@ class _QueryBatch:
                         "int16": np.zeros((self.padded, stride), np.int16)}[kernels.isa.query_encoding]
         self.addresses = tuple(_address(a) for a in (self.signed, self.scales, self.encoded, self.biases))
         self.spreads, self.calls, self._lanes = [], [], []
+        self.lanes = None  # the lanes kernel's copy of the queries, if it takes a segment
         row_bytes = self.encoded.strides[0]
         for (qb, rb), j0, count in segments:
             lane_scale, lane_bias = np.empty(count * rb, np.float32), np.empty(count * rb, np.int32)
             self._lanes.append((lane_scale, lane_bias))  # the kernels hold their addresses
             self.spreads.append((j0, count, qb, rb, _address(lane_scale), _address(lane_bias)))
-            self.calls.append(((qb, rb), self.addresses[2] + j0 * row_bytes,
-                               _address(lane_scale), _address(lane_bias), count, j0))
+            if (qb, rb) == kernels.isa.lanes_block:
+                self.lanes = np.zeros(count * stride // 4 * kernels.isa.lanes_group_bytes // qb,
+                                      self.encoded.dtype)
+                self._lanes_source, self._lanes_target = lanes_view(kernels.isa, self.encoded[:count],
+                                                                     self.lanes)
+                query_address = _address(self.lanes)
+            else:
+                query_address = self.addresses[2] + j0 * row_bytes
+            self.calls.append(((qb, rb), query_address, _address(lane_scale), _address(lane_bias),
+                               count, j0))
         kernels.encode(self.addresses[0], self.padded, self.addresses[2], self.addresses[3])  # zeros
 
     def load(self, queries, query_scale) -> None:
@@ -311,9 +332,32 @@ class _QueryBatch:
         self._spread()
 
     def _spread(self) -> None:
+        if self.lanes is not None:
+            import numpy as np
+            np.copyto(self._lanes_target, self._lanes_source)
         _, scales, _, biases = self.addresses
         for spread in self.spreads:
             self.kernels.spread(scales, biases, *spread)
+
+
+def lanes_view(isa, encoded, lanes):
+    """``(source, target)``: views of a batch's encoded queries ``[n, ·]`` (``n``
+    a multiple of ``isa.lanes``) and of the flat lanes-layout buffer such that
+    copying source into target writes the layout ``knn_ir_lanes`` reads: per
+    block of QL queries, per 4-byte group of dimensions, each query's 4 bytes
+    in lane order -- for ``sign_mask`` the groups' mask bytes, then their |q|
+    bytes (the encoding keeps both per 32-byte chunk: [32 mask | 32 |q|])."""
+    ql = isa.lanes
+    n = encoded.shape[0]
+    blocks = n // ql
+    if isa.query_encoding == "sign_mask":
+        chunks = encoded.shape[1] // 64
+        # encoded [block, a, chunk, part, group, byte] → [block, chunk, group, part, a, byte]
+        source = encoded.reshape(blocks, ql, chunks, 2, 8, 4).transpose(0, 2, 4, 3, 1, 5)
+        return source, lanes.reshape(blocks, chunks, 8, 2, ql, 4)
+    groups = encoded.shape[1] // 4
+    source = encoded.reshape(blocks, ql, groups, 4).transpose(0, 2, 1, 3)
+    return source, lanes.reshape(blocks, groups, ql, 4)
 
 
 def _address(array) -> int:

@@ -11,7 +11,7 @@ from nsl.compiler.jit.registry import KernelSpec, Variant, register
 
 DEFAULT_STRIDES = (64, 128)
 MAX_ROWS = 160       # small problems: the self-check runs many of them
-MAX_QUERIES = 9      # 1..9 queries reach every register block and the padded remainder
+MAX_QUERIES = 19     # 1..19 reach every register block, the lanes kernel and the padded remainder
 MAX_K = 12
 
 

@@ -89,14 +89,15 @@ def _l2_biases(codes, row_scale, dim):
 
 @pytest.mark.parametrize("variant", VARIANTS)
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(n_rows=st.integers(0, 150), dim=st.integers(1, 200), n_queries=st.integers(1, 9),
+@given(n_rows=st.integers(0, 150), dim=st.integers(1, 200), n_queries=st.integers(1, 19),
        k=st.integers(1, 40), seed=st.integers(0, 2**32 - 1), narrow=st.booleans(),
        signs=st.sampled_from(["+", "-", "mixed"]),
        bias=st.sampled_from(["normal", "zero", "l2", "none"]))
 def test_kernel_matches_reference(variant, n_rows, dim, n_queries, k, seed, narrow, signs, bias):
-    # 1..9 queries reach every block and padded remainder, n_rows every row
-    # tail, dims above 128 the rolled chunk loop; narrow codes (with unit
-    # scales) make equal scores common, exercising the tie order
+    # 1..19 queries reach every block, the lanes kernel (8 or 16 queries) and
+    # the padded remainder, n_rows every row tail, dims above 128 the rolled
+    # chunk loops; narrow codes (with unit scales) make equal scores common,
+    # exercising the tie order
     rng = np.random.default_rng(seed)
     codes, row_scale, row_bias, queries, query_scale = _problem(
         rng, n_rows, dim, n_queries, code_range=3 if narrow else 256)
@@ -177,14 +178,14 @@ def test_wide_rows_use_the_rolled_chunk_loop(variant):
 
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("code", [0, 1, 255])
-@pytest.mark.parametrize("n_queries", [1, 6])
+@pytest.mark.parametrize("n_queries", [1, 6, 17])
 @pytest.mark.parametrize("dim", [128, 2100])
 def test_extreme_codes_and_queries_do_not_saturate(variant, code, n_queries, dim):
     # Byte 0 is x = -128 (never written by the quantizer, still a legal byte),
     # 1 and 255 are ±127: with queries of ±127 these give the largest pair
     # sums any 16-bit intermediate (vpmaddubsw, vpmaddwd) can meet, and at
     # d = 2100 the largest i32 sums. One query runs the single-query block,
-    # six the batch blocks too; 2100 the rolled chunk loop.
+    # six the batch blocks too, 17 the lanes kernel; 2100 the rolled chunk loop.
     rng = np.random.default_rng(code)
     codes, row_scale, row_bias, _, _ = _problem(rng, 40, dim, 1)
     codes[:20, :dim] = code
@@ -230,3 +231,16 @@ def test_bad_stride_is_refused():
     with pytest.raises(ValueError, match="multiple"):
         knn_scan(codes, np.ones(2, np.float32), np.zeros(2, np.float32),
                  np.zeros((1, 10), np.int8), np.ones(1, np.float32), 1)
+
+
+def test_batches_take_the_lanes_kernel_then_register_blocks_for_the_rest():
+    pytest.importorskip("llvmlite")
+    from nsl.compiler.jit.knn_emulation import emulated_kernels
+    from nsl.compiler.jit.knn_isa import ISAS
+    for name, lanes in (("avx2mask", 8), ("vnni256", 8), ("vnni512", 16)):
+        isa = ISAS[name]
+        assert isa.lanes == lanes and isa.lanes_block == (lanes, 1)
+    kernels = emulated_kernels("vnni512", 64)
+    assert kernels.plan(16 + 4 + 3) == [((16, 1), 0, 16), ((4, 4), 16, 4), ((4, 4), 20, 4)]
+    assert kernels.plan(15) == [((4, 4), 0, 12), ((4, 4), 12, 4)]
+    assert ISAS["avx2"].lanes == 0  # the int16 encodings keep their register blocks
