@@ -84,6 +84,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except Exception as exc:  # a bug in nslc: say so in one line, never a traceback
         import os
+        if getattr(exc, "user_error", False):  # e.g. a bad NSL_* setting met deep inside
+            print(f"nslc: error: {exc}", file=sys.stderr)
+            return 2
         if os.environ.get("NSL_TRACEBACK"):
             raise
         print(f"nslc: internal error: {type(exc).__name__}: {exc} "

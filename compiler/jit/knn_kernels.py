@@ -81,15 +81,27 @@ def _trivial_result(codes, queries, k: int, floats: bool = False):
     return None
 
 
+class VariantError(ValueError):
+    """A kernel variant that does not exist, or that this CPU cannot run."""
+
+    user_error = True  # the CLI reports it as `nslc: error: ...`, not as a bug
+
+
 def _kernels_for(stride: int, isa: str | None):
     """The kernels ``knn_scan`` uses for this stride, or None for the torch path."""
-    choice = isa or os.environ.get("NSL_KNN_ISA") or None
+    from_env = not isa and os.environ.get("NSL_KNN_ISA")
+    choice = isa or from_env or None
     kernels = _resolved.get((stride, choice))
     if kernels is None:  # first call for this stride: decide once, then reuse
         from nsl.compiler.jit.codegen import llvm_available
         if choice == "torch" or not llvm_available():
             return None
-        kernels = _resolved[(stride, choice)] = get_kernels(stride, choice)
+        try:
+            kernels = _resolved[(stride, choice)] = get_kernels(stride, choice)
+        except VariantError as exc:
+            if from_env:
+                raise VariantError(f"NSL_KNN_ISA={choice}: {exc}") from None
+            raise
     return kernels
 
 
@@ -108,8 +120,13 @@ def get_kernels(stride: int, isa: str | None = None) -> "_ScanKernels":
 
     codegen = get_codegen()
     name = isa or best_isa(codegen.enabled_features)
-    if name not in supported_isas(codegen.enabled_features):
-        raise ValueError(f"this CPU ({codegen.cpu_name}) cannot run the {name!r} kernels")
+    runnable = supported_isas(codegen.enabled_features)
+    if name not in ISAS:
+        raise VariantError(f"no kernel variant is named {name!r}; this CPU ({codegen.cpu_name}) "
+                           f"runs {', '.join(runnable)} (or torch)")
+    if name not in runnable:
+        raise VariantError(f"this CPU ({codegen.cpu_name}) cannot run the {name!r} kernels; "
+                           f"it runs {', '.join(runnable)} (or torch)")
     key = (name, stride)
     with _kernels_lock:
         if key not in _kernels:

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import json
+import os
 import pathlib
+import subprocess
+import sys
 
 from tests.helpers import REPO, nslc
 
@@ -161,3 +164,14 @@ def test_provenance_option(tmp_path):
     assert unknown.returncode == 2 and "unknown provenance 'bogus' (known: bool, minmax" in unknown.stderr
     later = nslc("run", name, "--provenance", "exact", cwd=str(tmp_path))
     assert later.returncode == 1 and "provenance 'exact' cannot run yet" in later.stderr
+
+
+def test_a_bad_kernel_variant_setting_is_a_one_line_error():
+    # NSL_KNN_ISA names the scan kernels to run; a name that does not exist, or a
+    # variant this CPU cannot run, is the user's setting, not a bug in nslc
+    env = dict(os.environ, NSL_KNN_ISA="bogus")
+    proc = subprocess.run([sys.executable, "-m", "nsl", "run", "examples/retrieval/retrieval.nsl"],
+                          capture_output=True, text=True, cwd=REPO, env=env, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith("nslc: error: NSL_KNN_ISA=bogus: no kernel variant is named 'bogus'")
+    assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr
