@@ -1,6 +1,7 @@
 """Golden run-time diagnostics: each ``golden/run_errors/X.nsl`` must fail `nslc run` with
 exactly ``X.err`` -- bad fact rows at the row or value, bad JSONL tensors at the element,
-lowering errors at the literal, data files relative to the current directory.
+rule-form errors (the checker's, met by `run` too) at the literal, data files relative to the
+current directory.
 
 Each case runs in the golden folder, so paths print as there. Regenerate a case with
 ``NSL_REGOLD=1 python -m pytest tests/e2e/test_run_diagnostics_golden.py``.
