@@ -87,17 +87,25 @@ class VectorIndex:
             raise CorruptIndexError(f"index header is inconsistent ({exc})") from None
         index.path = directory
         index._wal = WriteAheadLog(directory / WAL_FILE)
-        for first_row, record in index._wal.replay(index._record_layout()):
-            end = first_row + len(record["ids"])
-            if end <= index._store.count:
-                continue  # already folded into the data file by a checkpoint
-            if first_row != index._store.count:
-                if not index._wal.writable:
-                    break  # the writer checkpointed while we read: keep the prefix
-                raise CorruptIndexError(f"write-ahead log skips rows {index._store.count}..{first_row}")
-            index._store.append(record["codes"], record["row_scale"], record["row_bias"],
-                                record["ids"], record.get("vectors"))
+        try:
+            index._replay()
+        except BaseException:
+            index.close()  # release the writer's lock: this index is not returned
+            raise
         return index
+
+    def _replay(self) -> None:
+        """Append the log's records that the data file does not hold yet."""
+        for first_row, record in self._wal.replay(self._record_layout()):
+            end = first_row + len(record["ids"])
+            if end <= self._store.count:
+                continue  # already folded into the data file by a checkpoint
+            if first_row != self._store.count:
+                if not self._wal.writable:
+                    break  # the writer checkpointed while we read: keep the prefix
+                raise CorruptIndexError(f"write-ahead log skips rows {self._store.count}..{first_row}")
+            self._store.append(record["codes"], record["row_scale"], record["row_bias"],
+                               record["ids"], record.get("vectors"))
 
     # -- updates -----------------------------------------------------------------------
     def add(self, vectors, ids=None):

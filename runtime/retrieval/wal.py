@@ -7,9 +7,13 @@ Each ``add`` becomes one record::
 with ``payload = u64 first_row, u32 n, ids, codes, row_scale, row_bias
 [, vectors]`` (the derived arrays, so replay never re-quantizes). A record is
 acknowledged only after ``fsync`` returns. On open, records are replayed in
-order until the first one that is incomplete or fails its checksum — a torn
-tail from a crash mid-append, which was never acknowledged — and the file is
-cut back to the last good record so later appends follow valid data.
+order until the first one that is incomplete or fails its checksum. If no
+intact record follows it, it is a torn tail from a crash mid-append (the next
+record is only written once this one is fsynced, so a torn record is always
+the last) — never acknowledged — and the file is cut back to the last good
+record so later appends follow valid data. If an intact record does follow,
+an acknowledged record was damaged: replay raises ``CorruptIndexError`` and
+cuts nothing, so the later records stay on disk for whoever repairs the log.
 Records whose rows are already in the data file (a crash between writing a
 checkpoint and emptying the log) are skipped by ``first_row``.
 
@@ -26,6 +30,8 @@ import os
 import struct
 import zlib
 from pathlib import Path
+
+from nsl.runtime.retrieval.storage import CorruptIndexError
 
 RECORD_MAGIC = 0x4C41574E  # "NWAL"
 _HEAD = struct.Struct("<III")
@@ -73,33 +79,23 @@ class WriteAheadLog:
 
     def replay(self, layout: list[tuple[str, object, tuple]]):
         """Yield ``(first_row, {name: array})`` for every intact record, then cut
-        the file after the last one. ``layout`` lists (name, dtype, row shape)."""
-        import numpy as np
-
+        a torn tail off the file. ``layout`` lists (name, dtype, row shape).
+        Raises ``CorruptIndexError`` for a damaged record that is not the last."""
         raw = _read_all(self._fd)
-        pos = good_end = 0
-        while pos + _HEAD.size <= len(raw):
-            magic, length, crc = _HEAD.unpack_from(raw, pos)
-            start, end = pos + _HEAD.size, pos + _HEAD.size + length
-            if magic != RECORD_MAGIC or end > len(raw) or length < _PAYLOAD_HEAD.size:
+        pos = count = 0
+        while pos < len(raw):
+            payload = _intact_payload(raw, pos)
+            if payload is None:
+                _require_torn_tail(raw, pos, count, self.path)
                 break
-            payload = raw[start:end]
-            if zlib.crc32(payload) != crc:
-                break
-            first_row, n = _PAYLOAD_HEAD.unpack_from(payload)
-            arrays, offset = {}, _PAYLOAD_HEAD.size
-            for name, dtype, row_shape in layout:
-                dtype = np.dtype(dtype)
-                size = n * int(np.prod(row_shape, dtype=np.int64)) * dtype.itemsize
-                arrays[name] = np.frombuffer(payload, dtype, n * int(np.prod(row_shape, dtype=np.int64)),
-                                             offset).reshape((n,) + tuple(row_shape))
-                offset += size
-            if offset != len(payload):
-                break  # a record written with another layout: not ours to trust
+            first_row, arrays = _split(payload, layout)
+            if arrays is None:  # intact, so not torn: written for another index
+                raise CorruptIndexError(f"{self.path}: record {count + 1} (at byte {pos}) does "
+                                        "not match this index's row layout")
             yield first_row, arrays
-            pos = good_end = end
-        if good_end < len(raw) and self.writable:
-            os.ftruncate(self._fd, good_end)
+            pos, count = pos + _HEAD.size + len(payload), count + 1
+        if pos < len(raw) and self.writable:
+            os.ftruncate(self._fd, pos)
             os.fsync(self._fd)
 
     def reset(self) -> None:
@@ -115,6 +111,53 @@ class WriteAheadLog:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
+
+
+def _intact_payload(raw: bytes, pos: int):
+    """The payload of the record at ``pos`` if it is complete and passes its
+    checksum, else None."""
+    if pos + _HEAD.size > len(raw):
+        return None
+    magic, length, crc = _HEAD.unpack_from(raw, pos)
+    end = pos + _HEAD.size + length
+    if magic != RECORD_MAGIC or length < _PAYLOAD_HEAD.size or end > len(raw):
+        return None
+    payload = raw[pos + _HEAD.size:end]
+    return payload if zlib.crc32(payload) == crc else None
+
+
+def _require_torn_tail(raw: bytes, pos: int, count: int, path: Path) -> None:
+    """Raise CorruptIndexError unless the bad record at ``pos`` is a torn tail,
+    that is, unless no intact record starts anywhere after it. Appends are
+    sequential and each is fsynced before the next begins, so only the last
+    record can be torn; an intact record further on means that an acknowledged
+    record was damaged, and dropping the rest would lose acknowledged rows."""
+    magic = _HEAD.pack(RECORD_MAGIC, 0, 0)[:4]
+    at = raw.find(magic, pos + 1)
+    while at >= 0:
+        if _intact_payload(raw, at) is not None:
+            raise CorruptIndexError(
+                f"{path}: record {count + 1} (at byte {pos}) is damaged, but an intact record "
+                f"follows at byte {at}; the log is left as it is, since replaying past the "
+                "damage would drop acknowledged rows")
+        at = raw.find(magic, at + 1)
+
+
+def _split(payload: bytes, layout):
+    """``(first_row, {name: array})`` of a payload, or ``(first_row, None)`` when
+    its size does not fit ``layout``."""
+    import numpy as np
+
+    first_row, n = _PAYLOAD_HEAD.unpack_from(payload)
+    arrays, offset = {}, _PAYLOAD_HEAD.size
+    for name, dtype, row_shape in layout:
+        dtype = np.dtype(dtype)
+        count = n * int(np.prod(row_shape, dtype=np.int64))
+        if offset + count * dtype.itemsize > len(payload):
+            return first_row, None
+        arrays[name] = np.frombuffer(payload, dtype, count, offset).reshape((n,) + tuple(row_shape))
+        offset += count * dtype.itemsize
+    return first_row, (arrays if offset == len(payload) else None)
 
 
 def _read_all(fd: int) -> bytes:

@@ -210,3 +210,36 @@ def test_without_llvm_the_torch_path_gives_identical_results(tmp_path):
     ids, scores = VectorIndex.open(tmp_path / "i").search(q, 9)
     np.testing.assert_array_equal(np.load(tmp_path / "ids.npy"), ids)
     np.testing.assert_array_equal(np.load(tmp_path / "scores.npy"), scores)
+
+
+@pytest.mark.parametrize("writable", [True, False])
+def test_a_damaged_record_before_intact_ones_is_an_error_and_cuts_nothing(tmp_path, writable):
+    # Only the last record can be torn by a crash: a damaged record followed by
+    # an intact one was acknowledged, and so were the ones after it. Replay used
+    # to stop there and cut the log, silently dropping rows 20..39.
+    x, _ = _data(40)
+    index = VectorIndex.build(x[:10], path=tmp_path)
+    for start in (10, 20, 30):
+        index.add(x[start:start + 10])
+    index.close()
+    raw = bytearray((tmp_path / WAL_FILE).read_bytes())
+    record = len(raw) // 3
+    raw[record + 20] ^= 0xFF  # inside the second record's payload
+    (tmp_path / WAL_FILE).write_bytes(bytes(raw))
+    writer = None if writable else _hold_lock(tmp_path)
+    try:
+        with pytest.raises(CorruptIndexError, match=r"record 2 \(at byte \d+\) is damaged.*byte \d+"):
+            VectorIndex.open(tmp_path)
+    finally:
+        if writer is not None:
+            writer.close()
+    assert (tmp_path / WAL_FILE).read_bytes() == bytes(raw)  # nothing cut
+    with pytest.raises(CorruptIndexError, match="record 2"):  # and the lock was released
+        VectorIndex.open(tmp_path)
+
+
+def _hold_lock(directory):
+    from nsl.runtime.retrieval.wal import WriteAheadLog
+    log = WriteAheadLog(directory / WAL_FILE)
+    assert log.writable
+    return log
