@@ -157,12 +157,23 @@ class VectorIndex:
         arrays = self._store.arrays()
         if self.quantizer.dim_scale is not None:
             arrays["dim_scale"] = self.quantizer.dim_scale
-        write_data_file(directory / DATA_FILE, self._params(), arrays)
-        if wal is not self._wal:
+        try:
+            if wal is not self._wal:
+                # A log there belongs to the index being replaced: empty it before the
+                # new data file appears, or a crash in between would replay its rows
+                # into this index on the next open.
+                wal.reset()
+            write_data_file(directory / DATA_FILE, self._params(), arrays)
+        except BaseException:
+            if wal is not self._wal:
+                wal.close()  # do not keep the lock of a directory this index did not take
+            raise
+        if wal is self._wal:
+            self._wal.reset()  # a crash before this is harmless: replay skips folded rows
+        else:
             if self._wal is not None:
                 self._wal.close()
             self._wal, self.path = wal, directory
-        self._wal.reset()
 
     def close(self) -> None:
         """Release the log file (the index stays usable in memory)."""

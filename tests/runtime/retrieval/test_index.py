@@ -243,3 +243,32 @@ def _hold_lock(directory):
     log = WriteAheadLog(directory / WAL_FILE)
     assert log.writable
     return log
+
+
+@pytest.mark.parametrize("replace", ["build", "save"])
+def test_replacing_an_index_crashing_after_the_data_file_keeps_the_old_log_out(
+        tmp_path, monkeypatch, replace):
+    # The old index's log used to be emptied only after the new data file was
+    # renamed into place; a crash in between replayed the old rows into the new index.
+    from nsl.runtime.retrieval import storage
+
+    x, _ = _data(40)
+    old = VectorIndex.build(x[:3], path=tmp_path)
+    old.add(x[3:13])
+    old.close()
+    write = storage.write_data_file
+
+    def write_then_crash(*args):
+        write(*args)
+        raise KeyboardInterrupt("crash right after the data file was replaced")
+
+    monkeypatch.setattr(storage, "write_data_file", write_then_crash)
+    with pytest.raises(KeyboardInterrupt):
+        if replace == "build":
+            VectorIndex.build(x[20:25], ids=np.arange(100, 105), path=tmp_path)
+        else:
+            VectorIndex.build(x[20:25], ids=np.arange(100, 105)).save(tmp_path)
+    monkeypatch.undo()
+    again = VectorIndex.open(tmp_path)
+    assert list(again.ids) == list(range(100, 105))
+    assert again.writable  # the failed save released the lock it took
