@@ -12,6 +12,7 @@ from nsl.cli_types import int_at_least
 
 METRICS = ("ip", "cosine", "l2")
 SCALES = ("vector", "dimension", "global")
+_BUSY = "is open for writing by another process; try again when it is done"
 
 
 def register(subparsers) -> None:
@@ -62,7 +63,7 @@ def run(args) -> int:
     """Dispatch to the action; library errors become ``PATH: error: message``."""
     from pathlib import Path
 
-    from nsl.runtime.retrieval import CorruptIndexError, RetrievalError
+    from nsl.runtime.retrieval import CorruptIndexError, IndexBusyError, RetrievalError
 
     if args.index_action != "build" and not Path(args.out).exists():
         _fail(args.out, "no such index")
@@ -71,6 +72,8 @@ def run(args) -> int:
         return action(args)
     except BrokenPipeError:
         raise  # the reader went away (`| head`): not an error of the index; main() handles it
+    except IndexBusyError:
+        _fail(args.out, _BUSY)
     except (CorruptIndexError, RetrievalError, OSError) as exc:
         _fail(getattr(exc, "nsl_path", args.out), _message(exc))
 
@@ -79,7 +82,7 @@ def _build(args) -> int:
     from pathlib import Path
 
     from nsl.runtime.retrieval import VectorIndex
-    from nsl.runtime.retrieval.index import DATA_FILE, WAL_FILE
+    from nsl.runtime.retrieval.index import DATA_FILE
 
     out = Path(args.out)
     if (out / DATA_FILE).exists() and not args.force:
@@ -91,8 +94,8 @@ def _build(args) -> int:
     with _blame(args.source):
         index = VectorIndex.build(vectors, args.metric, ids=ids, scale=args.scale,
                                   keep_vectors=args.keep_vectors)
-    if args.force and (out / WAL_FILE).exists():
-        (out / WAL_FILE).unlink()  # the old log belongs to the replaced index
+    # save() takes the log's lock (refusing while a writer holds it) and empties
+    # the replaced index's log before the new data file appears
     index.save(out)
     print(f"built {out}: {len(index)} rows, dim {index.dim}, metric {index.metric}")
     return 0
@@ -103,7 +106,7 @@ def _add(args) -> int:
 
     index = VectorIndex.open(args.out)
     if not index.writable:
-        _fail(args.out, "is open for writing by another process; try again when it is done")
+        _fail(args.out, _BUSY)
     vectors = _load_vectors(args.source)
     ids = _load_ids(args.ids, len(vectors)) if args.ids else None
     with _blame(args.source):

@@ -4,8 +4,8 @@
 batch call behind the ``knn`` relation). Numpy is imported where used; the
 scan kernels come from ``nsl.compiler.jit`` and are compiled on first search.
 """
-from nsl.runtime.retrieval.index import METRICS, RetrievalError, VectorIndex
+from nsl.runtime.retrieval.index import METRICS, IndexBusyError, RetrievalError, VectorIndex
 from nsl.runtime.retrieval.search import knn_search
 from nsl.runtime.retrieval.storage import CorruptIndexError
 
-__all__ = ["VectorIndex", "knn_search", "RetrievalError", "CorruptIndexError", "METRICS"]
+__all__ = ["VectorIndex", "knn_search", "RetrievalError", "IndexBusyError", "CorruptIndexError", "METRICS"]

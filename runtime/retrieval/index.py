@@ -25,6 +25,11 @@ class RetrievalError(ValueError):
     """Bad input to an index: wrong dimension, NaN, unknown metric, ..."""
 
 
+class IndexBusyError(RetrievalError):
+    """The index's log is held for writing by another process (or another open
+    ``VectorIndex``), so this one may not change it."""
+
+
 class VectorIndex:
     """Symmetric int8 vectors with fused JIT scan + top-k search."""
 
@@ -131,7 +136,7 @@ class VectorIndex:
                     if self.metric == "l2" else np.zeros(n, np.float32))
         kept = prepared.astype(np.float32) if self.keep_vectors else None
         if self._wal is not None and not self._wal.writable:
-            raise RetrievalError(_READ_ONLY.format(self.path))
+            raise IndexBusyError(_READ_ONLY.format(self.path))
         if self._wal is not None and n:
             arrays = [ids, codes, row_scale, row_bias] + ([kept] if self.keep_vectors else [])
             self._wal.append(self._store.count, arrays)
@@ -153,7 +158,7 @@ class VectorIndex:
         if not wal.writable:  # checked before anything on disk changes
             if wal is not self._wal:
                 wal.close()
-            raise RetrievalError(_READ_ONLY.format(directory))
+            raise IndexBusyError(_READ_ONLY.format(directory))
         arrays = self._store.arrays()
         if self.quantizer.dim_scale is not None:
             arrays["dim_scale"] = self.quantizer.dim_scale

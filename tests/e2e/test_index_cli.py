@@ -117,3 +117,27 @@ def test_a_reader_that_stops_early_is_not_an_error(workdir, output):
     stderr = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 0, stderr
     assert stderr == ""
+
+
+def test_build_force_while_another_process_writes_is_refused(workdir):
+    # `build --force` used to delete wal.log behind the writer's back and
+    # replace the data: the writer's later acknowledged adds were lost.
+    from nsl.runtime.retrieval import VectorIndex
+    assert nslc("build", "busy", "--from", "v.npy", "--force", cwd=workdir).returncode == 0
+    writer = VectorIndex.open(workdir / "busy")
+    try:
+        writer.add(np.load(workdir / "more.npy"))
+        run = nslc("build", "busy", "--from", "q.npy", "--force", cwd=workdir)
+        assert run.returncode == 1
+        assert run.stderr == ("busy: error: is open for writing by another process; "
+                              "try again when it is done\n")
+        writer.add(np.load(workdir / "more.npy"))  # acknowledged after the refused build
+    finally:
+        writer.close()
+    after = VectorIndex.open(workdir / "busy")
+    after.close()
+    assert len(after) == 540
+    assert nslc("build", "busy", "--from", "q.npy", "--force", cwd=workdir).returncode == 0
+    after = VectorIndex.open(workdir / "busy")
+    after.close()
+    assert len(after) == 2  # once the writer is gone, it replaces
