@@ -175,10 +175,13 @@ def _load_vectors(path: str):
 def _load_ids(path: str, count: int):
     import numpy as np
 
+    from nsl.runtime.retrieval.index import as_ids
+
     array = _load_npy(path)
     if array.shape != (count,) or not np.issubdtype(array.dtype, np.integer):
         _fail(path, f"expected {count} integer ids, got {array.dtype} array of shape {array.shape}")
-    return array
+    with _blame(path):
+        return as_ids(array, count)
 
 
 def _load_npy(path: str):

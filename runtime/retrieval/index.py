@@ -123,12 +123,11 @@ class VectorIndex:
         n = len(vectors)
         if ids is None:
             start = int(self._store.ids.max(initial=-1)) + 1
+            if start + n - 1 > np.iinfo(np.int64).max:
+                raise RetrievalError(f"no automatic ids left after {start - 1}; pass ids=")
             ids = np.arange(start, start + n, dtype=np.int64)
         else:
-            ids = np.asarray(ids)
-            if ids.shape != (n,) or not np.issubdtype(ids.dtype, np.integer):
-                raise RetrievalError(f"ids must be {n} integers")
-            ids = ids.astype(np.int64)
+            ids = as_ids(ids, n)
         prepared = _normalize(vectors) if self.metric == "cosine" else vectors
         codes, row_scale = self.quantizer.quantize_rows(prepared)
         # l2 ranks by 2·x·q − ‖x‖²; the exact norm is kept as the row bias
@@ -237,6 +236,26 @@ class VectorIndex:
     def __repr__(self) -> str:
         where = f", path={str(self.path)!r}" if self.path else ""
         return f"VectorIndex(rows={len(self)}, dim={self.dim}, metric={self.metric!r}{where})"
+
+
+def as_ids(ids, n: int):
+    """``ids`` as int64 ``[n]``, or a RetrievalError: ids are integers from 0 to
+    2**63 - 1 (a search reports a missing result as id -1, so a negative id
+    could never be found)."""
+    import numpy as np
+
+    ids = np.asarray(ids)
+    if ids.shape != (n,) or not np.issubdtype(ids.dtype, np.integer):
+        raise RetrievalError(f"ids must be {n} integers")
+    if n and ids.dtype.kind == "u" and ids.max() > np.iinfo(np.int64).max:
+        at = int(ids.argmax())
+        raise RetrievalError(f"ids must fit in int64 (at most 2**63 - 1); id {int(ids[at])} "
+                             f"(position {at}) does not")
+    if n and ids.dtype.kind == "i" and ids.min() < 0:
+        at = int(ids.argmin())
+        raise RetrievalError(f"ids must not be negative (-1 marks a missing result); id "
+                             f"{int(ids[at])} (position {at}) is")
+    return ids.astype(np.int64)
 
 
 def _as_matrix(values, dim, what):

@@ -25,6 +25,8 @@ def workdir(tmp_path_factory):
     with_nan[1, 5] = np.nan
     np.save(path / "nan.npy", with_nan)
     (path / "empty.npy").write_bytes(b"")
+    np.save(path / "neg_ids.npy", np.array([7, -2]))
+    np.save(path / "huge_ids.npy", np.array([7, 2**63], np.uint64))
     (path / "text.npy").write_text("not numpy")
     np.save(path / "no_rows.npy", np.zeros((0, 24), np.float32))
     return path
@@ -64,6 +66,9 @@ def test_k_beyond_rows_lists_what_exists(workdir):
     (("info", "v.npy"), "v.npy", "not an NSL vector index"),
     (("info", "nowhere"), "nowhere", "no such index"),
     (("build", "idx", "--from", "v.npy"), "idx", "already exists"),
+    (("build", "neg", "--from", "q.npy", "--ids", "neg_ids.npy"), "neg_ids.npy", "must not be negative"),
+    (("add", "idx", "--from", "q.npy", "--ids", "neg_ids.npy"), "neg_ids.npy", "must not be negative"),
+    (("add", "idx", "--from", "q.npy", "--ids", "huge_ids.npy"), "huge_ids.npy", "fit in int64"),
 ])
 def test_bad_inputs_give_one_clear_line(workdir, args, path, message):
     if not (workdir / "idx").exists():

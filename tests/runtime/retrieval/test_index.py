@@ -272,3 +272,24 @@ def test_replacing_an_index_crashing_after_the_data_file_keeps_the_old_log_out(
     again = VectorIndex.open(tmp_path)
     assert list(again.ids) == list(range(100, 105))
     assert again.writable  # the failed save released the lock it took
+
+
+@pytest.mark.parametrize("ids, message", [
+    (np.array([3, -1, 4]), r"must not be negative .* id -1 \(position 1\)"),
+    (np.array([0, 2**63, 1], np.uint64), r"fit in int64 .* id 9223372036854775808 \(position 1\)"),
+    ([5, 2**64, 6], "3 integers"),
+])
+def test_ids_that_a_search_could_not_return_are_refused(ids, message):
+    # -1 means "no result" downstream, so a negative id could never be found;
+    # uint64 ids from 2**63 used to wrap to negative ones.
+    x, _ = _data(6)
+    with pytest.raises(RetrievalError, match=message):
+        VectorIndex.build(x[:3], ids=ids)
+    index = VectorIndex.build(x[:3])
+    with pytest.raises(RetrievalError, match=message):
+        index.add(x[3:], ids=ids)
+    assert len(index) == 3
+    top = VectorIndex.build(x[:1], ids=np.array([2**63 - 1], np.uint64))
+    assert list(top.ids) == [2**63 - 1]
+    with pytest.raises(RetrievalError, match="no automatic ids"):
+        top.add(x[1:2])
