@@ -197,9 +197,10 @@ def test_extreme_codes_and_queries_do_not_saturate(variant, code, n_queries, dim
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
-def test_threads_split_rows_and_merge_exactly(variant, monkeypatch):
+@pytest.mark.parametrize("n_queries", [5, 19])  # 19: the lanes kernel in every part too
+def test_threads_split_rows_and_merge_exactly(variant, n_queries, monkeypatch):
     monkeypatch.setattr(knn_kernels, "MIN_ROWS_PER_THREAD", 7)
-    problem = _problem(np.random.default_rng(4), 101, 70, 5, code_range=4)
+    problem = _problem(np.random.default_rng(4), 101, 70, n_queries, code_range=4)
     _check(variant, problem, 12, threads=3)
 
 
