@@ -131,13 +131,14 @@ def _search(args) -> int:
     with _blame(args.queries):
         ids, scores = index.search(queries, args.k, rerank=args.rerank, threads=args.threads)
     if args.json:
-        rows = [[{"id": int(i), "score": float(s)} for i, s in zip(id_row, score_row) if i >= 0]
+        # the index saturates scores, so none should be infinite; null keeps the JSON valid if one is
+        rows = [[{"id": int(i), "score": float(s) if math.isfinite(s) else None}
+                 for i, s in zip(id_row, score_row) if i >= 0]
                 for id_row, score_row in zip(ids, scores)]
-        print(json.dumps({"metric": index.metric, "k": args.k, "results": rows}))
+        print(json.dumps({"metric": index.metric, "k": args.k, "results": rows}, allow_nan=False))
         return 0
     for q, (id_row, score_row) in enumerate(zip(ids, scores)):
-        hits = " ".join(f"{int(i)}:{float(s):.6g}" for i, s in zip(id_row, score_row)
-                        if i >= 0 and math.isfinite(s))
+        hits = " ".join(f"{int(i)}:{float(s):.6g}" for i, s in zip(id_row, score_row) if i >= 0)
         print(f"{q}\t{hits}")
     return 0
 

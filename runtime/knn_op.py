@@ -112,9 +112,12 @@ def knn(op: ir.Knn, table: Table, prov, index, rerank, interner) -> Table:
         raise IndexLoadError(f"knn's vectors have {flat.shape[1]} values, but index '{op.index}' "
                              f"holds vectors of dimension {index.dim}", op.origin)
     unique, inverse = torch.unique(flat, dim=0, return_inverse=True)  # search each vector once
-    from nsl.runtime.retrieval import knn_search
+    from nsl.runtime.retrieval import RetrievalError, knn_search
 
-    ids, scores = knn_search(index, unique.detach().cpu().numpy(), k_max, rerank=rerank)
+    try:
+        ids, scores = knn_search(index, unique.detach().cpu().numpy(), k_max, rerank=rerank)
+    except RetrievalError as exc:  # e.g. a vector too large for the metric
+        raise IndexLoadError(f"knn on index '{op.index}': {exc}", op.origin) from None
     ids = torch.from_numpy(ids).to(device)[inverse]          # [n, k_max]
     scores = torch.from_numpy(scores).to(device)[inverse]
     slots = torch.arange(k_max, device=device)

@@ -131,8 +131,8 @@ class VectorIndex:
         prepared = _normalize(vectors) if self.metric == "cosine" else vectors
         codes, row_scale = self.quantizer.quantize_rows(prepared)
         # l2 ranks by 2·x·q − ‖x‖²; the exact norm is kept as the row bias
-        row_bias = (-np.einsum("ij,ij->i", vectors, vectors).astype(np.float32)
-                    if self.metric == "l2" else np.zeros(n, np.float32))
+        row_bias = (-squared_norms(vectors, "vectors") if self.metric == "l2"
+                    else np.zeros(n, np.float32))
         kept = prepared.astype(np.float32) if self.keep_vectors else None
         if self._wal is not None and not self._wal.writable:
             raise IndexBusyError(_READ_ONLY.format(self.path))
@@ -278,8 +278,32 @@ def _as_matrix(values, dim, what):
     return np.ascontiguousarray(array)
 
 
-def _normalize(vectors):
+def squared_norms(vectors, what):
+    """``‖x‖²`` per row in float32, or a RetrievalError naming the first row
+    whose squared norm overflows float32 (l2 needs it finite: it is the row
+    bias of the scan and part of every distance)."""
     import numpy as np
 
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+    with np.errstate(over="ignore"):
+        norms = np.einsum("ij,ij->i", vectors, vectors).astype(np.float32)
+    if not np.isfinite(norms).all():
+        bad = int(np.argwhere(~np.isfinite(norms))[0][0])
+        raise RetrievalError(f"{what}: the squared norm of row {bad} overflows float32 (the l2 "
+                             "metric needs it); scale the vectors down")
+    return norms
+
+
+def _normalize(vectors):
+    """Rows scaled to unit length (all-zero rows stay zero)."""
+    import numpy as np
+
+    with np.errstate(over="ignore", under="ignore"):
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    unit = (vectors / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+    # float32 squares overflow from |x| ≈ 1.8e19 and vanish below ≈ 1e-23; those
+    # rows get their norm in float64, where any float32 row's norm is finite
+    redo = ~np.isfinite(norms[:, 0]) | ((norms[:, 0] == 0) & vectors.any(axis=1))
+    if redo.any():
+        wide = vectors[redo].astype(np.float64)
+        unit[redo] = wide / np.linalg.norm(wide, axis=1, keepdims=True)
+    return unit

@@ -16,7 +16,7 @@ def search_index(index, queries, k: int, rerank, threads):
     import numpy as np
 
     from nsl.compiler.jit.knn_kernels import knn_scan, knn_scan_floats
-    from nsl.runtime.retrieval.index import RetrievalError, _normalize
+    from nsl.runtime.retrieval.index import RetrievalError, _normalize, squared_norms
 
     if k < 0:
         raise RetrievalError(f"k must be at least 0, got {k}")
@@ -41,13 +41,16 @@ def search_index(index, queries, k: int, rerank, threads):
     if rerank:
         rows, scores = _rerank(store.vectors, prepared, rows, k, l2)
     elif l2:
-        query_norms = np.einsum("ij,ij->i", queries, queries)[:, None]
-        scores = np.maximum(query_norms - scores, 0).astype(np.float32)
+        query_norms = squared_norms(queries, "queries")[:, None]
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow saturates below
+            scores = np.maximum(query_norms - scores, 0).astype(np.float32)
         scores[rows < 0] = np.inf
-    if len(store.ids) >= candidates:  # every slot holds a row
-        ids = store.ids[rows]
-    else:
-        ids = np.where(rows >= 0, store.ids[np.maximum(rows, 0)] if len(store.ids) else -1, -1)
+    found = rows >= 0
+    # Row -1 is an empty slot, never an index into the ids. A score beyond
+    # float32's range saturates, so ±inf only ever marks an empty slot.
+    ids = np.where(found, store.ids[np.maximum(rows, 0)] if len(store.ids) else -1, -1)
+    limit = np.finfo(np.float32).max
+    scores = np.where(found, np.clip(scores, -limit, limit), scores)
     return ids.astype(np.int64, copy=False), scores.astype(np.float32, copy=False)
 
 

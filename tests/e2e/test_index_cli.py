@@ -146,3 +146,19 @@ def test_build_force_while_another_process_writes_is_refused(workdir):
     after = VectorIndex.open(workdir / "busy")
     after.close()
     assert len(after) == 2  # once the writer is gone, it replaces
+
+
+def test_search_json_is_strict_json_even_for_huge_scores(workdir):
+    # scores that overflowed float32 used to print as Infinity, which is not JSON
+    np.save(workdir / "huge.npy", np.array([[1e38, 1e38], [1, 1], [-1e38, 1]], np.float32))
+    assert nslc("build", "huge", "--from", "huge.npy", "--force", cwd=workdir).returncode == 0
+    run = nslc("search", "huge", "--queries", "huge.npy", "-k", "3", "--json", cwd=workdir)
+    assert run.returncode == 0, run.stderr
+
+    def refuse(constant):
+        raise AssertionError(f"{constant} in {run.stdout}")
+
+    results = json.loads(run.stdout, parse_constant=refuse)["results"]
+    assert [len(row) for row in results] == [3, 3, 3]
+    text = nslc("search", "huge", "--queries", "huge.npy", "-k", "3", cwd=workdir)
+    assert [len(line.split()) for line in text.stdout.splitlines()] == [4, 4, 4]  # all hits shown

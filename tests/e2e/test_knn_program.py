@@ -131,3 +131,16 @@ def test_a_shapeless_tensor_column_is_checked_at_run_time(tmp_path):
         prog.run(facts={"question": [(1, [0.0, 3.0])]})
     assert "p.nsl:3:31: error: knn's vectors have 2 values, but index 'memory' holds vectors of " \
            "dimension 4" in info.value.render()
+
+
+def test_a_vector_too_large_for_l2_is_a_positioned_error(tmp_path):
+    # ‖v‖² overflows float32: the score would be NaN and the row never found
+    huge = np.array([[3e19, 0, 0, 0], [1, 0, 0, 0]], np.float32)
+    write(tmp_path, metric="l2", memory=huge)
+    proc = nslc("run", "p.nsl", cwd=str(tmp_path))
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "cannot load index 'memory'" in proc.stderr and "squared norm of row 0" in proc.stderr
+    prog = nsl.compile(write(tmp_path, metric="l2"))
+    with pytest.raises(CompileError) as info:
+        prog.run(facts={"question": [(1, [3e19, 0.0, 0.0, 0.0])]})
+    assert "knn on index 'memory': queries: the squared norm of row 0 overflows" in info.value.render()

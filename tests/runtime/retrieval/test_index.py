@@ -293,3 +293,53 @@ def test_ids_that_a_search_could_not_return_are_refused(ids, message):
     assert list(top.ids) == [2**63 - 1]
     with pytest.raises(RetrievalError, match="no automatic ids"):
         top.add(x[1:2])
+
+
+def test_vectors_whose_l2_norm_overflows_are_refused():
+    # ‖x‖² is the l2 row bias; it used to overflow to inf, turning the row's
+    # scores into NaN (never returned) and its slot into a duplicate id.
+    huge = np.array([[3e19, 0], [1, 1], [2, 2]], np.float32)
+    with pytest.raises(RetrievalError, match="squared norm of row 0 overflows"):
+        VectorIndex.build(huge, "l2")
+    index = VectorIndex.build(huge[1:], "l2")
+    with pytest.raises(RetrievalError, match="squared norm of row 1 overflows"):
+        index.add(huge[[1, 0]])
+    with pytest.raises(RetrievalError, match="queries: the squared norm of row 0"):
+        index.search(huge[:1], 2)
+    assert len(index) == 2
+
+
+def test_cosine_normalizes_rows_beyond_float32_squares():
+    # float32 norms overflow past ~1.8e19 and vanish below ~1e-23; such rows
+    # used to be stored unnormalized (as zero, or tiny)
+    x = np.array([[3e19, 3e19], [1e-30, 1e-30], [1, 0]], np.float32)
+    ids, scores = VectorIndex.build(x, "cosine").search(np.array([1, 1], np.float32), 3)
+    assert sorted(ids[:2]) == [0, 1] and ids[2] == 2
+    np.testing.assert_allclose(scores, [1, 1, 0.7071], atol=0.01)
+
+
+@pytest.mark.parametrize("metric", ["ip", "l2"])
+def test_scores_saturate_so_infinity_only_marks_an_empty_slot(metric):
+    x = np.array([[1e19, 1e19], [1, 1], [-1e19, 1]], np.float32)
+    ids, scores = VectorIndex.build(x, metric).search([[1e19, 1e19], [-1e19, -1e19]], 4)
+    assert (ids[:, :3] >= 0).all() and np.isfinite(scores[:, :3]).all()
+    assert (ids[:, 3] == -1).all() and np.isinf(scores[:, 3]).all()
+    big = np.array([[1e38, 1e38], [1, 1]], np.float32)
+    _, scores = VectorIndex.build(big, "ip").search([[1e38, 1e38]], 2)
+    assert np.isfinite(scores).all() and scores[0, 0] == np.finfo(np.float32).max
+
+
+def test_an_empty_slot_is_never_mapped_to_an_id(monkeypatch):
+    # search_index used to index the ids with the row -1 when the index had at
+    # least k rows: the last row's id came back, twice.
+    from nsl.compiler.jit import knn_kernels
+
+    index = VectorIndex.build(_data(3)[0], ids=[10, 11, 12])
+
+    def scan(*args, **kwargs):
+        return np.array([[1, -1, -1]]), np.array([[5.0, -np.inf, -np.inf]], np.float32)
+
+    monkeypatch.setattr(knn_kernels, "knn_scan_floats", scan)
+    monkeypatch.setattr(knn_kernels, "knn_scan", scan)
+    ids, scores = index.search(_data(3)[1][:1], 3)
+    assert ids.tolist() == [[11, -1, -1]]
