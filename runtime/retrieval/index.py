@@ -47,10 +47,12 @@ class VectorIndex:
               keep_vectors: bool = False, path=None) -> "VectorIndex":
         """An index over ``vectors`` (float ``[n, d]``). ``keep_vectors`` keeps the
         float rows for exact re-ranking; ``path`` makes it persistent at once."""
-        from nsl.runtime.retrieval.quantization import Quantizer, row_stride
+        from nsl.runtime.retrieval.quantization import SCHEMES, Quantizer, row_stride
 
         if metric not in METRICS:
             raise RetrievalError(f"unknown metric {metric!r} (expected one of {', '.join(METRICS)})")
+        if scale not in SCHEMES:
+            raise RetrievalError(f"unknown scale {scale!r} (expected one of {', '.join(SCHEMES)})")
         vectors = _as_matrix(vectors, None, "vectors")
         if vectors.shape[1] == 0:
             raise RetrievalError("vectors have dimension 0")
@@ -190,12 +192,15 @@ class VectorIndex:
         """Ids ``int64 [B, k]`` and scores ``float32 [B, k]`` of the best rows per
         query (higher is better; for ``l2`` the score is the squared distance,
         lower is better). Missing slots: id ``-1``. ``rerank = r`` re-scores the
-        best ``r·k`` candidates exactly (needs ``keep_vectors``)."""
+        best ``r·k`` candidates exactly (needs ``keep_vectors``); ``threads``
+        (default: every CPU, or ``NSL_THREADS``) splits the scan. ``k``,
+        ``rerank`` and ``threads`` are integers (Python or numpy); anything
+        else is a RetrievalError."""
         from nsl.runtime.retrieval.search import search_index
 
         single = getattr(queries, "ndim", None) == 1
         queries = _as_matrix(queries, self.dim, "queries")
-        ids, scores = search_index(self, queries, int(k), rerank, threads)
+        ids, scores = search_index(self, queries, k, rerank, threads)
         return (ids[0], scores[0]) if single else (ids, scores)
 
     def __len__(self) -> int:

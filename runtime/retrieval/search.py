@@ -18,10 +18,9 @@ def search_index(index, queries, k: int, rerank, threads):
     from nsl.compiler.jit.knn_kernels import knn_scan, knn_scan_floats
     from nsl.runtime.retrieval.index import RetrievalError, _normalize, squared_norms
 
-    if k < 0:
-        raise RetrievalError(f"k must be at least 0, got {k}")
-    if rerank is not None and rerank < 1:
-        raise RetrievalError(f"rerank must be at least 1, got {rerank}")
+    k = _count(k, "k", 0)
+    rerank = None if rerank is None else _count(rerank, "rerank", 1)
+    threads = None if threads is None else _count(threads, "threads", 1)
     if rerank and not index.keep_vectors:
         raise RetrievalError("re-ranking needs the float vectors: build with keep_vectors=True")
     store, l2 = index._store, index.metric == "l2"
@@ -52,6 +51,20 @@ def search_index(index, queries, k: int, rerank, threads):
     limit = np.finfo(np.float32).max
     scores = np.where(found, np.clip(scores, -limit, limit), scores)
     return ids.astype(np.int64, copy=False), scores.astype(np.float32, copy=False)
+
+
+def _count(value, name: str, minimum: int) -> int:
+    """``value`` as an int of at least ``minimum`` (Python or numpy integers;
+    not bool, not a float), or a RetrievalError."""
+    import numbers
+
+    from nsl.runtime.retrieval.index import RetrievalError
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise RetrievalError(f"{name} must be an integer, got {value!r}")
+    if value < minimum:
+        raise RetrievalError(f"{name} must be at least {minimum}, got {value}")
+    return int(value)
 
 
 def _rerank(vectors, queries, rows, k, l2):

@@ -343,3 +343,39 @@ def test_an_empty_slot_is_never_mapped_to_an_id(monkeypatch):
     monkeypatch.setattr(knn_kernels, "knn_scan", scan)
     ids, scores = index.search(_data(3)[1][:1], 3)
     assert ids.tolist() == [[11, -1, -1]]
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (dict(k=2.5), "k must be an integer, got 2.5"),
+    (dict(k=float("nan")), "k must be an integer, got nan"),
+    (dict(k=None), "k must be an integer, got None"),
+    (dict(k=True), "k must be an integer"),
+    (dict(k=-1), "k must be at least 0, got -1"),
+    (dict(k=2, threads=0), "threads must be at least 1, got 0"),
+    (dict(k=2, threads=-3), "threads must be at least 1, got -3"),
+    (dict(k=2, threads=2.5), "threads must be an integer, got 2.5"),
+    (dict(k=2, rerank=1.5), "rerank must be an integer"),
+    (dict(k=2, rerank=0), "rerank must be at least 1"),
+])
+def test_search_arguments_are_checked(arguments, message):
+    # k = 2.5 used to be truncated, nan and None to escape as ValueError and
+    # TypeError, and any threads value to be accepted
+    x, q = _data(10)
+    index = VectorIndex.build(x, keep_vectors=True)
+    with pytest.raises(RetrievalError, match=message):
+        index.search(q, **arguments)
+    if "threads" not in arguments:  # the batch entry point takes k and rerank
+        with pytest.raises(RetrievalError, match=message):
+            knn_search(index, q, arguments.pop("k"), **arguments)
+
+
+def test_numpy_integers_are_integers():
+    x, q = _data(10)
+    index = VectorIndex.build(x, keep_vectors=True)
+    ids, _ = index.search(q, np.int64(3), rerank=np.int32(2), threads=np.uint8(2))
+    np.testing.assert_array_equal(ids, index.search(q, 3, rerank=2)[0])
+
+
+def test_an_unknown_scale_lists_the_choices():
+    with pytest.raises(RetrievalError, match=r"unknown scale 'foo' \(expected one of vector, dimension, global\)"):
+        VectorIndex.build(_data(10)[0], scale="foo")
