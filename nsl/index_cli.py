@@ -129,7 +129,9 @@ def _search(args) -> int:
         _fail(args.out, "built without --keep-vectors, so it cannot --rerank")
     queries = _load_vectors(args.queries)
     with _blame(args.queries):
-        ids, scores = index.search(queries, args.k, rerank=args.rerank, threads=args.threads)
+        # slots past the index size would be empty, and empty slots are not printed
+        ids, scores = index.search(queries, min(args.k, len(index)), rerank=args.rerank,
+                                   threads=args.threads)
     if args.json:
         # the index saturates scores, so none should be infinite; null keeps the JSON valid if one is
         rows = [[{"id": int(i), "score": float(s) if math.isfinite(s) else None}

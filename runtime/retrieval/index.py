@@ -191,7 +191,10 @@ class VectorIndex:
     def search(self, queries, k: int, *, rerank: int | None = None, threads: int | None = None):
         """Ids ``int64 [B, k]`` and scores ``float32 [B, k]`` of the best rows per
         query (higher is better; for ``l2`` the score is the squared distance,
-        lower is better). Missing slots: id ``-1``. ``rerank = r`` re-scores the
+        lower is better). Missing slots: id ``-1``, score ``-inf`` (``+inf`` for
+        ``l2``); a ``k`` past the index size scans only the rows there are and
+        pads, and one whose padded result cannot fit in memory is a
+        RetrievalError. ``rerank = r`` re-scores the
         best ``r·k`` candidates exactly (needs ``keep_vectors``); ``threads``
         (default: every CPU, or ``NSL_THREADS``) splits the scan. ``k``,
         ``rerank`` and ``threads`` are integers (Python or numpy); anything

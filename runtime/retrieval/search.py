@@ -24,8 +24,11 @@ def search_index(index, queries, k: int, rerank, threads):
     if rerank and not index.keep_vectors:
         raise RetrievalError("re-ranking needs the float vectors: build with keep_vectors=True")
     store, l2 = index._store, index.metric == "l2"
+    query_norms = squared_norms(queries, "queries")[:, None] if l2 else None
     prepared = _normalize(queries) if index.metric == "cosine" else queries
-    candidates = k * rerank if rerank else k
+    # k past the index size only pads: scan for at most every row
+    width = min(k, store.count)
+    candidates = min(width * rerank if rerank else width, store.count)
     # only l2 has row biases (−‖x‖²); without them the kernel reads 4 bytes a row less
     row_bias = store.row_bias if l2 else None
     factor = 2.0 if l2 else 1.0  # l2: the kernel ranks by 2·x·q − ‖x‖²
@@ -38,9 +41,8 @@ def search_index(index, queries, k: int, rerank, threads):
                          query_scale * np.float32(factor), candidates, threads=threads)
     rows, scores = found
     if rerank:
-        rows, scores = _rerank(store.vectors, prepared, rows, k, l2)
+        rows, scores = _rerank(store.vectors, prepared, rows, width, l2)
     elif l2:
-        query_norms = squared_norms(queries, "queries")[:, None]
         with np.errstate(over="ignore", invalid="ignore"):  # overflow saturates below
             scores = np.maximum(query_norms - scores, 0).astype(np.float32)
         scores[rows < 0] = np.inf
@@ -50,7 +52,37 @@ def search_index(index, queries, k: int, rerank, threads):
     ids = np.where(found, store.ids[np.maximum(rows, 0)] if len(store.ids) else -1, -1)
     limit = np.finfo(np.float32).max
     scores = np.where(found, np.clip(scores, -limit, limit), scores)
-    return ids.astype(np.int64, copy=False), scores.astype(np.float32, copy=False)
+    return _padded(ids.astype(np.int64, copy=False), scores.astype(np.float32, copy=False),
+                   k, np.inf if l2 else -np.inf)
+
+
+def _padded(ids, scores, k: int, empty: float):
+    """``ids``/``scores`` widened to ``k`` columns with empty slots (id -1, score
+    ``empty``), or a RetrievalError when that result cannot fit in memory."""
+    import os
+
+    import numpy as np
+
+    from nsl.runtime.retrieval.index import RetrievalError
+
+    batch, width = ids.shape
+    if width == k:
+        return ids, scores
+    needed = batch * k * (ids.itemsize + scores.itemsize)
+    too_large = RetrievalError(f"k = {k} is too large: {batch} × {k} results need {needed / 2**30:.3g} "
+                               f"GiB, and the index has only {width} rows to return")
+    try:
+        if needed > os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"):
+            raise too_large
+    except (ValueError, OSError, AttributeError):
+        pass  # no way to ask for the memory size here: let the allocation decide
+    try:
+        out_ids = np.full((batch, k), -1, np.int64)
+        out_scores = np.full((batch, k), empty, np.float32)
+    except MemoryError:
+        raise too_large from None
+    out_ids[:, :width], out_scores[:, :width] = ids, scores
+    return out_ids, out_scores
 
 
 def _count(value, name: str, minimum: int) -> int:

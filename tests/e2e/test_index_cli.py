@@ -53,6 +53,10 @@ def test_k_beyond_rows_lists_what_exists(workdir):
     result = json.loads(nslc("search", "small", "--queries", "q.npy", "-k", "5", "--json",
                              cwd=workdir).stdout)
     assert [len(row) for row in result["results"]] == [2, 2]
+    # a k far past the index size used to end in "nslc: internal error: MemoryError"
+    huge = nslc("search", "small", "--queries", "q.npy", "-k", "10000000000", "--json", cwd=workdir)
+    assert huge.returncode == 0, huge.stderr
+    assert [len(row) for row in json.loads(huge.stdout)["results"]] == [2, 2]
 
 
 @pytest.mark.parametrize("args, path, message", [

@@ -379,3 +379,27 @@ def test_numpy_integers_are_integers():
 def test_an_unknown_scale_lists_the_choices():
     with pytest.raises(RetrievalError, match=r"unknown scale 'foo' \(expected one of vector, dimension, global\)"):
         VectorIndex.build(_data(10)[0], scale="foo")
+
+
+def test_a_huge_k_scans_only_the_rows_there_are(monkeypatch):
+    # k (or k·rerank) is capped at the index size before the scan; only the
+    # padding grows with k, and a padding too large for memory is an error
+    from nsl.compiler.jit import knn_kernels
+
+    x, q = _data(3)
+    index = VectorIndex.build(x, "l2", keep_vectors=True)
+    seen = []
+    for name, k_at in (("knn_scan_floats", 6), ("knn_scan", 5)):
+        real = getattr(knn_kernels, name)
+
+        def spy(*args, real=real, k_at=k_at, **kwargs):
+            seen.append(args[k_at])
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(knn_kernels, name, spy)
+    ids, scores = index.search(q[:2], 1000, rerank=10**9)
+    assert max(seen) == 3
+    assert ids.shape == (2, 1000) and (ids[:, 3:] == -1).all() and np.isposinf(scores[:, 3:]).all()
+    assert sorted(ids[0, :3]) == [0, 1, 2]
+    with pytest.raises(RetrievalError, match=r"k = 1000000000000 is too large: 2 × 1000000000000"):
+        index.search(q[:2], 10**12)
