@@ -46,12 +46,17 @@ def search_index(index, queries, k: int, rerank, threads):
         with np.errstate(over="ignore", invalid="ignore"):  # overflow saturates below
             scores = np.maximum(query_norms - scores, 0).astype(np.float32)
         scores[rows < 0] = np.inf
-    found = rows >= 0
     # Row -1 is an empty slot, never an index into the ids. A score beyond
-    # float32's range saturates, so ±inf only ever marks an empty slot.
-    ids = np.where(found, store.ids[np.maximum(rows, 0)] if len(store.ids) else -1, -1)
-    limit = np.finfo(np.float32).max
-    scores = np.where(found, np.clip(scores, -limit, limit), scores)
+    # float32's range saturates, so ±inf only ever marks an empty slot. Both
+    # are rare, and a search of a small index takes tens of microseconds: two
+    # cheap checks first, the masked versions only when needed.
+    if rows.size and (rows.min() < 0 or not np.isfinite(scores).all()):
+        found = rows >= 0
+        ids = np.where(found, store.ids[np.maximum(rows, 0)] if len(store.ids) else -1, -1)
+        limit = np.finfo(np.float32).max
+        scores = np.where(found, np.clip(scores, -limit, limit), scores)
+    else:
+        ids = store.ids[rows]
     return _padded(ids.astype(np.int64, copy=False), scores.astype(np.float32, copy=False),
                    k, np.inf if l2 else -np.inf)
 
@@ -59,23 +64,24 @@ def search_index(index, queries, k: int, rerank, threads):
 def _padded(ids, scores, k: int, empty: float):
     """``ids``/``scores`` widened to ``k`` columns with empty slots (id -1, score
     ``empty``), or a RetrievalError when that result cannot fit in memory."""
+    batch, width = ids.shape
+    if width == k:  # the usual case, on every search: before any import
+        return ids, scores
     import os
 
     import numpy as np
 
     from nsl.runtime.retrieval.index import RetrievalError
 
-    batch, width = ids.shape
-    if width == k:
-        return ids, scores
     needed = batch * k * (ids.itemsize + scores.itemsize)
     too_large = RetrievalError(f"k = {k} is too large: {batch} × {k} results need {needed / 2**30:.3g} "
                                f"GiB, and the index has only {width} rows to return")
     try:
-        if needed > os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"):
-            raise too_large
+        memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
-        pass  # no way to ask for the memory size here: let the allocation decide
+        memory = None  # no way to ask for the memory size here: let the allocation decide
+    if memory is not None and needed > memory:  # (RetrievalError is a ValueError: raise it here)
+        raise too_large
     try:
         out_ids = np.full((batch, k), -1, np.int64)
         out_scores = np.full((batch, k), empty, np.float32)
@@ -88,6 +94,8 @@ def _padded(ids, scores, k: int, empty: float):
 def _count(value, name: str, minimum: int) -> int:
     """``value`` as an int of at least ``minimum`` (Python or numpy integers;
     not bool, not a float), or a RetrievalError."""
+    if type(value) is int and value >= minimum:  # the usual case, on every search
+        return value
     import numbers
 
     from nsl.runtime.retrieval.index import RetrievalError

@@ -403,3 +403,18 @@ def test_a_huge_k_scans_only_the_rows_there_are(monkeypatch):
     assert sorted(ids[0, :3]) == [0, 1, 2]
     with pytest.raises(RetrievalError, match=r"k = 1000000000000 is too large: 2 × 1000000000000"):
         index.search(q[:2], 10**12)
+
+
+def test_padding_past_physical_memory_is_refused_before_allocating(monkeypatch):
+    # the check runs before np.full: on a machine that overcommits, the
+    # allocation itself would succeed and the padding would then exhaust memory
+    import os
+
+    x, q = _data(3)
+    index = VectorIndex.build(x, "ip")
+    sizes = {"SC_PHYS_PAGES": 256, "SC_PAGE_SIZE": 4096}  # 1 MiB of "memory"
+    monkeypatch.setattr(os, "sysconf", lambda name: sizes[name])
+    with pytest.raises(RetrievalError, match=r"k = 1000000 is too large"):
+        index.search(q[:2], 10**6)  # 24 MB of ids and scores
+    ids, _ = index.search(q[:2], 1000)  # 24 KB: padded as usual
+    assert ids.shape == (2, 1000)
