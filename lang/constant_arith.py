@@ -11,8 +11,10 @@ Where the run computes no one value a constant could stand for, the answer is
 None: a division by zero (the row derives nothing), an int result past 64 bits
 (the run wraps it), a negative power of an int (truncated by the run), a float
 ``%`` whose quotient is not finite (torch's vectorised ``fmod`` gives nan there,
-its scalar one the remainder), and any power of floats (torch's vectorised
-``pow`` may round the last bit otherwise than Python's).
+its scalar one the remainder), any power of floats (torch's vectorised
+``pow`` may round the last bit otherwise than Python's), and a float result that
+is not finite (``1e308 * 10.0``: the run drops that row, as it does a division by
+zero).
 """
 from __future__ import annotations
 
@@ -53,9 +55,13 @@ def _floats(op: str, a, b):
         a, b = float(a), float(b)
     except OverflowError:  # an int past a float's range
         return None
-    if op == "%":
-        return math.fmod(a, b) if math.isfinite(a / b) else None
-    return _PLAIN[op](a, b)
+    try:
+        if op == "%":
+            return math.fmod(a, b) if math.isfinite(a / b) else None
+        value = _PLAIN[op](a, b)
+    except OverflowError:  # Python raises where torch gives inf
+        return None
+    return value if math.isfinite(value) else None
 
 
 _PLAIN = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,

@@ -50,6 +50,10 @@ def aggregate(ex, op, table: Table) -> Table:
     elif op.op == "sum":
         v = to_column(body.cols[op.vars[0]], rtype)
         value, present = torch.zeros(n_groups, dtype=v.dtype).index_add_(0, g, v), None
+        if v.dtype == torch.float64 and not bool(torch.isfinite(value).all()):
+            # a float sum past the float range derives nothing for its group, as a rule's
+            # overflowing arithmetic does (ints wrap instead, as in the rest of the language)
+            present = torch.isfinite(value)
     elif op.op in ("min", "max"):
         v = body.cols[op.vars[0]]
         value = _extreme(ex, v, g, n_groups, op.op == "min", rtype)

@@ -1,8 +1,10 @@
 """Vectorized evaluation of ``ir.Expr`` over the columns of a binding table.
 
 ``evaluate`` returns ``(values, valid)``: one value per row, and a bool mask of
-the rows whose evaluation is defined (None: all) — a row that divides by zero
-is dropped by the operator that asked. Integers are int64 and wrap; ``div``
+the rows whose evaluation is defined (None: all) — a row that divides by zero,
+or whose float arithmetic leaves the finite numbers (overflow to ±inf, or NaN as
+``inf - inf`` and ``(-8.0) ** 0.5`` give), is dropped by the operator that asked:
+every float a rule derives is finite, as every float an input holds. Integers are int64 and wrap; ``div``
 truncates toward zero and ``mod`` is its remainder (C semantics); comparisons
 give torch.bool; strings are interned ids and are ordered lexicographically
 through ``Interner.ranks``.
@@ -157,12 +159,27 @@ def _compile_binary(e, interner):
     if op in _SCALAR_OK and ty in ("int", "float"):
         direct = _direct(e.left, e.right, ty, interner, _PY_ARITH[op], False)
         if direct is not None:
-            return direct
+            return _finite(direct) if is_float else direct
 
     def run(t):
         (a, ok_a), (b, ok_b) = fa(t), fb(t)
         values, defined = _arith(op, _promote(a, ty), _promote(b, ty), is_float)
         return values, _and(_and(ok_a, ok_b), defined)
+    # min and max of finite floats are finite; every other float operator may overflow
+    return _finite(run) if is_float and op not in ("min", "max") else run
+
+
+def _finite(f):
+    """``f`` with the rows whose float value is not finite marked undefined, as a division
+    by zero is: each operator checks its own result, so ``min(x * 1e300, 1.0)`` drops the
+    row rather than hiding the overflow. Operands are finite (inputs and literals are), so
+    only arithmetic creates ±inf and NaN."""
+    def run(t):
+        values, ok = f(t)
+        finite = torch.isfinite(values)
+        if bool(finite.all()):  # the common case: no mask to carry
+            return values, ok
+        return values, _and(ok, finite)
     return run
 
 
