@@ -270,11 +270,10 @@ def _self_check(needs: dict | None, samples: int | None, timeout: float | None =
 
 
 def cmd_fmt(args) -> int:
-    from nsl.lang.formatter import format_program
-    from nsl.lang.parser import parse
+    from nsl.lang.formatter import format_source
 
     text = _read(args.file)
-    formatted = format_program(parse(text, args.file))
+    formatted = format_source(text, args.file)  # keeps the comments
     if args.check:
         if formatted != text:
             print(f"{args.file}: not formatted (run `nslc fmt -i {args.file}`)", file=sys.stderr)

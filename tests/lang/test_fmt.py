@@ -171,3 +171,19 @@ def test_comments_survive_anywhere_between_lines(program, data):
 def test_unprintable_trees_are_refused(node):
     with pytest.raises(Unprintable):
         format_statement(node)
+
+
+def test_the_cli_keeps_comments_in_fmt_and_fmt_in_place(tmp_path):
+    from tests.helpers import nslc
+    source = ("// header\np(1).   /* after p */\nq(x) :-\n  // inside\n  p(x).\n/* footer */\n")
+    path = tmp_path / "c.nsl"
+    path.write_text(source)
+    printed = nslc("fmt", str(path))
+    assert printed.returncode == 0, printed.stderr
+    assert printed.stdout == format_source(source)
+    for comment in ("// header", "/* after p */", "// inside", "/* footer */"):
+        assert comment in printed.stdout
+    assert nslc("fmt", "-i", str(path)).returncode == 0
+    assert path.read_text() == printed.stdout
+    assert nslc("fmt", "--check", str(path)).returncode == 0  # fmt -i's output is formatted
+    assert format_program(parse(path.read_text(), FILE)) == format_program(parse(source, FILE))
