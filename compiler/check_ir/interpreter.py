@@ -154,6 +154,7 @@ def _run(fn, inputs, unroll, choices):
         if value is POISON and param.noundef:
             raise _UB
         env[param.key] = value
+    entry = dict(env)
 
     def read(op):
         if isinstance(op, Const):
@@ -202,6 +203,9 @@ def _run(fn, inputs, unroll, choices):
                 value = read(inst.args[0])
                 if value is not POISON and fn.ret_range and not _in_range(value, fn.ret_range, fn.ret_width):
                     value = POISON
+                for param in fn.params:
+                    if param.returned and value != entry[param.key]:
+                        raise _UB  # returning anything but that argument
                 if value is POISON:
                     if fn.ret_noundef:
                         raise _UB
@@ -214,6 +218,12 @@ def _run(fn, inputs, unroll, choices):
 
 def _instruction(inst, args, counts, choices):
     op, w = inst.opcode, inst.width
+    for i, arg in enumerate(args):  # call-site argument attributes
+        rng = inst.arg_ranges[i] if i < len(inst.arg_ranges) else None
+        if arg is not POISON and rng is not None and not _in_range(arg, rng, inst.args[i].width):
+            args[i] = arg = POISON
+        if arg is POISON and i < len(inst.arg_noundef) and inst.arg_noundef[i]:
+            raise _UB
     if op in BINARY_OPS:
         value = _binary(op, inst.flags, w, args[0], args[1])
     elif op == "icmp":
@@ -251,6 +261,9 @@ def _instruction(inst, args, counts, choices):
         value = _intrinsic(op, w, args)
     if value is not POISON and value is not None and inst.ret_range is not None \
             and not _in_range(value, inst.ret_range, w):
+        value = POISON
+    if value is not POISON and value is not None and inst.md_range \
+            and not any(_in_range(value, r, w) for r in inst.md_range):
         value = POISON
     if value is POISON and inst.ret_noundef:
         raise _UB

@@ -53,6 +53,7 @@ class Param:
     type_text: str
     noundef: bool = False
     range: Range | None = None
+    returned: bool = False  # every ``ret`` must return this argument, or UB
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,10 @@ class Inst:
     cases: tuple[int, ...] = ()   # switch case values, unsigned
     ret_noundef: bool = False     # call-site return attributes
     ret_range: Range | None = None
+    md_range: tuple[Range, ...] = ()  # ``!range``: the result lies in one of these, else poison
+    # call-site argument attributes, one entry per argument (empty: none)
+    arg_noundef: tuple[bool, ...] = ()
+    arg_ranges: tuple[Range | None, ...] = ()
     text: str = ""
 
 

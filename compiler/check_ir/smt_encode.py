@@ -90,6 +90,7 @@ class _Encoder:
                 entry_ub.append(poison)
             entry_env[param.key] = (value, poison)
         self.ub_terms.extend(entry_ub)
+        self.entry_env = dict(entry_env)
         nb = len(self.loops.back_edges)
         start = (fn.blocks[0].key, (0,) * nb)
         pending = {start: [(None, z3.BoolVal(True), entry_env)]}
@@ -163,7 +164,7 @@ class _Encoder:
         return []
 
     def instruction(self, inst, env, counts):
-        args = [self.operand(env, a) for a in inst.args]
+        args, arg_ub = _call_arguments(inst, [self.operand(env, a) for a in inst.args])
         op = inst.opcode
         if op in BINARY_OPS:
             value, poison, ub = sem.binary(inst, args[0][0], args[0][1], args[1][0], args[1][1])
@@ -184,8 +185,13 @@ class _Encoder:
             value, poison, ub = sem.intrinsic(inst, args)
         if inst.ret_range is not None and value is not None:
             poison = z3.Or(poison, z3.Not(sem.in_range(value, inst.ret_range, inst.width)))
+        if inst.md_range and value is not None:
+            poison = z3.Or(poison, z3.Not(_or([sem.in_range(value, r, inst.width)
+                                               for r in inst.md_range])))
         if inst.ret_noundef:
             ub = z3.Or(ub, poison)
+        if arg_ub:
+            ub = _or([ub, *arg_ub])
         return value, poison, ub
 
     def terminator(self, inst, env, reach, counts, block_key):
@@ -200,6 +206,11 @@ class _Encoder:
                                                                self.fn.ret_width)))
                 if self.fn.ret_noundef:
                     self.ub_terms.append(z3.And(reach, poison))
+                for param in self.fn.params:
+                    if param.returned:  # returning anything but that argument is UB
+                        p_value, p_poison = self.entry_env[param.key]
+                        self.ub_terms.append(z3.And(reach, z3.Or(
+                            poison != p_poison, z3.And(z3.Not(poison), value != p_value))))
             else:
                 value, poison = None, sem.FALSE
             self.rets.append((reach, value, poison))
@@ -229,6 +240,20 @@ class _Encoder:
                     continue
             out.append((succ, succ_counts, cond, env))
         return out
+
+
+def _call_arguments(inst, args):
+    """Apply call-site ``range`` (out of range: poison) and ``noundef`` (poison: UB)
+    argument attributes; the arguments and the UB terms."""
+    out, ub = [], []
+    for i, (value, poison) in enumerate(args):
+        rng = inst.arg_ranges[i] if i < len(inst.arg_ranges) else None
+        if rng is not None:
+            poison = z3.Or(poison, z3.Not(sem.in_range(value, rng, value.size())))
+        if i < len(inst.arg_noundef) and inst.arg_noundef[i]:
+            ub.append(poison)
+        out.append((value, poison))
+    return out, ub
 
 
 def encode_function(fn: Function, values, poisons, unroll: int, tag: str) -> Encoding:
