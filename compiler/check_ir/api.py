@@ -38,18 +38,20 @@ def check_ir(reference_path: str, candidate_path: str | None = None, function: s
              timeout: float = DEFAULT_TIMEOUT, native: bool = True) -> CheckIrResult:
     """Does the candidate behave like the reference?
 
-    With ``candidate_path`` None (or the same path), the one file must define
-    ``@src`` (reference) and ``@tgt`` (candidate). A missing file raises
-    ``CompileError``; IR that does not parse or verify gives ``invalid-ir``.
+    With ``candidate_path`` None (or the same path without ``function``), the
+    one file must define ``@src`` (reference) and ``@tgt`` (candidate); the
+    same path with ``function`` compares that function with itself. A missing
+    file raises ``CompileError``; IR that does not parse or verify gives
+    ``invalid-ir``.
     """
     options = _options(mode, unroll, samples, timeout, native)
     ref_text = read_ir_file(reference_path)
-    if candidate_path is None or candidate_path == reference_path:
+    if candidate_path is None or (candidate_path == reference_path and function is None):
         if candidate_path is None and not is_srctgt(reference_path, ref_text):
             raise UsageError("one file is checked only when it defines @src and @tgt; "
                              "give a candidate file")
         return _check(ref_text, None, function, options, label_for(reference_path), None)
-    cand_text = read_ir_file(candidate_path)
+    cand_text = ref_text if candidate_path == reference_path else read_ir_file(candidate_path)
     return _check(ref_text, cand_text, function, options, label_for(reference_path),
                   label_for(candidate_path))
 
