@@ -44,6 +44,9 @@ def parse(text: str, file: str = "<input>", sources: SourceMap | None = None) ->
         tree = _lark().parse(text)
     except UnexpectedInput as exc:
         raise CompileError([_syntax_diagnostic(exc, text, file)], sources) from None
+    too_deep = _allow_depth(tree, file)
+    if too_deep is not None:
+        raise CompileError([too_deep], sources)
     # statement by statement, so that one bad statement does not hide the errors of others
     builder, items, errors = AstBuilder(file), [], []
     for statement in tree.children:
@@ -59,6 +62,39 @@ def parse(text: str, file: str = "<input>", sources: SourceMap | None = None) ->
     if errors:
         raise CompileError(errors, sources)
     return A.Program(tuple(items), file)
+
+
+# A long flat expression (`y + 1 + 1 + ...`) is a left-nested tree as deep as it is long,
+# and every pass over it (this builder, the checks, lowering, folding, the runtime's
+# compiled closures) recurses once or a few times per level. Rather than rewrite each pass
+# without recursion, a program that nests deeply raises Python's recursion limit (never
+# lowers it) to what its depth needs; past MAX_NESTING levels it is refused with a
+# positioned error instead of a RecursionError.
+MAX_NESTING = 10_000
+_FRAMES_PER_LEVEL = 6  # the deepest pass (the runtime's compile) takes 3; twice for margin
+_BASE_FRAMES = 2_000
+
+
+def _allow_depth(tree, file: str):
+    """Raise the recursion limit to what ``tree``'s depth needs, or return an error at the
+    first node nested past ``MAX_NESTING`` levels. Iterative: it must not recurse itself."""
+    import sys
+
+    deepest, stack = 0, [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            meta = node.meta
+            line, col = getattr(meta, "line", 1), getattr(meta, "column", 1)
+            return error(f"this expression nests more than {MAX_NESTING} levels deep; split it "
+                         "into steps with intermediate variables (`t = ...`)",
+                         Span(file, line, col, line, col))
+        deepest = max(deepest, depth)
+        stack.extend((c, depth + 1) for c in node.children if hasattr(c, "children"))
+    need = _BASE_FRAMES + _FRAMES_PER_LEVEL * deepest
+    if deepest > 100 and sys.getrecursionlimit() < need:
+        sys.setrecursionlimit(need)
+    return None
 
 
 _CHARACTER_HINTS = {

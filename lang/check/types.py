@@ -278,9 +278,10 @@ class _Checker:
         for i, arg in enumerate(atom.args):
             if isinstance(arg, A.Wildcard):
                 continue
-            self.expr(arg, env)
+            got = self.expr(arg, env)
             want = info.types[i]
-            got = env.setdefault(arg.name, want) if isinstance(arg, A.Var) and want else expr_type(arg, env)
+            if isinstance(arg, A.Var) and want:
+                got = env.setdefault(arg.name, want)
             if want is None or got is None or want == got:
                 continue
             if isinstance(arg, A.Const) and compatible(want, got):
@@ -298,9 +299,9 @@ class _Checker:
         elif isinstance(lit, A.Aggregate):
             self.aggregate(lit, env)
         elif isinstance(lit, A.Comparison):
-            self.expr(lit.left, env)
-            self.expr(lit.right, env)
-            lt, rt = expr_type(lit.left, env), expr_type(lit.right, env)
+            lt, rt = self.expr(lit.left, env), self.expr(lit.right, env)
+            if isinstance(lit.left, A.Var):  # the right side may have bound it
+                lt = env.get(lit.left.name)
             if lit.op == "=" and isinstance(lit.left, A.Var) and lit.left.name not in env and rt:
                 env[lit.left.name] = rt
             elif lit.op == "=" and isinstance(lit.right, A.Var) and lit.right.name not in env and lt:
@@ -321,34 +322,38 @@ class _Checker:
             if t is not None and t not in NUMERIC:
                 self.report(f"sum needs numbers, but '{agg.vars[0].name}' is {t}", agg.vars[0].span)
         if agg.objective is not None:
-            self.expr(agg.objective, env)
-            t = expr_type(agg.objective, env)
+            t = self.expr(agg.objective, env)
             if t is not None and t not in NUMERIC + ("str",):
                 self.report(f"{agg.op} objective must be a number or a string, got {t}", agg.span)
 
-    def expr(self, e, env: dict) -> None:
+    def expr(self, e, env: dict) -> str | None:
+        """Check ``e`` and return its type (``expr_type``'s answer), bottom-up: asking
+        ``expr_type`` at every node would be quadratic in a long ``y + 1 + 1 + ...``."""
         if isinstance(e, A.Aggregate):
             self.aggregate(e, env)
         elif isinstance(e, A.BinOp):
-            self.expr(e.left, env)
-            self.expr(e.right, env)
-            lt, rt = expr_type(e.left, env), expr_type(e.right, env)
+            lt, rt = self.expr(e.left, env), self.expr(e.right, env)
+            if isinstance(e.left, A.Var):  # the right side may have bound it
+                lt = env.get(e.left.name)
             if e.op == "++":
                 for t, side in ((lt, e.left), (rt, e.right)):
                     if t is not None and t != "str":
                         self.report(f"'++' joins strings, but this is {t}", getattr(side, "span", e.span))
-            else:
-                bad = [(t, side) for t, side in ((lt, e.left), (rt, e.right)) if t is not None and t not in NUMERIC]
-                if bad:
-                    t, side = bad[0]
-                    hint = " (use '++' to join strings)" if t == "str" and e.op == "+" else ""
-                    self.report(f"'{e.op}' needs numbers, but this is {t}{hint}",
-                                getattr(side, "span", e.span))
+                return "str"
+            bad = [(t, side) for t, side in ((lt, e.left), (rt, e.right)) if t is not None and t not in NUMERIC]
+            if bad:
+                t, side = bad[0]
+                hint = " (use '++' to join strings)" if t == "str" and e.op == "+" else ""
+                self.report(f"'{e.op}' needs numbers, but this is {t}{hint}",
+                            getattr(side, "span", e.span))
+            if lt is None or rt is None:
+                return lt or rt
+            return "float" if "float" in (lt, rt) else lt
         elif isinstance(e, A.Neg):
-            self.expr(e.operand, env)
-            t = expr_type(e.operand, env)
+            t = self.expr(e.operand, env)
             if t is not None and t not in NUMERIC:
                 self.report(f"'-' needs a number, but this is {t}", e.span)
+            return t
         elif isinstance(e, A.Call):
             for a in e.args:
                 self.expr(a, env)
@@ -357,6 +362,7 @@ class _Checker:
                     t = expr_type(a, env)
                     if t is not None and t not in NUMERIC:
                         self.report(f"{e.func} needs numbers, but this is {t}", getattr(a, "span", e.span))
+        return expr_type(e, env)
 
 
 def compatible(column: str, value: str) -> bool:

@@ -285,3 +285,20 @@ def test_every_statement_that_cannot_be_built_is_reported_not_only_the_first():
         raise AssertionError("expected build errors")
     assert positions == [(2, 15), (4, 1), (5, 13)], text
     assert "aggregate 'count' gives a value" in text and "argmax needs an objective" in text
+
+
+# ---- long flat expressions ------------------------------------------------------------
+def test_a_long_flat_expression_compiles_checks_formats_and_runs():
+    from nsl.lang.formatter import format_source
+    from tests.helpers import expect_result
+    source = "o(1).\nq(x) :- o(y), x = y" + " + 1" * 3000 + ".\ns(x) :- o(y), x = " + "-" * 1001 + "y.\n"
+    expect_result(source, {"q": [(3001,)], "s": [(-1,)]})
+    assert parse(format_source(source)) == parse(format_source(format_source(source)))
+
+
+def test_an_expression_past_the_nesting_limit_is_a_positioned_error():
+    from nsl.lang.parser import MAX_NESTING
+    from tests.helpers import expect_error
+    source = "o(1).\nq(x) :- o(y), x = y" + " + 1" * (MAX_NESTING + 50) + ".\n"
+    text = expect_error(source, "<input>:2:", f"error: this expression nests more than {MAX_NESTING} levels")
+    assert "RecursionError" not in text
