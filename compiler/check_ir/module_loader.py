@@ -7,6 +7,7 @@ A missing file is a user mistake and raises :class:`CompileError`.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 from nsl.lang.diagnostics import CompileError, Span, error
@@ -44,22 +45,73 @@ def read_ir_file(path: str) -> str:
 
 
 def parse_module(text: str, label: str):
-    """Parse and verify ``text``; raise InvalidIR with LLVM's first message."""
+    """Parse and verify ``text``; raise InvalidIR with LLVM's first message.
+
+    The message is a diagnostic, ``label:line:col: error: message`` (the line
+    of the instruction the verifier names, when it can be found), on one line;
+    :func:`invalid_ir_context` adds the source line and a caret for a terminal.
+    """
     binding = llvm()
     try:
         module = binding.parse_assembly(text)
     except RuntimeError as exc:
-        raise InvalidIR(f"{label}: {_first_line(str(exc))}") from None
+        raise InvalidIR(_parser_message(str(exc), label)) from None
     try:
         module.verify()
     except RuntimeError as exc:
-        raise InvalidIR(f"{label}: verifier: {_first_line(str(exc))}") from None
+        raise InvalidIR(_verifier_message(str(exc), label, text)) from None
     return module
 
 
-def _first_line(message: str) -> str:
+_LLVM_POSITION = re.compile(r"<string>:(\d+):(\d+):\s*error:\s*(.*)")
+_REASON_POSITION = re.compile(r"^(.+?):(\d+):(\d+): error: (.*)$")
+
+
+def _parser_message(message: str, label: str) -> str:
+    for line in message.splitlines():
+        found = _LLVM_POSITION.search(line)
+        if found:
+            return f"{label}:{found[1]}:{found[2]}: error: {found[3].strip()}"
+    return f"{label}: error: {_first_line(message)}"
+
+
+def _verifier_message(message: str, label: str, text: str) -> str:
     lines = [line.strip() for line in message.strip().splitlines() if line.strip()]
-    return "; ".join(lines[:2]) if lines else "unknown LLVM error"
+    if not lines:
+        return f"{label}: error: verifier: unknown LLVM error"
+    what = lines[0]
+    for culprit in lines[1:]:
+        for number, source in enumerate(text.splitlines(), 1):
+            if source.strip() == culprit:
+                col = len(source) - len(source.lstrip()) + 1
+                return f"{label}:{number}:{col}: error: {what}"
+    return f"{label}: error: {'; '.join(lines[:2])}"
+
+
+def invalid_ir_context(reason: str, paths) -> str:
+    """The source line and a caret under the position ``reason`` names, or "".
+
+    ``reason`` is an ``invalid-ir`` reason (``label:line:col: error: …``);
+    ``paths`` are the files that were checked, whose labels may appear in it.
+    """
+    found = _REASON_POSITION.match(reason)
+    if not found:
+        return ""
+    for path in paths:
+        if label_for(path) != found[1]:
+            continue
+        try:
+            with open(path, encoding="utf-8", errors="replace") as handle:
+                lines = handle.read().splitlines()
+        except OSError:
+            return ""
+        line, col = int(found[2]), int(found[3])
+        if not 1 <= line <= len(lines):
+            return ""
+        text = lines[line - 1]
+        prefix = "".join(c if c == "\t" else " " for c in text[:max(col - 1, 0)])
+        return f"\n{text}\n{prefix}^"
+    return ""
 
 
 def defined_functions(module) -> list:
