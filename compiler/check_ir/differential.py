@@ -2,16 +2,19 @@
 
 A worker subprocess (:mod:`diff_worker`) JIT-compiles each side in its own
 library and runs the chunked comparison loop. A signal in the worker (SIGFPE,
-SIGSEGV …) is not a crash of nslc: the index left in the progress file names
-the chunk, and single-side "locate" runs find the input and the side. A
-reference that crashes on an input has UB there, so that input is skipped; a
-candidate that crashes where the reference does not is a difference.
+SIGSEGV …) is not a crash of nslc: the worker runs JIT code in forked children,
+and single-side "locate" runs find the input and the side. A reference that
+crashes on an input has UB there, so that input is skipped (and counted) and
+testing goes on; a candidate that crashes where the reference does not is a
+difference. The worker reports events as JSON lines (``ready``,
+``mismatches`` — answered ``go`` or ``stop``, ``reference_crash``,
+``candidate_crash``, ``done``).
 """
 from __future__ import annotations
 
 import json
 import os
-import struct
+import select
 import subprocess
 import sys
 import tempfile
@@ -20,29 +23,46 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .diff_worker import CHUNK
 from .inputs import InputPlan
 from .jit_kernels import Signature
 
 CRASH = "crash"
-MAX_REFERENCE_CRASHES = 4
+# Seconds allowed past a run's budget for starting the worker process and
+# reading its last answer; the worker itself stops running JIT code at the
+# deadline (it kills a child that is still running).
+GRACE_S = 0.5
 
 
 @dataclass(frozen=True)
 class NativeDifference:
     inputs: tuple[int, ...]
-    reference: object      # int or "crash"
+    reference: object      # int, None (void), "crash" or "unknown"
     candidate: object
 
 
 @dataclass
 class DifferentialResult:
-    tested: int = 0
+    tested: int = 0                 # inputs run, those where the reference crashed included
     differences: list = field(default_factory=list)
     reference_crashes: list = field(default_factory=list)   # inputs where the reference crashed
+    dismissed: int = 0              # differences the confirm callback dismissed
     complete: bool = False          # every planned input ran
+    timed_out: bool = False         # stopped by the time limit
     error: str = ""
     seconds: float = 0.0
+
+    def describe(self, count: int) -> str:
+        """One sentence on how far testing got, for an ``unknown`` reason."""
+        parts = []
+        if self.timed_out:
+            parts.append(f"native testing stopped by the time limit after {self.tested} of "
+                         f"{count} inputs" + (f" ({self.error})" if self.error else ""))
+        elif self.error:
+            parts.append(self.error)
+        if self.reference_crashes:
+            parts.append(f"the reference crashed (UB, inputs skipped) on "
+                         f"{len(self.reference_crashes)} of them")
+        return "; ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -55,102 +75,127 @@ class Sides:
     signature: Signature
 
 
-class _Worker:
-    def __init__(self, sides: Sides, plan: InputPlan, workdir: str):
-        self.sides, self.plan = sides, plan
-        self.progress_path = os.path.join(workdir, "progress")
-        self.inputs_path = os.path.join(workdir, "inputs.npy")
-        if plan.mode == "vector":
-            np.save(self.inputs_path, plan.columns)
+def run_differential(sides: Sides, plan: InputPlan, budget_s: float, max_mismatches: int = 16,
+                     confirm=None) -> DifferentialResult:
+    """Run both sides on every input of ``plan`` (or until ``budget_s`` seconds have passed).
 
-    def run(self, lo, hi, budget_s, max_mismatches=16, locate=None):
-        with open(self.progress_path, "wb") as handle:
-            handle.write(struct.pack("<qq", -1, 0))
-        sig = self.sides.signature
-        request = {"ref_ir": self.sides.ref_ir, "cand_ir": self.sides.cand_ir,
-                   "ref_fn": self.sides.ref_fn, "cand_fn": self.sides.cand_fn,
-                   "params": list(sig.params), "ret": sig.ret, "mode": self.plan.mode,
-                   "inputs_path": self.inputs_path, "progress_path": self.progress_path,
-                   "lo": lo, "hi": hi, "budget_s": budget_s,
-                   "max_mismatches": max_mismatches, "locate": locate}
-        try:
-            proc = subprocess.run([sys.executable, "-m", "nsl.compiler.check_ir.diff_worker"],
-                                  input=json.dumps(request), capture_output=True, text=True,
-                                  timeout=budget_s + 60)
-        except subprocess.TimeoutExpired:
-            return {"error": "the differential worker did not finish"}
-        if proc.returncode < 0:
-            with open(self.progress_path, "rb") as handle:
-                at, _ = struct.unpack("<qq", handle.read(16))
-            return {"crashed": True, "signal": -proc.returncode, "at": at}
-        if proc.returncode != 0 or not proc.stdout.strip():
-            last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-            return {"error": f"differential worker failed: {last}"}
-        return json.loads(proc.stdout.strip().splitlines()[-1])
-
-
-def run_differential(sides: Sides, plan: InputPlan, budget_s: float,
-                     max_mismatches: int = 16) -> DifferentialResult:
-    """Run both sides on every input of ``plan`` (or until ``budget_s``)."""
+    ``confirm(difference) -> bool`` decides whether a native difference counts
+    (True stops the run); those it dismisses (False) do not end the run. With no
+    ``confirm`` every difference counts and the run stops after
+    ``max_mismatches`` of them. Inputs where the reference crashes are skipped.
+    """
     result = DifferentialResult()
-    started = time.monotonic()
+    deadline = time.monotonic() + max(budget_s, 0.0)
     with tempfile.TemporaryDirectory(prefix="nsl-check-ir-") as workdir:
-        worker = _Worker(sides, plan, workdir)
-        at = 0
-        while at < plan.count:
-            left = budget_s - (time.monotonic() - started)
-            if left <= 0:
-                break
-            reply = worker.run(at, plan.count, left, max_mismatches - len(result.differences))
-            if "error" in reply:
-                result.error = reply["error"]
-                break
-            if not reply.get("crashed"):
-                result.tested += reply["tested"]
-                result.seconds += reply.get("seconds", 0.0)
-                for m in reply["mismatches"]:
-                    result.differences.append(NativeDifference(
-                        tuple(plan.inputs_at(m["index"])), m["reference"], m["candidate"]))
-                at += reply["tested"]
-                result.complete = at >= plan.count
-                break
-            chunk_start = max(reply["at"], at)
-            chunk_end = min(chunk_start + CHUNK, plan.count)
-            result.tested += chunk_start - at
-            index, side = _locate(worker, chunk_start, chunk_end)
-            if index is None:
-                result.error = (f"a side crashed (signal {reply['signal']}) on inputs "
-                                f"{chunk_start}..{chunk_end - 1} but neither crashes alone")
-                break
-            inputs = tuple(plan.inputs_at(index))
-            result.tested += index - chunk_start + 1
-            if side == "ref":
-                result.reference_crashes.append(inputs)
-                if len(result.reference_crashes) >= MAX_REFERENCE_CRASHES:
-                    result.error = "the reference crashes (UB) on many inputs"
-                    break
-            else:
-                result.differences.append(NativeDifference(inputs, None, CRASH))
-                break
-            at = index + 1
-            result.complete = at >= plan.count
+        inputs_path = os.path.join(workdir, "inputs.npy")
+        if plan.mode == "vector":
+            np.save(inputs_path, plan.columns)
+        sig = sides.signature
+        request = {"ref_ir": sides.ref_ir, "cand_ir": sides.cand_ir, "ref_fn": sides.ref_fn,
+                   "cand_fn": sides.cand_fn, "params": list(sig.params), "ret": sig.ret,
+                   "mode": plan.mode, "inputs_path": inputs_path, "lo": 0, "hi": plan.count,
+                   "deadline": deadline, "batch": 16 if confirm else max_mismatches}
+        with open(os.path.join(workdir, "stderr"), "w+") as err, subprocess.Popen(
+                [sys.executable, "-m", "nsl.compiler.check_ir.diff_worker"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True,
+                env={**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}) as proc:
+            try:
+                _converse(proc, request, plan, result, deadline + GRACE_S, confirm, max_mismatches)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                proc.wait()
+            if result.error == "worker":
+                err.seek(0)
+                last = (err.read().strip().splitlines() or ["no output"])[-1]
+                result.error = f"differential worker failed: {last}"
     return result
 
 
-def _locate(worker: _Worker, lo: int, hi: int):
-    """(index, side) of the first crashing input in [lo, hi), reference first."""
-    for side in ("ref", "cand"):
-        reply = worker.run(lo, hi, 60.0, locate=side)
-        if reply.get("crashed") and lo <= reply["at"] < hi:
-            return reply["at"], side
-    return None, None
+def _converse(proc, request, plan, result, hard_deadline, confirm, max_mismatches) -> None:
+    """Send the request, then follow the worker's events until it is done."""
+    proc.stdin.write(json.dumps(request) + "\n")
+    proc.stdin.flush()
+    ready, lines = False, _Lines(proc.stdout)
+    while True:
+        line = lines.next(hard_deadline)
+        if line is None:  # past the deadline: the worker is still compiling or stuck
+            result.timed_out = True
+            if not ready:
+                result.error = "the functions were still being compiled"
+            return
+        if not line:
+            result.error = "worker"
+            return
+        event = json.loads(line)
+        kind = event["event"]
+        if kind == "ready":
+            ready = True
+        elif kind == "mismatches":
+            go = True
+            for item in event["items"]:
+                diff = NativeDifference(tuple(plan.inputs_at(item["index"])),
+                                        item["reference"], item["candidate"])
+                if confirm is None or confirm(diff):
+                    result.differences.append(diff)
+                    go = confirm is None and len(result.differences) < max_mismatches
+                    if not go:
+                        break
+                else:
+                    result.dismissed += 1
+            proc.stdin.write("go\n" if go else "stop\n")
+            proc.stdin.flush()
+        elif kind == "reference_crash":
+            result.reference_crashes.append(tuple(plan.inputs_at(event["index"])))
+        elif kind == "candidate_crash":
+            diff = NativeDifference(tuple(plan.inputs_at(event["index"])), event["reference"],
+                                    CRASH)
+            if confirm is None or confirm(diff):
+                result.differences.append(diff)
+            else:
+                result.dismissed += 1
+        elif kind == "done":
+            result.tested = event["at"] - request["lo"]
+            result.seconds = event["seconds"]
+            result.complete = event["at"] >= request["hi"]
+            stopped = event["stopped"]
+            if stopped == "timeout":
+                result.timed_out = True
+                if event["detail"]:
+                    result.error = f"a side did not finish on {event['detail']}"
+            elif stopped == "reference_crashes":
+                result.error = (f"the reference crashes (UB) on nearly every input "
+                                f"({len(result.reference_crashes)} of {result.tested})")
+            elif stopped in ("unlocated", "error"):
+                result.error = event["detail"]
+            return
 
 
-def reexecute(sides: Sides, inputs) -> NativeDifference | None:
+class _Lines:
+    """Lines of a pipe, read with a deadline (no buffered text hides from select)."""
+
+    def __init__(self, stream):
+        self.fd, self.pending = stream.fileno(), b""
+
+    def next(self, deadline: float):
+        """The next line; "" at the end of the stream; None once ``deadline`` passes."""
+        while b"\n" not in self.pending:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                return None
+            data = os.read(self.fd, 1 << 16)
+            if not data:
+                return ""
+            self.pending += data
+        line, self.pending = self.pending.split(b"\n", 1)
+        return line.decode()
+
+
+def reexecute(sides: Sides, inputs, budget_s: float = 30.0) -> NativeDifference | None:
     """Run both sides on one input again; the difference, if it reproduces."""
     columns = np.array([[v] for v in inputs], dtype=np.uint64).reshape(len(inputs), 1)
     plan = InputPlan("vector", 1, sides.signature.params, columns)
-    result = run_differential(sides, plan, 30.0, max_mismatches=1)
+    result = run_differential(sides, plan, budget_s, max_mismatches=1)
     if result.differences:
         return result.differences[0]
     if result.reference_crashes:

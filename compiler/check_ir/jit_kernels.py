@@ -45,10 +45,11 @@ def _decl(name: str, sig: Signature) -> str:
     return f"declare {ret} @{name}({', '.join(f'i{w}' for w in sig.params)})"
 
 
-def _call_and_store(name: str, sig: Signature, args: list[str], out_ptr: str, volatile: bool) -> str:
+def _call_and_store(name: str, sig: Signature, args: list[str], out_ptr: str, volatile: bool,
+                    target: str = "__nsl_target") -> str:
     ret = f"i{sig.ret}" if sig.ret else "void"
     if volatile:  # locate: an opaque indirect call, see side_wrapper_ir
-        head = "  %fp = load volatile ptr, ptr @__nsl_target\n"
+        head = f"  %fp = load volatile ptr, ptr @{target}\n"
         return head + _call_and_store("%fp", sig, args, out_ptr, False).replace(
             "store ", "store volatile ", 1).replace("@%fp", "%fp")
     call_args = ", ".join(f"i{w} {a}" for w, a in zip(sig.params, args))
@@ -106,7 +107,8 @@ exit:
 """
 
 
-def side_wrapper_ir(function: str, sig: Signature, kind: str, locate: bool) -> str:
+def side_wrapper_ir(function: str, sig: Signature, kind: str, locate: bool,
+                    suffix: str = "") -> str:
     """The map (or locate) loop around ``@function``, linked into its module.
 
     ``kind`` is ``sweep`` (inputs decoded from a counter) or ``vec`` (inputs
@@ -122,12 +124,12 @@ def side_wrapper_ir(function: str, sig: Signature, kind: str, locate: bool) -> s
         # The callee is reached through a volatile pointer: inlined, a trapping
         # udiv could be hoisted above the index store (UB may travel in time).
         body = ("  store volatile i64 %c, ptr %out\n  %op = getelementptr i64, ptr %out, i64 1\n"
-                + _call_and_store(function, sig, args, "%op", True))
-        return (_decl(function, sig) + f"\n@__nsl_target = global ptr @{function}\n"
-                + _loop("__nsl_locate", params, args_lines + body))
+                + _call_and_store(function, sig, args, "%op", True, f"__nsl_target{suffix}"))
+        return (_decl(function, sig) + f"\n@__nsl_target{suffix} = global ptr @{function}\n"
+                + _loop(f"__nsl_locate{suffix}", params, args_lines + body))
     body = (f"  %op = getelementptr {out_t}, ptr %out, i64 %i\n"
             + _call_and_store(function, sig, args, "%op", False))
-    return _decl(function, sig) + "\n" + _loop("__nsl_map", params, args_lines + body)
+    return _decl(function, sig) + "\n" + _loop(f"__nsl_map{suffix}", params, args_lines + body)
 
 
 def driver_ir(sig: Signature) -> str:
