@@ -1,7 +1,10 @@
 """``nslc check-ir REF.ll [CAND.ll]``: IR translation checks from the shell.
 
 Thin: arguments in, :func:`nsl.compiler.check_ir.check_ir` called, the result
-printed (``--json``: exactly the documented object). Exit status: 0 for
+printed (``--json``: exactly the documented object; ``invalid-ir`` otherwise
+as a ``file:line:col: error:`` diagnostic with the source line and a caret
+on stderr). The whole check is bounded by ``--timeout`` (see
+:mod:`nsl.compiler.check_ir.deadline`). Exit status: 0 for
 equivalent, refines and unknown (the reason is printed), 1 for
 counterexample and invalid-ir, so a failing translation fails a script;
 2 for usage errors. Heavy imports happen inside :func:`run`.
@@ -41,13 +44,27 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     import json
+    import sys
 
     from nsl.compiler.check_ir.api import check_ir
+    from nsl.compiler.check_ir.deadline import CheckTimeout, hard_deadline, timed_out_result
+    from nsl.compiler.check_ir.module_loader import invalid_ir_context
 
-    result = check_ir(args.reference, args.candidate, function=args.function, mode=args.mode,
-                      unroll=args.unroll, samples=args.samples, timeout=args.timeout)
+    try:
+        with hard_deadline(args.timeout) as clock:
+            result = check_ir(args.reference, args.candidate, function=args.function,
+                              mode=args.mode, unroll=args.unroll, samples=args.samples,
+                              timeout=args.timeout)
+    except CheckTimeout:
+        result = timed_out_result(clock)
     if args.json:
         print(json.dumps(result.to_json()))
+    elif result.verdict == "invalid-ir":
+        # the verdict on stdout, the diagnostic (line and caret) on stderr
+        paths = [p for p in (args.reference, args.candidate) if p]
+        print("invalid-ir")
+        print((result.reason or "error: invalid IR")
+              + invalid_ir_context(result.reason or "", paths), file=sys.stderr)
     else:
         print(result.render())
     return EXIT_BY_VERDICT[result.verdict]

@@ -7,9 +7,12 @@ plain values, re-executed natively) before it is reported.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
+from .cfg import analyse_loops
+from .deadline import current_clock, set_phase
 from .differential import CRASH, Sides, reexecute, run_differential
 from .inputs import exhaustive_plan, plan_inputs
 from .interpreter import Outcome, evaluate
@@ -58,20 +61,32 @@ def native_signature(ref: Function) -> Signature | None:
     return Signature(tuple(p.width for p in ref.params), ref.ret_width)
 
 
+def _has_loops(fn: Function) -> bool:
+    try:
+        return analyse_loops(fn).has_loops
+    except (KeyError, IndexError):
+        return False
+
+
 class Decider:
     def __init__(self, ref: Function, cand: Function, ref_ir: str, cand_ir: str, options: Options):
         self.ref, self.cand, self.options = ref, cand, options
         self.started = time.monotonic()
+        self.clock = current_clock()   # set by hard_deadline: it includes parsing and lifting
+        self.deadline = self.clock.deadline if self.clock else self.started + options.timeout
         self.in_subset = ref.in_subset and cand.in_subset
         sig = native_signature(ref)
         self.sides = Sides(ref_ir, cand_ir, ref.name, cand.name, sig) if sig else None
         self.tested = 0
         self.names = dict(reference_function=ref.name, candidate_function=cand.name)
+        self.loop_bound = options.unroll if _has_loops(ref) or _has_loops(cand) else None
+        self.undef_differences = 0   # native differences that may rest on undef
 
     def left(self) -> float:
-        return max(self.options.timeout - (time.monotonic() - self.started), 0.05)
+        return max(self.deadline - time.monotonic(), 0.05)
 
     def result(self, verdict, **fields) -> CheckIrResult:
+        fields.setdefault("bound", self.loop_bound)
         return CheckIrResult(verdict, tested=self.tested, **self.names, **fields)
 
     def decide(self) -> CheckIrResult:
@@ -81,55 +96,76 @@ class Decider:
         if self.sides is None:
             notes.append("not natively runnable (argument or result wider than 64 bits "
                          "or not an integer)")
+        testing = ""   # how far native testing got: the last stage's account only
+        timed_out = False
         if runnable:
             quick = plan_inputs(self.sides.signature.params, self.options.samples)
-            found = self.differential(quick, self.left() * (0.3 if self.in_subset else 0.5), notes)
+            set_phase("testing natively")
+            found, testing, timed_out = self.differential(
+                quick, self.left() * (0.3 if self.in_subset else 0.5))
             if found is not None:
                 return found
+        set_phase("proving with z3")
         verdict = self.smt() if self.in_subset else None
         if verdict is not None and verdict.verdict != "unknown":
             return verdict
         sweep = exhaustive_plan(self.sides.signature.params) if runnable else None
-        if sweep is not None and sweep.count > quick.count:
-            found = self.differential(sweep, self.left(), notes)
+        # A quick pass cut by the clock means a side is slow or hangs: the
+        # sweep would only meet the same wall again.
+        if sweep is not None and sweep.count > quick.count and not timed_out:
+            set_phase("testing every input natively")
+            found, testing, _ = self.differential(sweep, self.left())
             if found is not None:
                 return found
+        if self.undef_differences and "undef" not in (verdict.reason if verdict else ""):
+            notes.append(f"undef is not modelled: {self.undef_differences} native "
+                         "difference(s) may rest on undef in the reference")
         if verdict is not None:  # the proof's unknown, with what testing added
             return self.result("unknown", bound=verdict.bound,
-                               reason=_join(verdict.reason, *notes))
+                               reason=_join(verdict.reason, *notes, testing))
         reasons = "; ".join(sorted(set(self.ref.unsupported + self.cand.unsupported)))
         return self.result("unknown", reason=_join(
-            f"outside the SMT subset ({reasons})",
-            *(notes or [f"tested on {self.tested} inputs without a difference"])))
+            f"outside the SMT subset ({reasons})", *notes,
+            testing or (f"tested on {self.tested} inputs without a difference"
+                        if runnable else "")))
 
     # -- differential stage ----------------------------------------------------
-    def differential(self, plan, budget, notes):
-        """Run ``plan`` natively; a confirmed counterexample, or None (notes appended)."""
-        run = run_differential(self.sides, plan, budget)
+    def differential(self, plan, budget):
+        """Run ``plan`` natively: (counterexample or None, how far it got, timed out)."""
+        confirmed = []
+
+        def confirm(diff) -> bool:
+            found = self.confirm_native(diff)
+            if found is not None:
+                confirmed.append(found)
+            return found is not None
+
+        run = run_differential(self.sides, plan, budget, confirm=confirm)
         self.tested += run.tested
-        for diff in run.differences:
-            confirmed = self.confirm_native(diff)
-            if confirmed is not None:
-                return confirmed
-        if run.error:
-            notes.append(run.error)
-        elif not run.complete:
-            notes.append(f"native testing stopped by the time limit after {run.tested} "
-                         f"of {plan.count} inputs")
-        elif plan.mode == "sweep":
-            notes.append(f"all {plan.count} inputs tested natively without a difference")
-        return None
+        if confirmed:  # made during the run: the count of inputs tested is now known
+            return dataclasses.replace(confirmed[0], tested=self.tested), "", run.timed_out
+        account = run.describe(plan.count)
+        if run.complete and plan.mode == "sweep":
+            account = _join(f"all {plan.count} inputs tested natively" + (
+                f", {run.dismissed} difference(s) dismissed (the reference is poison or "
+                "undef there)" if run.dismissed else " without a difference"), account)
+        return None, account, run.timed_out
 
     def confirm_native(self, diff):
         """A native difference becomes a counterexample only once confirmed."""
         if self.in_subset:
+            if self.ref.has_undef:
+                # The interpreter reads undef as 0, the native code as anything:
+                # the reference may allow the candidate's value.
+                self.undef_differences += 1
+                return None
             ref_out, cand_out = evaluate(self.ref, diff.inputs), evaluate(self.cand, diff.inputs)
             check = violates(ref_out, cand_out)
             if check is None:  # e.g. the reference is poison there: any result is allowed
                 return None
             return self.result("counterexample", proved=True, counterexample=Counterexample(
                 diff.inputs, _show(ref_out), _show(cand_out), check))
-        again = reexecute(self.sides, diff.inputs)
+        again = reexecute(self.sides, diff.inputs, min(self.left(), 30.0))
         if again is None or again.reference == CRASH:
             return None
         check = "ub" if again.candidate == CRASH else "value"
@@ -187,4 +223,5 @@ class Decider:
 
 
 def _join(*parts) -> str:
-    return "; ".join(p for p in parts if p)
+    """Parts joined into one reason, each once, in order."""
+    return "; ".join(dict.fromkeys(p for p in parts if p))
