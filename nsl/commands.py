@@ -6,7 +6,7 @@ import pathlib
 import sys
 
 from nsl.cli_types import int_at_least, positive_seconds
-from nsl.lang.diagnostics import UsageError
+from nsl.lang.diagnostics import CompileError, UsageError
 
 
 def register(sub) -> None:
@@ -87,7 +87,12 @@ def cmd_run(args) -> int:
         sys.stdout.write("\n")
     else:
         sys.stdout.write(format_result(result))
-    return 0
+    from nsl.statements import failed_statements
+
+    failures = failed_statements(program.ast, result.verdicts)
+    for failure in failures:  # a failing check_ir fails the run, as `nslc check-ir` does
+        print(failure.render(program.sources), file=sys.stderr)
+    return 1 if failures else 0
 
 
 class ProgressPrinter:
@@ -156,6 +161,11 @@ def cmd_check(args) -> int:
 
     comp = nsl.compile(pathlib.Path(args.file), verify=True)
     _print_warnings(comp)
+    from nsl.statements import statement_file_errors
+
+    missing = statement_file_errors(comp.ast, comp.base_dir)
+    if missing:
+        raise CompileError(missing, comp.sources)
     print(f"{args.file}: ok ({len(comp.ir.relations)} relations, {len(comp.ir.strata)} strata)")
     return 0
 

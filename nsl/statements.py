@@ -1,14 +1,20 @@
 """Statements that answer with a verdict rather than facts (``check_ir`` today).
 
 They run after the rules, in source order, and each adds one verdict object
-to the result (the ``verdicts`` list of ``nslc run --json``).
+to the result (the ``verdicts`` list of ``nslc run --json``). A ``check_ir``
+whose answer is ``counterexample`` or ``invalid-ir`` fails, as ``nslc
+check-ir`` does: :func:`failed_statements` gives the positioned diagnostics
+that make ``nslc run`` exit 1. ``nslc check`` reports unreadable files through
+:func:`statement_file_errors` without running anything.
 """
 from __future__ import annotations
 
 import os
 
 from nsl.lang import ast as A
-from nsl.lang.diagnostics import CompileError, UsageError, error
+from nsl.lang.diagnostics import CompileError, Diagnostic, UsageError, error
+
+FAILING = ("counterexample", "invalid-ir")
 
 
 def run_verdict_statements(program: A.Program, base_dir: str, sources) -> list[dict]:
@@ -27,22 +33,72 @@ def _option_value(value):
     return value.value
 
 
-def _check_ir(stmt: A.CheckIrStmt, base_dir: str, sources) -> dict:
-    from nsl.compiler.check_ir.api import check_ir
-
+def _paths(stmt: A.CheckIrStmt, base_dir: str) -> dict:
     opts = {o.name: _option_value(o.value) for o in stmt.options}
     for key in ("reference", "candidate"):
         if key in opts and not os.path.isabs(opts[key]):
             opts[key] = os.path.join(base_dir, opts[key])
+    return opts
+
+
+def _file_errors(stmt: A.CheckIrStmt, opts: dict) -> list[Diagnostic]:
+    out = []
     for key in ("reference", "candidate"):
-        if key in opts and not os.path.exists(opts[key]):
-            span = next(o.value.span for o in stmt.options if o.name == key)
-            raise CompileError([error(f"no such file: {opts[key]}", span)], sources)
+        if key not in opts:
+            continue
+        span = next(o.value.span for o in stmt.options if o.name == key)
+        if not os.path.exists(opts[key]):
+            out.append(error(f"no such file: {opts[key]}", span))
+        elif os.path.isdir(opts[key]):
+            out.append(error(f"is a directory, not an .ll file: {opts[key]}", span))
+    return out
+
+
+def statement_file_errors(program: A.Program, base_dir: str) -> list[Diagnostic]:
+    """A positioned error for every ``check_ir`` file that is missing or a directory."""
+    out = []
+    for stmt in program.statements:
+        if isinstance(stmt, A.CheckIrStmt):
+            out.extend(_file_errors(stmt, _paths(stmt, base_dir)))
+    return out
+
+
+def failed_statements(program: A.Program, verdicts: list[dict]) -> list[Diagnostic]:
+    """One error, at its statement, for every check whose answer fails the program."""
+    spans = {s.name: s.span for s in program.statements if isinstance(s, A.CheckIrStmt)}
+    out = []
+    for verdict in verdicts:
+        if verdict.get("kind") == "check_ir" and verdict["status"] in FAILING:
+            detail = verdict.get("reason") or ""
+            cex = verdict.get("counterexample")
+            if cex:
+                detail = (f"inputs {cex['inputs']}: reference {cex['reference']}, candidate "
+                          f"{cex['candidate']} ({cex['check']})")
+            out.append(error(f"check_ir {verdict['name']}: {verdict['status']}"
+                             + (f": {detail}" if detail else ""), spans.get(verdict["name"])))
+    return out
+
+
+def _check_ir(stmt: A.CheckIrStmt, base_dir: str, sources) -> dict:
+    from nsl.compiler.check_ir.api import DEFAULT_TIMEOUT, check_ir
+    from nsl.compiler.check_ir.deadline import CheckTimeout, hard_deadline, timed_out_result
+
+    opts = _paths(stmt, base_dir)
+    problems = _file_errors(stmt, opts)
+    if problems:
+        raise CompileError(problems, sources)
     try:
-        result = check_ir(opts["reference"], opts.get("candidate"), opts.get("function"),
-                          **{k: opts[k] for k in ("mode", "unroll", "samples", "timeout") if k in opts})
+        with hard_deadline(float(opts.get("timeout", DEFAULT_TIMEOUT))) as clock:
+            result = check_ir(opts["reference"], opts.get("candidate"), opts.get("function"),
+                              **{k: opts[k] for k in ("mode", "unroll", "samples", "timeout")
+                                 if k in opts})
+    except CheckTimeout:
+        result = timed_out_result(clock)
     except UsageError as exc:
         raise CompileError([error(str(exc), stmt.span)], sources) from None
+    except CompileError as exc:  # unreadable file: at the statement
+        raise CompileError([error(d.message + (f": {d.span.file}" if d.span else ""), stmt.span)
+                            for d in exc.diagnostics], sources) from None
     verdict = {"kind": "check_ir", "name": stmt.name, "status": result.verdict}
     verdict.update({k: v for k, v in result.to_json().items() if k != "verdict"})
     return verdict
