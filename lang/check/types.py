@@ -156,9 +156,20 @@ class _Inference:
 
     def set_col(self, rel: str, i: int, t: str | None) -> None:
         cols = self.col(rel)
-        if cols is not None and t is not None and i < len(cols) and cols[i] is None:
+        if cols is None or t is None or i >= len(cols):
+            return
+        if cols[i] is None:
             cols[i] = t
             self.changed = True
+        elif cols[i] == "int" and t == "float" and self._inferred(rel):
+            # an inferred column holding ints and floats is float, whichever comes first:
+            # its int literals read as floats, an int variable is reported by the checker
+            cols[i] = "float"
+            self.changed = True
+
+    def _inferred(self, rel: str) -> bool:
+        info = self.table.relations[rel]
+        return not (info.decl is not None and info.decl.params) and info.neural is None
 
     def set_var(self, env: dict, name: str, t: str | None) -> None:
         if t is not None and name not in env:
