@@ -6,6 +6,7 @@ of ...", "the program ended unexpectedly"), positioned at the offending token.
 from __future__ import annotations
 
 import functools
+import re
 from importlib import resources
 
 from nsl.lang import ast as A
@@ -132,8 +133,14 @@ def _describe(token) -> str:
 _PREFERRED = ["RPAR", "RSQB", "RBRACE", "DOT", "COMMA", "SEMICOLON", "COLON"]
 
 
+# A duration (`2s`) is only a prover option's value; offered in every expression's list
+# (`p(.5).`) it misleads, and a duration elsewhere gets its own message from the checks.
+_NEVER_SUGGESTED = frozenset({"DURATION"})
+
+
 def _expected(names) -> str:
     friendly = []
+    names = [n for n in names if n not in _NEVER_SUGGESTED]
     ordered = [n for n in _PREFERRED if n in names] + sorted(n for n in names if n not in _PREFERRED)
     for name in ordered:
         label = _TERMINAL_NAMES.get(name)
@@ -162,6 +169,11 @@ def _syntax_diagnostic(exc, text: str, file: str):
     from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedToken
 
     line, col = max(getattr(exc, "line", 1) or 1, 1), max(getattr(exc, "column", 1) or 1, 1)
+    token = getattr(exc, "token", None)
+    pos = getattr(exc, "pos_in_stream", None) if token is None else getattr(token, "start_pos", None)
+    if pos is not None and text.startswith("/*", pos):
+        # a closed `/* */` would have been skipped as a comment: this one never ends
+        return error("unterminated comment (no '*/' closes this '/*')", Span(file, line, col, line, col + 1))
     if isinstance(exc, UnexpectedToken) and exc.token.type == "$END" or isinstance(exc, UnexpectedEOF):
         lines = text.splitlines() or [""]
         line, col = len(lines), max(len(lines[-1]), 1)
@@ -182,6 +194,9 @@ def _syntax_diagnostic(exc, text: str, file: str):
     end_col = col + max(len(str(tok)), 1) - 1
     expected = _precise_accepts(exc) or exc.accepts or exc.expected
     msg = f"unexpected {_describe(tok)}" + _expected(expected)
+    if tok.type == "DOT" and text[tok.start_pos + 1:tok.start_pos + 2].isdigit():
+        digits = re.match(r"\.\d+", text[tok.start_pos:]).group()
+        msg += f" (a number starts with a digit: write 0{digits})"
     if tok.type == "NAME" and "DOT" in expected:
         msg += " (is a '.' missing at the end of the previous statement?)"
     return error(msg, Span(file, line, col, line, end_col))
