@@ -58,14 +58,28 @@ class Diagnostic:
 
 
 def _carets(line_text: str, span: Span) -> str:
+    """Carets under ``span``. Columns count characters (``line:col`` too); the padding and
+    the carets count display columns, so they line up after wide characters (CJK, emoji:
+    two columns) and combining marks (none); a tab is kept as a tab."""
     start = max(span.col - 1, 0)
     if span.end_line == span.line and span.end_col >= span.col:
-        width = span.end_col - span.col + 1
+        under = line_text[start:span.end_col]
+        width = _display_width(under) + max(span.end_col - start - len(under), 0)
     else:
-        width = max(len(line_text.rstrip()) - start, 1)
-    # Keep tabs so the carets line up under the source in any terminal.
-    prefix = "".join(c if c == "\t" else " " for c in line_text[:start])
+        width = _display_width(line_text.rstrip()[start:])
+    prefix = "".join("\t" if c == "\t" else " " * _char_width(c) for c in line_text[:start])
     return prefix + "^" * max(width, 1)
+
+
+def _char_width(c: str) -> int:
+    import unicodedata
+    if unicodedata.combining(c) or unicodedata.category(c) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(c) in ("W", "F") else 1
+
+
+def _display_width(text: str) -> int:
+    return sum(_char_width(c) for c in text)
 
 
 def error(message: str, span: Span | None = None, *notes: Diagnostic) -> Diagnostic:
