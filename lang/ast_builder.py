@@ -70,10 +70,17 @@ class AstBuilder(RoleReader, Transformer):
     prim_type = type_expr
 
     def rel_decl(self, meta, name, params):
+        self._no_empty_params(meta, "rel", name, params)
         return A.RelDecl(str(name), params, False, None, self._span(meta))
 
     def input_decl(self, meta, name, params, source):
+        self._no_empty_params(meta, "input", name, params)
         return A.RelDecl(str(name), params, True, _unquote(source) if source else None, self._span(meta))
+
+    def _no_empty_params(self, meta, keyword, name, params):
+        if params == ():
+            raise BuildError(error(f"a nullary relation takes no parentheses: write `{keyword} {name}`",
+                                   self._span(meta)))
 
     def params(self, meta, *ps):
         return tuple(p for p in ps if p is not None)

@@ -45,6 +45,12 @@ class _Name:
         self.name, self.span = name, span
 
 
+# docs/language.md, Lexical: words that cannot name a relation.
+RESERVED = frozenset("""type rel input neural train on from constraint soft prove using consistent
+entails solve index check_ir import query not and or forall exists exactly_one in true false
+minimize maximize python int float real bool str tensor""".split())
+
+
 def _unquote(token: str) -> str:
     return pyast.literal_eval(token)
 
@@ -76,6 +82,14 @@ class RoleReader:
 
     def literal(self, node):
         """Interpret a parsed node as a body literal or formula atom."""
+        atom = self._literal(node)
+        if isinstance(atom, A.Atom) and atom.rel in RESERVED:
+            # the lexer reads a keyword as a name where the keyword cannot stand (`not(1).`)
+            raise BuildError(error(f"'{atom.rel}' is a reserved word and cannot name a relation",
+                                   atom.span))
+        return atom
+
+    def _literal(self, node):
         if isinstance(node, _Name):
             if node.name == "_":
                 raise BuildError(error("`_` cannot stand alone as a literal", node.span))
@@ -92,6 +106,9 @@ class RoleReader:
             for a in node.args:
                 if isinstance(a, A.KwArg):
                     raise BuildError(error("keyword arguments are not allowed in an atom", a.span))
+            if not node.args:
+                raise BuildError(error(f"a nullary relation takes no parentheses: write `{node.name}`",
+                                       node.span))
             return A.Atom(node.name, tuple(self.value(a) for a in node.args), node.span)
         if isinstance(node, (A.Comparison, A.Negation, A.Quantified, A.Connective, A.Not)):
             return node

@@ -165,8 +165,9 @@ type_decls = st.builds(A.TypeDecl, st.sampled_from(TYPE_NAMES), st.one_of(
     st.builds(A.RangeType, st.integers(-50, 50), st.integers(-50, 50)),
     st.builds(A.EnumType, st.lists(constants, min_size=1, max_size=4).map(tuple)),
     type_exprs))
-rel_decls = st.builds(A.RelDecl, names, st.none() | params, st.just(False)) | st.builds(
-    A.RelDecl, names, st.none() | params, st.just(True), sources)
+decl_params = st.none() | params.filter(len)  # `rel p()` is an error: nullary is `rel p`
+rel_decls = st.builds(A.RelDecl, names, decl_params, st.just(False)) | st.builds(
+    A.RelDecl, names, decl_params, st.just(True), sources)
 rules = st.builds(A.Rule, atoms(values), st.none() | bodies, st.none() | probabilities)
 disjunctions = st.builds(A.AnnotatedDisjunction, st.lists(
     st.tuples(probabilities, atoms(values)), min_size=2, max_size=3).map(tuple))

@@ -179,7 +179,15 @@ def test_solve_keeps_constraints_and_objectives_apart():
 # ---- declarations -------------------------------------------------------------------
 def test_nullary_declaration_has_no_parameter_list():
     assert stmt("rel done") == A.RelDecl("done", None)
-    assert stmt("rel done()") == A.RelDecl("done", ())
+    for source in ("rel done()", "input done()", "done().", "q :- done()."):
+        with pytest.raises(CompileError, match="a nullary relation takes no parentheses"):
+            parse(source)
+
+
+def test_a_reserved_word_cannot_name_a_relation():
+    for source in ("not(1).", "not :- p.", "in(1, 2).", "q(x) :- p(x).\nand(1)."):
+        with pytest.raises(CompileError, match="is a reserved word and cannot name a relation"):
+            parse(source)
 
 
 def test_type_declarations_with_signs():
