@@ -133,6 +133,8 @@ HELP = "\n".join(
     ["Type statements (facts, rules, declarations) to add them to the program;",
      "`query path(1, x).` or `path(1, x)?` runs the program and prints the matching facts.",
      "A statement continues on the next line until it is complete (Meta-Enter submits as is).",
+     "A rule may only use relations defined so far: for rules that use each other, enter them",
+     "in one input, or declare a relation first (`rel even(a: int, b: int)`) and define it later.",
      ""] + [f"  {cmd:<12} {text}" for cmd, text in COMMAND_HELP.items()])
 
 
@@ -193,7 +195,10 @@ class ReplSession:
 
     def _add(self, text: str, label: str) -> str:
         statements = _parse_input(text, label, self._sources)
-        program, warnings = self._compile(self._statements() + statements)
+        try:
+            program, warnings = self._compile(self._statements() + statements)
+        except CompileError as exc:
+            raise _with_declare_hints(exc, statements, label) from None
         # The whole session is re-checked each time: show only the warnings about this input.
         out = [w.render(self._sources) for w in warnings if w.span is not None and w.span.file == label]
         has_queries = any(isinstance(s, A.Query) for s in statements)
@@ -312,6 +317,38 @@ class ReplSession:
         except ImportError as exc:
             return f"error: the IR printer is not available in this build ({exc})"
         return print_module(program.ir).rstrip("\n")
+
+
+_UNKNOWN = re.compile(r"unknown relation '(\w+)'")
+
+
+def _with_declare_hints(exc: CompileError, statements: tuple, label: str) -> CompileError:
+    """``exc`` with a note on each unknown relation of this input: as in a file, a rule can
+    only use a relation the program defines, so rules that use each other (``odd`` from
+    ``even``, ``even`` from ``odd``) are entered in one input, or after a ``rel`` that
+    declares the first one."""
+    from dataclasses import replace
+
+    from nsl.lang.diagnostics import note
+    from nsl.lang.walk import atoms_in_literal
+
+    arity = {atom.rel: len(atom.args)
+             for stmt in statements if isinstance(stmt, A.Rule) and stmt.body is not None
+             for conj in stmt.body.alternatives for lit in conj
+             for atom, _ in atoms_in_literal(lit)}
+    out = []
+    for d in exc.diagnostics:
+        m = _UNKNOWN.match(d.message)
+        if m and label == INPUT_FILE and d.span is not None and d.span.file == label \
+                and m.group(1) in arity:
+            name, n = m.group(1), arity[m.group(1)]
+            params = "(" + ", ".join(f"{chr(97 + i % 26)}{i // 26 or ''}: int" for i in range(n)) + ")"
+            types = " (with its column types)" if n else ""
+            d = replace(d, notes=d.notes + (note(
+                f"to define '{name}' after this rule (rules that use each other, one at a time), "
+                f"declare it first: `rel {name}{params if n else ''}`{types}"),))
+        out.append(d)
+    return CompileError(out, exc.sources)
 
 
 def _parse_input(text: str, label: str, sources: SourceMap) -> tuple:
