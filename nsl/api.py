@@ -65,7 +65,11 @@ class Program:
         """Evaluate the program.
 
         ``facts`` maps a relation name to rows (a list of tuples), to a path of a
-        CSV/TSV/JSONL file, or to a dict/list of column tensors. ``queries``
+        CSV/TSV/JSONL file, to columns (a dict keyed by position ``0..k-1``, or a list of 1-D tensors or arrays, one per column), or to a
+        2-D tensor or array of rows. Values must have their column's type (an int column
+        takes ints, numpy integers and integer tensors, never floats or bools; a float
+        column ints and finite floats; a bool column bools; a str column strings): any
+        other value is a :class:`CompileError` naming the relation, row and column. ``queries``
         names extra relations to report besides the program's own outputs.
         ``max_iterations`` bounds the semi-naive iterations of each recursive
         stratum that still derive new facts (None: no bound); a stratum that
@@ -88,6 +92,9 @@ class Program:
             raise CompileError(problems, self.sources)
         if max_iterations is not None and (not isinstance(max_iterations, int) or max_iterations < 1):
             raise UsageError(f"max_iterations must be a positive integer, not {max_iterations!r}")
+        if facts is not None and not isinstance(facts, Mapping):
+            raise UsageError("facts must be a dict from relation names to their facts, not "
+                             f"{type(facts).__name__}")
         module = self._module_with_outputs(tuple(queries))
         inputs = self._inputs(dict(facts or {}), module)
         indexes = self._indexes(module)
@@ -149,6 +156,8 @@ class Program:
                 inputs[rel.name] = _load_file(path, rel.types, rel.origin, self.sources,
                                               self._domains(rel.name))
         for name, value in facts.items():
+            if not isinstance(name, str):
+                raise UsageError(f"facts must be keyed by relation names, not {name!r}")
             schema = schemas.get(name)
             if schema is None:
                 raise UsageError(f"facts given for unknown relation '{name}'" + suggest(name, schemas))
@@ -160,8 +169,8 @@ class Program:
             domains = self._domains(name)
             if isinstance(value, (str, os.PathLike)):
                 value = _load_file(os.fspath(value), schema.types, None, self.sources, domains)
-            elif domains:
-                value = _check_given_domains(name, value, domains, self.sources)
+            else:
+                value = _given_facts(name, value, schema.types, domains, self.sources)
             inputs[name] = value
         return inputs
 
@@ -190,23 +199,29 @@ def _stamp(path: str) -> tuple:
     return tuple((n, st.st_mtime_ns, st.st_size) for n, st in zip(names, stats))
 
 
-def _check_given_domains(name: str, data, domains, sources):
+def _given_facts(name: str, data, types, domains, sources):
+    """Facts given from Python for relation ``name``; the runtime judges the values. A form
+    the runtime cannot read, or a value outside a range or enum column's type, is a
+    :class:`CompileError`."""
+    from nsl.runtime.errors import NslRuntimeError
+    from nsl.runtime.loading import split_facts
+
+    if not domains:
+        return data
+    try:
+        form, parts = split_facts(data, types, name)
+    except NslRuntimeError as exc:
+        raise CompileError([error(str(exc), None)], sources) from None
+    columns = parts if form == "columns" else [[r[j] for r in parts] for j in range(len(types))]
+    _check_given_domains(name, columns, domains, sources)
+    return dict(enumerate(parts)) if form == "columns" else parts
+
+
+def _check_given_domains(name: str, columns, domains, sources) -> None:
     """Values given from Python for range/enum columns must belong to their types (checked a
-    column at a time; values of the wrong kind are left to the runtime's conversion).
-    Returns ``data``, as a list if it was an iterator of rows."""
+    column at a time; values of the wrong kind are left to the runtime's conversion)."""
     from nsl.runtime.io import show_value
 
-    if isinstance(data, dict):
-        keys = sorted(data) if all(isinstance(k, int) for k in data) else list(data)
-        columns = [data[k] for k in keys]
-    elif getattr(data, "dim", lambda: 0)() == 2:
-        columns = list(data.unbind(1))
-    else:
-        data = data if isinstance(data, (list, tuple)) else list(data)
-        rows = [tuple(r) if isinstance(r, (tuple, list)) else (r,) for r in data]
-        if any(len(r) != len(domains) for r in rows):
-            return data  # the runtime reports the arity
-        columns = list(zip(*rows)) or [()] * len(domains)
     for j, (column, domain) in enumerate(zip(columns, domains)):
         if domain is None or len(column) == 0:
             continue
@@ -221,7 +236,6 @@ def _check_given_domains(name: str, data, domains, sources):
             raise CompileError([error(f"row {i + 1} of relation '{name}': column {j + 1} has type "
                                       f"{domain.text}, but its value is {show_value(value)}", None)],
                                sources)
-    return data
 
 
 def _load_file(path: str, types, origin, sources, domains=None):

@@ -1,14 +1,35 @@
-"""Turning Python rows / columns (facts, ``inputs=``) into typed column tensors."""
+"""Turning Python rows / columns (facts, ``inputs=``) into typed column tensors.
+
+A column takes from Python only values of its type; anything else is an error that names
+the relation, the row and the column -- never a silent conversion:
+
+- ``int``: Python ints (not bools), numpy integers, integer tensors and arrays;
+- ``float``: those, and Python / numpy floats and float tensors and arrays (finite only);
+- ``bool``: ``True`` / ``False``, numpy bools, bool tensors and arrays;
+- ``str``: strings;
+- ``tensor[...]``: tensors, arrays or nested lists of numbers of the declared shape.
+
+A float tensor does not fill an int column even when its values are whole numbers: the
+caller says how to round (``.long()``, ``.round()``), as a cast would in the program.
+"""
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
+import numpy as np
 import torch
 
 from .errors import NslRuntimeError
 from .relation import empty_column
 
 _CONVERSION_ERRORS = (TypeError, ValueError, OverflowError, RuntimeError)
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+_REJECT = object()  # what _python_value returns for a value its column cannot hold
+# the Python types a column of each type takes as they are (a list of them goes to torch whole)
+_PLAIN = {"int": {int}, "float": {int, float}, "bool": {bool}, "str": {str}}
+_FORMS = ("rows (a list of tuples), columns (a dict of them keyed 0..k-1, or a list of 1-D "
+          "tensors or arrays, one per column) or a 2-D tensor or array (one row per fact)")
 
 
 class FactRowError(NslRuntimeError):
@@ -24,62 +45,91 @@ class FactRowError(NslRuntimeError):
         return error(self.message, self.origin)
 
 
-def column_from_values(values, ty: str, interner) -> torch.Tensor:
-    """One typed column from a list (or tensor) of Python values."""
-    if isinstance(values, torch.Tensor):
-        if ty == "str":
-            raise NslRuntimeError("a str column must be given as strings, not a tensor")
-        if ty == "float":
-            return values.to(torch.float64)
-        return values if ty.startswith("tensor") else values.to(torch.int64)
-    values = list(values)
-    if not values:
-        return empty_column(ty)
-    if ty == "str":
-        return interner.intern_many(values)
-    try:
-        return _convert(values, ty)
-    except _CONVERSION_ERRORS as exc:  # non-numbers, ragged rows, ints past 64 bits
-        raise NslRuntimeError(f"a {ty} column cannot hold these values ({exc})") from None
+class BadValue(NslRuntimeError):
+    """A value given for relation ``rel`` that its column cannot hold. ``row`` is 0-based;
+    ``column`` is 0-based, or None when the row has the wrong number of values;
+    ``problem`` completes "its value ..." (or "the row ...")."""
+
+    def __init__(self, rel: str, row: int, column: int | None, ty: str | None, problem: str):
+        self.row, self.column, self.problem = row, column, problem
+        where = f"row {row + 1} of relation '{rel}'"
+        super().__init__(f"{where} {problem}" if column is None else
+                         f"{where}: column {column + 1} has type {ty}, but its value {problem}")
 
 
-def _convert(values: list, ty: str) -> torch.Tensor:
-    if ty == "float":
-        return torch.tensor(values, dtype=torch.float64)
-    if ty.startswith("tensor"):
-        return torch.stack([torch.as_tensor(v, dtype=torch.float32) for v in values])
-    return torch.tensor([int(v) for v in values], dtype=torch.int64)
+def _is_array(value) -> bool:
+    return isinstance(value, (torch.Tensor, np.ndarray))
+
+
+def split_facts(data, types, rel: str = "?"):
+    """``("rows", [tuple])`` or ``("columns", [column])`` of facts given from Python: rows (any
+    iterable of tuples or lists; for a one-column relation a bare value is a row), columns (a
+    dict keyed ``0..k-1`` -- or by names, taken in order --, or a list or tuple of 1-D tensors or arrays, one per column, when
+    no column is tensor-typed), or a 2-D tensor or array, one row per fact (1-D for a
+    one-column relation). Anything else raises :class:`NslRuntimeError`."""
+    k = len(types)
+    if isinstance(data, Mapping):
+        return "columns", _keyed_columns(data, k, rel)
+    if _is_array(data):
+        if data.ndim == 2:
+            return "columns", list(data.unbind(1)) if isinstance(data, torch.Tensor) else list(data.T)
+        if data.ndim == 1 and k == 1:
+            return "columns", [data]
+        raise NslRuntimeError(f"the facts of relation '{rel}' are a tensor of shape "
+                              f"{_shape(data.shape)}; a tensor of facts is 2-D, one row per fact")
+    if isinstance(data, (str, bytes)) or not hasattr(data, "__iter__"):
+        raise NslRuntimeError(f"the facts of relation '{rel}' must be {_FORMS}, not "
+                              f"{type(data).__name__} {_show(data)}")
+    if (isinstance(data, (list, tuple)) and k and len(data) == k
+            and all(_is_array(c) and c.ndim == 1 for c in data)
+            and not any(ty.startswith("tensor") for ty in types)):
+        return "columns", list(data)
+    loose = not any(ty.startswith("tensor") for ty in types)  # a 1-D tensor can be a row
+    rows = [r if type(r) is tuple else _row(r, loose) for r in data]
+    if any(n != k for n in set(map(len, rows))):
+        i = next(i for i, r in enumerate(rows) if len(r) != k)
+        count = f"{len(rows[i])} value" + "s" * (len(rows[i]) != 1)
+        raise BadValue(rel, i, None, None, f"has {count}, but the relation has arity {k}")
+    return "rows", rows
+
+
+def _row(r, loose: bool) -> tuple:
+    if isinstance(r, (tuple, list)):
+        return tuple(r)
+    if loose and _is_array(r) and r.ndim == 1:
+        return tuple(r)  # 0-d tensors / numpy scalars, judged value by value
+    return (r,)
+
+
+def _keyed_columns(data: Mapping, k: int, rel: str) -> list:
+    keys = list(data)
+    if all(isinstance(key, str) for key in keys) and keys:
+        # the IR has no column names: ``execute`` takes named columns in order (the API,
+        # which knows the names, has already matched them with ``by_position``)
+        if len(keys) != k:
+            raise NslRuntimeError(f"relation '{rel}' has {k} columns, got {len(keys)}")
+        return [data[key] for key in keys]
+    for key in keys:
+        if not (type(key) is int and 0 <= key < k):
+            named = " by name" if isinstance(key, str) else ""
+            raise NslRuntimeError(f"relation '{rel}' has no column {key!r}{named}: its columns are "
+                                  + (f"keyed 0..{k - 1}" if k else "none (it is nullary)"))
+    missing = sorted(set(range(k)) - set(keys))
+    if missing:
+        raise NslRuntimeError(f"column {missing[0]} of relation '{rel}' is missing")
+    return [data[j] for j in range(k)]
 
 
 def columns_of(data, types, interner, name="?"):
-    """``(cols, n)`` from rows (an iterable of tuples), a dict of columns (in order, or keyed
-    0..k-1), or a 2-D tensor of rows."""
-    rows = None
-    if isinstance(data, dict):
-        keys = sorted(data) if all(isinstance(k, int) for k in data) else list(data)
-        raw = [data[k] for k in keys]
-    elif isinstance(data, torch.Tensor) and data.dim() == 2:
-        raw = list(data.unbind(1))
-    else:
-        rows = [tuple(r) if isinstance(r, (tuple, list)) else (r,) for r in data]
-        for r in rows:
-            if len(r) != len(types):
-                raise NslRuntimeError(f"relation '{name}' has arity {len(types)}, "
-                                      f"got a row of {len(r)} values: {r!r}")
+    """``(cols, n)`` from facts given from Python, in any form :func:`split_facts` reads."""
+    form, parts = split_facts(data, types, name)
+    if form == "rows":
         if not types:
-            return [], len(rows)
-        raw = [[r[j] for r in rows] for j in range(len(types))]
-    if len(raw) != len(types):
-        raise NslRuntimeError(f"relation '{name}' has {len(types)} columns, got {len(raw)}")
-    try:
-        cols = [column_from_values(v, ty, interner) for v, ty in zip(raw, types)]
-    except NslRuntimeError:
-        found = rows and _first_bad_value(rows, types)
-        if not found:
-            raise
-        i, j, problem = found
-        raise NslRuntimeError(f"row {i + 1} of relation '{name}': column {j + 1} has type "
-                              f"{types[j]}, but its value {problem}") from None
+            return [], len(parts)
+        parts = [[r[j] for r in parts] for j in range(len(types))]  # (zip(*rows) is slower)
+    if len(parts) != len(types):
+        raise NslRuntimeError(f"relation '{name}' has {len(types)} columns, got {len(parts)}")
+    cols = [_column(v, ty, interner, name, j) for j, (v, ty) in enumerate(zip(parts, types))]
     for j, (c, ty) in enumerate(zip(cols, types)):
         _check_shape(c, ty, name, j)
         _check_finite(c, ty, name, j)
@@ -87,6 +137,125 @@ def columns_of(data, types, interner, name="?"):
     if any(int(c.shape[0]) != n for c in cols):
         raise NslRuntimeError(f"columns of relation '{name}' differ in length")
     return cols, n
+
+
+def _column(values, ty: str, interner, rel: str, j: int) -> torch.Tensor:
+    if _is_array(values):
+        return _array_column(values, ty, interner, rel, j)
+    values = values if isinstance(values, (list, tuple)) else list(values)
+    if not values:
+        return empty_column(ty)
+    if ty.startswith("tensor"):
+        return _tensor_column(values, ty, rel, j)
+    if not set(map(type, values)) <= _PLAIN[ty]:  # one C pass; the common case ends here
+        values = [_checked(v, ty, rel, i, j) for i, v in enumerate(values)]
+    if ty == "str":
+        return interner.intern_many(values)
+    try:
+        dtype = np.float64 if ty == "float" else np.int64
+        return torch.from_numpy(np.fromiter(values, dtype=dtype, count=len(values)))
+    except _CONVERSION_ERRORS:  # an int past 64 bits, or past a float's range
+        for i, v in enumerate(values):
+            problem = _range_problem(v, ty)
+            if problem:
+                raise BadValue(rel, i, j, ty, problem) from None
+        raise
+
+
+def _checked(value, ty: str, rel: str, i: int, j: int):
+    v = _python_value(value, ty)
+    if v is _REJECT:
+        raise BadValue(rel, i, j, ty, f"is {_show(value)}")
+    return v
+
+
+def _python_value(v, ty: str):
+    """``v`` as a plain Python value for a ``ty`` column, or ``_REJECT``."""
+    if _is_array(v):
+        if v.ndim != 0 or not _kind_fits(_kind(v.dtype), ty):
+            return _REJECT
+        return v.item()
+    if ty == "str":
+        return v if isinstance(v, str) else _REJECT
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v) if ty == "bool" else _REJECT
+    if ty == "bool":
+        return _REJECT
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    if ty == "float" and isinstance(v, (float, np.floating)):
+        return float(v)
+    return _REJECT
+
+
+def _range_problem(v, ty: str) -> str | None:
+    if ty in ("int", "bool") and isinstance(v, int) and not _INT64_MIN <= v <= _INT64_MAX:
+        return f"{v} does not fit in 64 bits"
+    if ty == "float" and isinstance(v, int):
+        try:
+            float(v)
+        except OverflowError:
+            return f"{_show(v)} does not fit in a float"
+    return None
+
+
+def _kind(dtype) -> str | None:
+    """"bool", "int", "float" or "str" for a torch or numpy dtype, or None."""
+    if isinstance(dtype, torch.dtype):
+        if dtype == torch.bool:
+            return "bool"
+        if dtype.is_complex:
+            return None
+        return "float" if dtype.is_floating_point else "int"
+    return {"b": "bool", "i": "int", "u": "int", "f": "float", "U": "str"}.get(dtype.kind)
+
+
+def _kind_fits(kind: str | None, ty: str) -> bool:
+    return kind == ty or (ty == "float" and kind == "int")
+
+
+def _array_column(values, ty: str, interner, rel: str, j: int) -> torch.Tensor:
+    """A column given as a tensor or array: judged by its dtype, one test for all its values."""
+    if isinstance(values, np.ndarray):
+        if values.dtype.kind not in "biuf":  # strings, objects: value by value
+            return _column(values.tolist(), ty, interner, rel, j)
+        values = torch.from_numpy(np.ascontiguousarray(values))
+    if ty.startswith("tensor"):
+        return values
+    if values.dim() != 1:
+        raise NslRuntimeError(f"column {j + 1} of relation '{rel}' has type {ty}, but the tensor "
+                              f"given for it has shape {_shape(values.shape)}, not one value per row")
+    if not _kind_fits(_kind(values.dtype), ty):
+        hint = (" (an int column takes integer tensors only: convert with .long() or .round() "
+                "to say how)" if ty == "int" and values.is_floating_point() else "")
+        raise NslRuntimeError(f"column {j + 1} of relation '{rel}' has type {ty}, but the tensor "
+                              f"given for it holds {str(values.dtype).replace('torch.', '')} "
+                              f"values{hint}")
+    if ty == "float":
+        return values.to(torch.float64)
+    out = values.to(torch.int64)
+    if values.dtype.itemsize == 8 and not values.dtype.is_signed and out.numel():
+        bad = torch.nonzero(out < 0).reshape(-1)  # an unsigned 64-bit value past int64
+        if bad.numel():
+            i = int(bad[0])
+            raise BadValue(rel, i, j, ty, f"{int(out[i]) + (1 << 64)} does not fit in 64 bits")
+    return out
+
+
+def _tensor_column(values: list, ty: str, rel: str, j: int) -> torch.Tensor:
+    try:
+        return _convert(values, ty)
+    except _CONVERSION_ERRORS:
+        for i, v in enumerate(values):
+            problem = _value_problem(v, ty, values[0])
+            if problem:
+                raise BadValue(rel, i, j, ty, problem) from None
+        raise NslRuntimeError(f"a {ty} column cannot hold these values") from None
+
+
+def _convert(values: list, ty: str) -> torch.Tensor:
+    """A tensor-typed column from its row values (tensors, arrays or nested lists)."""
+    return torch.stack([torch.as_tensor(v, dtype=torch.float32) for v in values])
 
 
 def _first_bad_value(rows, types):
@@ -105,16 +274,13 @@ def _first_bad_value(rows, types):
 
 def _value_problem(value, ty: str, first) -> str | None:
     """Why ``value`` cannot stand in a ``ty`` column (``first``: the column's first value)."""
-    if ty == "str":
-        return None
+    if not ty.startswith("tensor"):
+        v = _python_value(value, ty)
+        return f"is {_show(value)}" if v is _REJECT else _range_problem(v, ty)
     try:
         converted = _convert([value], ty)
     except _CONVERSION_ERRORS:
-        if ty in ("int", "bool") and isinstance(value, int):
-            return f"{value} does not fit in 64 bits"
         return f"is {_show(value)}"
-    if not ty.startswith("tensor"):
-        return None
     shape = list(converted.shape[1:])
     dims = _dims(ty)
     if dims and (len(shape) != len(dims) or any(d != "?" and int(d) != s for d, s in zip(dims, shape))):
@@ -173,7 +339,11 @@ def fact_columns(rows, types, interner, prov):
     values = [r.values for r in rows]
     try:
         cols, n = columns_of(values, types, interner)
-    except NslRuntimeError as exc:
+    except BadValue as bad:
+        what = ("this fact" if bad.column is None
+                else f"argument {bad.column + 1} of this fact has type {types[bad.column]}, but its value")
+        raise FactRowError(f"{what} {bad.problem}", rows[bad.row].origin) from None
+    except NslRuntimeError as exc:  # a column-wide problem (a tensor shape): find its row
         found = _first_bad_value(values, types)
         if not found:
             raise FactRowError(str(exc), rows[0].origin if rows else None) from None

@@ -1,0 +1,174 @@
+"""The input boundary: facts from Python hold values of their column's type or are an error
+naming the relation, row and column (never a silent conversion); named columns -- a dict from
+Python, a JSONL object row -- are matched by name, not by order; a byte order mark is not
+data; a quoted CSV field may span lines; every bad ``facts=`` is an API error."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import nsl
+from nsl.lang.diagnostics import CompileError, UsageError
+from nsl.runtime import FactFileError, load_facts
+from tests.helpers import nslc
+
+TYPED = """input i(x: int)
+input f(x: float)
+input b(x: bool)
+input s(x: str)
+ii(x) :- i(x).
+ff(x) :- f(x).
+bb(x) :- b(x).
+ss(x) :- s(x).
+"""
+
+
+def run_typed(facts):
+    return nsl.compile(TYPED).run(facts=facts, queries=("ii", "ff", "bb", "ss"))
+
+
+def expect_fact_error(facts, message, program=TYPED):
+    with pytest.raises(CompileError) as info:
+        nsl.compile(program).run(facts=facts)
+    [diagnostic] = info.value.diagnostics
+    assert diagnostic.message == message
+    assert "Traceback" not in info.value.render()
+
+
+def row_error(rel, row, ty, shown):
+    return f"row {row} of relation '{rel}': column 1 has type {ty}, but its value is {shown}"
+
+
+@pytest.mark.parametrize("facts, message", [
+    ({"i": [(1,), (1.7,), (1.2,)]}, row_error("i", 2, "int", "1.7")),
+    ({"i": [(1.0,)]}, row_error("i", 1, "int", "1.0")),
+    ({"i": [("3",)]}, row_error("i", 1, "int", "'3'")),
+    ({"i": [(1,), (True,)]}, row_error("i", 2, "int", "True")),
+    ({"i": [(None,)]}, row_error("i", 1, "int", "None")),
+    ({"i": [(np.float64(2.0),)]}, row_error("i", 1, "int", repr(np.float64(2.0)))),
+    ({"i": [(torch.tensor(1.5),)]}, row_error("i", 1, "int", "tensor(1.5000)")),
+    ({"f": [(0.5,), (True,)]}, row_error("f", 2, "float", "True")),
+    ({"f": [("1.5",)]}, row_error("f", 1, "float", "'1.5'")),
+    ({"b": [(True,), (2,), (3,)]}, row_error("b", 2, "bool", "2")),
+    ({"b": [(1,)]}, row_error("b", 1, "bool", "1")),
+    ({"s": [("a",), (5,)]}, row_error("s", 2, "str", "5")),
+    ({"s": [(None,)]}, row_error("s", 1, "str", "None")),
+    ({"s": [(b"a",)]}, row_error("s", 1, "str", "b'a'")),
+    ({"i": [(2 ** 63,)]}, "row 1 of relation 'i': column 1 has type int, but its value "
+                          "9223372036854775808 does not fit in 64 bits"),
+    ({"f": [(10 ** 400,)]}, "row 1 of relation 'f': column 1 has type float, but its value "
+                            + repr(10 ** 400)[:57] + "... does not fit in a float"),
+    ({"f": [(1.0,), (math.nan,)]}, "row 2 of relation 'f': column 1 has type float, but its value "
+                                   "is nan; inputs must be finite"),
+])
+def test_a_python_value_of_another_type_is_an_error_at_its_row(facts, message):
+    expect_fact_error(facts, message)
+
+
+FLOAT_TENSOR = ("column 1 of relation 'i' has type int, but the tensor given for it holds {} "
+                "values (an int column takes integer tensors only: convert with .long() or "
+                ".round() to say how)")
+
+
+@pytest.mark.parametrize("facts, message", [
+    ({"i": torch.tensor([[1.7], [-0.5]])}, FLOAT_TENSOR.format("float32")),
+    ({"i": torch.tensor([[1.0], [2.0]])}, FLOAT_TENSOR.format("float32")),  # whole, still float
+    ({"i": np.array([1.5, 2.0])}, FLOAT_TENSOR.format("float64")),
+    ({"i": {0: torch.tensor([True, False])}},
+     "column 1 of relation 'i' has type int, but the tensor given for it holds bool values"),
+    ({"b": torch.tensor([[1], [0]])},
+     "column 1 of relation 'b' has type bool, but the tensor given for it holds int64 values"),
+    ({"f": [torch.tensor([True])]},
+     "column 1 of relation 'f' has type float, but the tensor given for it holds bool values"),
+    ({"s": [torch.tensor([1, 2])]},
+     "column 1 of relation 's' has type str, but the tensor given for it holds int64 values"),
+    ({"f": torch.tensor([[1.0], [math.inf]])},
+     "row 2 of relation 'f': column 1 has type float, but its value is inf; inputs must be finite"),
+    ({"i": {0: np.array(["1", "2"])}}, row_error("i", 1, "int", "'1'")),
+])
+def test_a_tensor_or_array_of_another_dtype_is_an_error(facts, message):
+    expect_fact_error(facts, message)
+
+
+def test_values_of_the_column_type_are_accepted_in_every_form():
+    result = run_typed({
+        "i": [(1,), (np.int32(2),), (torch.tensor(3),), (np.uint8(4),)],
+        "f": [(1,), (0.5,), (np.float32(0.25),), (np.int64(2),), (torch.tensor(4.0),)],
+        "b": [(True,), (np.bool_(False),)],
+        "s": [("a",), (np.str_("b"),)],
+    })
+    assert result["ii"] == [(1,), (2,), (3,), (4,)]
+    assert result["ff"] == [(0.25,), (0.5,), (1.0,), (2.0,), (4.0,)]
+    assert result["bb"] == [(False,), (True,)]
+    assert result["ss"] == [("a",), ("b",)]
+    result = run_typed({"i": torch.tensor([[5], [6]], dtype=torch.int32),
+                        "f": np.array([1, 2], dtype=np.int16), "b": torch.tensor([[True]]),
+                        "s": np.array(["x", "y"])})
+    assert (result["ii"], result["ff"], result["bb"], result["ss"]) == (
+        [(5,), (6,)], [(1.0,), (2.0,)], [(True,)], [("x",), ("y",)])
+
+
+def test_a_bool_column_counts_two_values_only():
+    src = "input b(x: bool)\nc(n) :- n = count(x: b(x)).\n"
+    assert nsl.compile(src).run(facts={"b": [(True,), (False,), (True,)]})["c"] == [(2,)]
+
+EDGE = "input edge(src: int, dst: int)\nout(a, b) :- edge(a, b).\n"
+
+@pytest.mark.parametrize("facts", [
+    {"edge": [torch.tensor([1, 2]), torch.tensor([2, 3])]},
+    {"edge": (np.array([1, 2]), np.array([2, 3]))},
+    {"edge": np.array([[1, 2], [2, 3]])},
+    {"edge": torch.tensor([[1, 2], [2, 3]])},
+    {"edge": [[1, 2], [2, 3]]},
+    {"edge": ((a, a + 1) for a in (1, 2))},
+    {"edge": [np.array([1, 2]), np.array([2, 3]), np.array([2, 3])]},  # three rows
+])
+def test_the_documented_forms_of_facts_are_read(facts):
+    assert nsl.compile(EDGE).run(facts=facts)["out"] == [(1, 2), (2, 3)]
+
+
+def test_a_one_column_relation_takes_a_1d_tensor_and_a_nullary_one_empty_rows():
+    src = "input i(x: int)\ninput go\nii(x) :- i(x).\nyes :- go.\n"
+    result = nsl.compile(src).run(facts={"i": torch.tensor([3, 4]), "go": [()]})
+    assert (result["ii"], result["yes"]) == ([(3,), (4,)], [()])
+
+
+@pytest.mark.parametrize("facts, message", [
+    ({"edge": 5}, "the facts of relation 'edge' must be rows (a list of tuples), columns (a dict "
+                  "of them keyed 0..k-1, or a list of 1-D tensors or arrays, one per column) or "
+                  "a 2-D tensor or array (one row per fact), not int 5"),
+    ({"go": True}, "the facts of relation 'go' must be rows (a list of tuples), columns (a dict "
+                   "of them keyed 0..k-1, or a list of 1-D tensors or arrays, one per column) or "
+                   "a 2-D tensor or array (one row per fact), not bool True"),
+    ({"edge": None}, "the facts of relation 'edge' must be rows (a list of tuples), columns (a "
+                     "dict of them keyed 0..k-1, or a list of 1-D tensors or arrays, one per "
+                     "column) or a 2-D tensor or array (one row per fact), not NoneType None"),
+    ({"edge": [(1, 2, 3)]}, "row 1 of relation 'edge' has 3 values, but the relation has arity 2"),
+    ({"edge": [(1, 2), (1,)]}, "row 2 of relation 'edge' has 1 value, but the relation has arity 2"),
+    ({"edge": torch.zeros(2, 2, 2, dtype=torch.int64)},
+     "the facts of relation 'edge' are a tensor of shape [2, 2, 2]; a tensor of facts is 2-D, "
+     "one row per fact"),
+    ({"edge": [torch.zeros(2, 2, dtype=torch.int64), torch.zeros(2, dtype=torch.int64)]},
+     "row 1 of relation 'edge' has 1 value, but the relation has arity 2"),
+    ({"edge": {0: torch.zeros(2, 2, dtype=torch.int64), 1: [1, 2]}},
+     "column 1 of relation 'edge' has type int, but the tensor given for it has shape [2, 2], "
+     "not one value per row"),
+    ({"edge": torch.tensor(5)}, "the facts of relation 'edge' are a tensor of shape []; a tensor "
+                                "of facts is 2-D, one row per fact"),
+])
+def test_every_bad_facts_value_is_a_compile_error(facts, message):
+    expect_fact_error(facts, message, EDGE + "input go\nyes :- go.\n")
+
+
+@pytest.mark.parametrize("facts", [5, [("edge", [(1, 2)])], "edge"])
+def test_facts_that_are_not_a_dict_are_a_usage_error(facts):
+    with pytest.raises(UsageError, match="facts must be a dict from relation names"):
+        nsl.compile(EDGE).run(facts=facts)
+
+
+def test_facts_keyed_by_something_else_than_names_are_a_usage_error():
+    with pytest.raises(UsageError, match="facts must be keyed by relation names, not 1"):
+        nsl.compile(EDGE).run(facts={1: [(1, 2)]})
