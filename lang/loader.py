@@ -22,7 +22,7 @@ def looks_like_path(path_or_text: str) -> bool:
 
 def read_source(path: str) -> str:
     try:
-        with open(path, encoding="utf-8") as f:
+        with open(path, encoding="utf-8-sig") as f:  # a byte order mark is not program text
             return f.read()
     except FileNotFoundError:
         raise CompileError([error("no such file", Span.unknown(path))]) from None

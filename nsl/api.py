@@ -268,7 +268,7 @@ def shown_path(path: str) -> str:
 
 def _read_text(path: str) -> str:
     try:
-        with open(path, encoding="utf-8", errors="replace") as f:
+        with open(path, encoding="utf-8-sig", errors="replace") as f:  # as load_facts reads it
             return f.read()
     except OSError:
         return ""

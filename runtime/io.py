@@ -55,7 +55,7 @@ def load_facts(path, types, domains=None) -> list[tuple]:
     else:
         parse = lambda line, n: _delimited_fields(path, line, n, ",")  # noqa: E731
     try:
-        with open(path, encoding="utf-8", newline="") as f:
+        with open(path, encoding="utf-8-sig", newline="") as f:  # a byte order mark is not data
             text = f.read()
     except OSError as e:
         raise FactFileError(path, 0, 0, f"cannot read facts file: {e.strerror or e}") from None

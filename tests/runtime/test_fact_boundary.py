@@ -172,3 +172,31 @@ def test_facts_that_are_not_a_dict_are_a_usage_error(facts):
 def test_facts_keyed_by_something_else_than_names_are_a_usage_error():
     with pytest.raises(UsageError, match="facts must be keyed by relation names, not 1"):
         nsl.compile(EDGE).run(facts={1: [(1, 2)]})
+
+def write(tmp_path, name, text, encoding="utf-8"):
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding))
+    return path
+
+@pytest.mark.parametrize("name, text", [
+    ("p.csv", "\ufeffcarol,7\r\ndave,8\r\n"),
+    ("p.tsv", "\ufeffcarol\t7\ndave\t8\n"),
+    ("p.jsonl", '\ufeff["carol", 7]\n["dave", 8]\n'),
+])
+def test_a_byte_order_mark_is_not_data(tmp_path, name, text):
+    path = write(tmp_path, name, text)
+    assert load_facts(path, ("str", "int")) == [("carol", 7), ("dave", 8)]
+
+
+def test_a_byte_order_mark_does_not_shift_error_columns(tmp_path):
+    path = write(tmp_path, "p.csv", "\ufeffx,abc\n")
+    with pytest.raises(FactFileError) as err:
+        load_facts(path, ("str", "int"))
+    assert (err.value.line, err.value.col) == (1, 3)
+
+
+def test_a_program_file_may_start_with_a_byte_order_mark(tmp_path):
+    path = write(tmp_path, "p.nsl", "\ufeffp(1).\r\nq(x) :- p(x).\r\n")
+    assert nsl.compile(str(path)).run()["q"] == [(1,)]
+    proc = nslc("run", str(path))
+    assert proc.returncode == 0 and "q(1)." in proc.stdout, proc.stderr
