@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from .errors import FactFileError
 
 _INT = re.compile(r"[+-]?[0-9]+\Z")
+# float() also takes "1_0", "١" and other digits; a CSV float is written as in C or JSON
+_FLOAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
+_NOT_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)\Z", re.IGNORECASE)
 _BOOL = {"true": True, "false": False, "1": True, "0": False}
 
 
@@ -45,39 +48,34 @@ class Domain:
 
 def load_facts(path, types, domains=None) -> list[tuple]:
     """Rows of the facts file at ``path`` as tuples of Python values typed by ``types``;
-    ``domains`` (a :class:`Domain` or None per column) restricts columns to a declared type."""
+    ``domains`` (a :class:`Domain` or None per column) restricts columns to a declared type.
+
+    A UTF-8 byte order mark is skipped; a quoted CSV/TSV field may span lines (RFC 4180)."""
     path = str(path)
     lower = path.lower()
     if lower.endswith((".jsonl", ".ndjson", ".json")):
-        parse = _jsonl_fields
-    elif lower.endswith(".tsv") or lower.endswith(".tab"):
-        parse = lambda line, n: _delimited_fields(path, line, n, "\t")  # noqa: E731
+        parse = lambda line_no, line, end, lines: _jsonl_fields(line_no, line)  # noqa: E731
     else:
-        parse = lambda line, n: _delimited_fields(path, line, n, ",")  # noqa: E731
+        sep = "\t" if lower.endswith((".tsv", ".tab")) else ","
+        parse = lambda line_no, line, end, lines: _delimited_fields(line_no, line, end, lines, sep)  # noqa: E731
     try:
-        with open(path, encoding="utf-8-sig", newline="") as f:  # a byte order mark is not data
+        with open(path, encoding="utf-8-sig", newline="") as f:
             text = f.read()
     except OSError as e:
         raise FactFileError(path, 0, 0, f"cannot read facts file: {e.strerror or e}") from None
     except UnicodeDecodeError as e:
         raise FactFileError(path, 0, 0, f"not UTF-8 text: {e.reason}") from None
+    is_json = lower.endswith((".jsonl", ".ndjson", ".json"))
     rows = []
     shapes: dict = {}  # shapeless tensor column -> (its first row's shape, that row's line)
-    for line_no, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            fields = parse(line, line_no)
-        except _Bad as bad:
-            raise FactFileError(path, line_no, bad.col, bad.message) from None
+    for line_no, line, fields, end in _records(path, text, parse):
         if len(fields) != len(types):
-            col = fields[len(types)][0] if len(fields) > len(types) else len(line) + 1
-            raise FactFileError(path, line_no, col, f"expected {len(types)} values, "
-                                                    f"found {len(fields)}")
+            at = fields[len(types)][:2] if len(fields) > len(types) else end
+            raise FactFileError(path, *at, f"expected {len(types)} values, found {len(fields)}")
         row = []
-        for j, ((col, value), ty) in enumerate(zip(fields, types)):
+        for j, ((at_line, col, value), ty) in enumerate(zip(fields, types)):
             try:
-                row.append(_convert(value, ty, parse is _jsonl_fields))
+                row.append(_convert(value, ty, is_json))
                 if ty == "tensor[]":  # shapeless, but every row of a column has one shape
                     shape = _shape_of(row[-1])
                     first, first_line = shapes.setdefault(j, (shape, line_no))
@@ -87,24 +85,55 @@ def load_facts(path, types, domains=None) -> list[tuple]:
             except _Bad as bad:
                 if bad.path is not None:  # inside a JSON array: point at the element
                     col = _element_col(line, col - 1, bad.path, bad.at_close)
-                raise FactFileError(path, line_no, col, bad.message) from None
+                raise FactFileError(path, at_line, col, bad.message) from None
         rows.append(tuple(row))
     if domains and rows:
         _check_domains(path, text, rows, domains, parse)
     return rows
 
 
+_EOL = re.compile(r"\r\n|\r|\n")
+
+
+def _lines(text: str):
+    """``(line_no, line, end)`` of each line of ``text``, ``end`` its line break; only
+    ``\\n``, ``\\r\\n`` and ``\\r`` end a line (``str.splitlines`` also splits at other
+    Unicode separators, which a value may hold)."""
+    pos, line_no = 0, 0
+    for m in _EOL.finditer(text):
+        line_no += 1
+        yield line_no, text[pos:m.start()], m.group()
+        pos = m.end()
+    if pos < len(text):
+        yield line_no + 1, text[pos:], ""
+
+
+def _records(path, text, parse):
+    """``(line_no, line, fields, end)`` of each record (blank lines hold none): ``fields`` are
+    ``(line, col, value)``, ``end`` the ``(line, col)`` just past the record."""
+    lines = _lines(text)
+    for line_no, line, eol in lines:
+        if not line.strip():
+            continue
+        try:
+            fields, end = parse(line_no, line, eol, lines)
+        except _Bad as bad:
+            raise FactFileError(path, bad.line or line_no, bad.col, bad.message) from None
+        yield line_no, line, fields, end
+
+
 def _check_domains(path, text, rows, domains, parse) -> None:
-    columns = list(zip(*rows))  # transposed in C, no loop per row here
     for j, domain in enumerate(domains):
         if domain is None:
             continue
-        i = domain.first_outside(columns[j])
+        i = domain.first_outside([r[j] for r in rows])
         if i is None:
             continue
-        # only now find the row's line (blank lines hold no row) and the value's column
-        line_no, line = [(k, t) for k, t in enumerate(text.splitlines(), 1) if t.strip()][i]
-        col, field = parse(line, line_no)[j]
+        # only now find the row's record (blank lines hold no row) and the value's column
+        for k, (_, _, fields, _) in enumerate(_records(path, text, parse)):
+            if k == i:
+                break
+        line_no, col, field = fields[j]
         if isinstance(field, tuple):  # CSV text: point past the spaces before the value
             col += len(field[0]) - len(field[0].lstrip())
         raise FactFileError(path, line_no, col, f"{show_value(rows[i][j])} is not a value of type "
@@ -124,8 +153,9 @@ class _Bad(Exception):
     """A bad field; ``path`` (indices into nested arrays) locates the bad element within it,
     ``at_close`` the closing bracket of the array at ``path`` (an element is missing there)."""
 
-    def __init__(self, message, col=1, path=None, at_close=False):
+    def __init__(self, message, col=1, path=None, at_close=False, line=None):
         self.message, self.col, self.path, self.at_close = message, col, path, at_close
+        self.line = line  # None: the record's first line
 
 
 def _element_col(line: str, start: int, path, at_close: bool) -> int:
@@ -144,36 +174,44 @@ def _element_col(line: str, start: int, path, at_close: bool) -> int:
     return i + 1
 
 
-def _delimited_fields(path, line, line_no, sep):
-    """``[(col, text)]`` of one CSV/TSV line; double-quoted fields, ``""`` escapes a quote."""
+def _delimited_fields(line_no, line, eol, lines, sep):
+    """``([(line, col, (text, quoted))], end)`` of the CSV/TSV record starting at ``line``:
+    double-quoted fields, ``""`` escapes a quote, and a quoted field may hold line breaks
+    (as written), read on from the iterator ``lines``."""
     fields, i, n = [], 0, len(line)
     while True:
-        start = i
+        start, start_line = i, line_no
         if i < n and line[i] == '"':
             i += 1
             buf = []
             while True:
-                if i >= n:
-                    raise _Bad("unterminated quoted field", start + 1)
-                if line[i] == '"':
-                    if i + 1 < n and line[i + 1] == '"':
-                        buf.append('"')
-                        i += 2
-                        continue
-                    i += 1
-                    break
-                buf.append(line[i])
-                i += 1
+                q = line.find('"', i)
+                if q < 0:  # the field goes on on the next line
+                    buf.append(line[i:])
+                    more = next(lines, None) if eol else None
+                    if more is None:
+                        raise _Bad("unterminated quoted field", start + 1, line=start_line)
+                    buf.append(eol)
+                    line_no, line, eol = more
+                    i, n = 0, len(line)
+                    continue
+                buf.append(line[i:q])
+                if q + 1 < n and line[q + 1] == '"':
+                    buf.append('"')
+                    i = q + 2
+                    continue
+                i = q + 1
+                break
             if i < n and line[i] != sep:
-                raise _Bad("unexpected text after a quoted field", i + 1)
-            fields.append((start + 1, "".join(buf), True))
+                raise _Bad("unexpected text after a quoted field", i + 1, line=line_no)
+            fields.append((start_line, start + 1, ("".join(buf), True)))
         else:
             j = line.find(sep, i)
             j = n if j < 0 else j
-            fields.append((start + 1, line[i:j], False))
+            fields.append((line_no, start + 1, (line[i:j], False)))
             i = j
         if i >= n:
-            return [(c, (v, quoted)) for c, v, quoted in fields]
+            return fields, (line_no, n + 1)
         i += 1  # skip the separator
 
 
@@ -191,8 +229,8 @@ _DECODER = json.JSONDecoder(parse_constant=_Constant)
 _WS = re.compile(r"[ \t\r]*")
 
 
-def _jsonl_fields(line, line_no):
-    """``[(col, value)]`` of a JSON array (or an object, values in column order)."""
+def _jsonl_fields(line_no, line):
+    """``([(line_no, col, value)], end)`` of a JSON array (or an object, values in column order)."""
     i = _WS.match(line, 0).end()
     if i >= len(line) or line[i] not in "[{":
         raise _Bad("expected a JSON array (or object) of values", i + 1)
@@ -213,7 +251,7 @@ def _jsonl_fields(line, line_no):
                 i = _WS.match(line, i + 1).end()
             col = i + 1
             value, i = _decode(line, i)
-            fields.append((col, value))
+            fields.append((line_no, col, value))
             i = _WS.match(line, i).end()
             if i < len(line) and line[i] == ",":
                 i = _WS.match(line, i + 1).end()
@@ -224,7 +262,7 @@ def _jsonl_fields(line, line_no):
             raise _Bad(f"expected ',' or '{close}'", i + 1)
     if line[i:].strip():
         raise _Bad("unexpected text after the JSON value", i + 1)
-    return fields
+    return fields, (line_no, len(line) + 1)
 
 
 def _decode(line, i):
@@ -249,11 +287,12 @@ def _convert(value, ty, is_json):
             raise _Bad(f"int out of 64-bit range: {t}")
         return v
     if ty == "float":
-        try:
-            v = float(t)
-        except ValueError:
-            raise _Bad(f"expected a float, found {text!r}") from None
-        if not math.isfinite(v):
+        if _NOT_FINITE.match(t):
+            raise _Bad(f"expected a finite float, found {text!r}")
+        if not _FLOAT.match(t):
+            raise _Bad(f"expected a float, found {text!r}")
+        v = float(t)
+        if not math.isfinite(v):  # 1e400
             raise _Bad(f"expected a finite float, found {text!r}")
         return v
     if ty == "bool":

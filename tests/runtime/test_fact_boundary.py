@@ -200,3 +200,57 @@ def test_a_program_file_may_start_with_a_byte_order_mark(tmp_path):
     assert nsl.compile(str(path)).run()["q"] == [(1,)]
     proc = nslc("run", str(path))
     assert proc.returncode == 0 and "q(1)." in proc.stdout, proc.stderr
+
+def test_a_quoted_csv_field_may_span_lines(tmp_path):
+    path = write(tmp_path, "m.csv", '"multi\nline",1\n"a\r\nb ""q""\n",2\nplain,3\n')
+    assert load_facts(path, ("str", "int")) == [("multi\nline", 1), ('a\r\nb "q"\n', 2),
+                                                ("plain", 3)]
+
+
+@pytest.mark.parametrize("text, line, col, message", [
+    ('"multi\nline",1\nbad,x\n', 3, 5, "expected an int, found 'x'"),
+    ('"multi\nline",x\n', 2, 7, "expected an int, found 'x'"),
+    ('"multi\nline"z,1\n', 2, 6, "unexpected text after a quoted field"),
+    ('ok,1\n"never\nclosed,2\n', 2, 1, "unterminated quoted field"),
+    ('"a\n\nb",1,2\n', 3, 6, "expected 2 values, found 3"),
+    ('"a\nb"\n', 2, 3, "expected 2 values, found 1"),
+])
+def test_positions_after_a_multi_line_field_are_right(tmp_path, text, line, col, message):
+    path = write(tmp_path, "m.csv", text)
+    with pytest.raises(FactFileError) as err:
+        load_facts(path, ("str", "int"))
+    assert (err.value.line, err.value.col, err.value.message) == (line, col, message)
+
+
+def test_a_domain_error_after_a_multi_line_field_is_positioned(tmp_path):
+    from nsl.runtime.io import Domain
+    path = write(tmp_path, "m.csv", '"a\nb",1\n\n"c",  12\n')
+    with pytest.raises(FactFileError) as err:
+        load_facts(path, ("str", "int"), [None, Domain("Digit = 0..9", 0, 9)])
+    assert (err.value.line, err.value.col) == (4, 7)
+
+
+@pytest.mark.parametrize("ty, text", [
+    ("float", "1_0"), ("int", "1_0"), ("float", "1__0.5"), ("float", "\u0661"),
+    ("int", "\u0661"), ("float", "0x10"), ("float", "1e"), ("float", "."), ("float", "e5"),
+])
+def test_csv_numbers_are_written_plainly(tmp_path, ty, text):
+    path = write(tmp_path, "n.csv", f"a,{text}\n")
+    with pytest.raises(FactFileError, match=f"expected an? {ty}, found '{text}'") as err:
+        load_facts(path, ("str", ty))
+    assert (err.value.line, err.value.col) == (1, 3)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("1", 1.0), ("-1.5", -1.5), ("+.5", 0.5), ("2.", 2.0), ("1e3", 1000.0), (" 2.5E-1 ", 0.25),
+])
+def test_plain_csv_floats_still_read(tmp_path, text, value):
+    path = write(tmp_path, "n.csv", f"a,{text}\n")
+    assert load_facts(path, ("str", "float")) == [("a", value)]
+
+
+def test_a_value_may_hold_a_unicode_line_separator(tmp_path):
+    path = write(tmp_path, "u.jsonl", '["a\u2028b", 1]\n')
+    assert load_facts(path, ("str", "int")) == [("a\u2028b", 1)]
+    path = write(tmp_path, "u.csv", "a\u2028b,1\nc\x0cd,2\n")
+    assert load_facts(path, ("str", "int")) == [("a\u2028b", 1), ("c\x0cd", 2)]
