@@ -65,7 +65,8 @@ class Program:
         """Evaluate the program.
 
         ``facts`` maps a relation name to rows (a list of tuples), to a path of a
-        CSV/TSV/JSONL file, to columns (a dict keyed by position ``0..k-1``, or a list of 1-D tensors or arrays, one per column), or to a
+        CSV/TSV/JSONL file, to columns (a dict keyed by the declared column names or by
+        position ``0..k-1``, or a list of 1-D tensors or arrays, one per column), or to a
         2-D tensor or array of rows. Values must have their column's type (an int column
         takes ints, numpy integers and integer tensors, never floats or bools; a float
         column ints and finite floats; a bool column bools; a str column strings): any
@@ -154,7 +155,7 @@ class Program:
             if rel.kind == "input" and rel.source and rel.name not in facts:
                 path = rel.source if os.path.isabs(rel.source) else os.path.join(self.base_dir, rel.source)
                 inputs[rel.name] = _load_file(path, rel.types, rel.origin, self.sources,
-                                              self._domains(rel.name))
+                                              self._domains(rel.name), self._names(rel.name))
         for name, value in facts.items():
             if not isinstance(name, str):
                 raise UsageError(f"facts must be keyed by relation names, not {name!r}")
@@ -166,13 +167,21 @@ class Program:
                                  "input relations and relations without rules")
             if not any(r.name == name for r in module.relations):
                 continue  # no output depends on it
-            domains = self._domains(name)
+            domains, names = self._domains(name), self._names(name)
             if isinstance(value, (str, os.PathLike)):
-                value = _load_file(os.fspath(value), schema.types, None, self.sources, domains)
+                value = _load_file(os.fspath(value), schema.types, None, self.sources, domains, names)
             else:
-                value = _given_facts(name, value, schema.types, domains, self.sources)
+                value = _given_facts(name, value, schema.types, names, domains, self.sources)
             inputs[name] = value
         return inputs
+
+    def _names(self, rel: str) -> tuple[str, ...]:
+        """The declared column names of ``rel``; ``()`` when it was not declared, so its columns
+        have none (a nullary relation has none either)."""
+        info = self._comp.checked.symbols.relations.get(rel)
+        if info is None or info.decl is None:
+            return ()
+        return tuple(p.name for p in info.decl.params or ())
 
     def _domains(self, rel: str) -> list | None:
         """The runtime's :class:`Domain` of each column of ``rel`` declared with a range or
@@ -199,16 +208,17 @@ def _stamp(path: str) -> tuple:
     return tuple((n, st.st_mtime_ns, st.st_size) for n, st in zip(names, stats))
 
 
-def _given_facts(name: str, data, types, domains, sources):
-    """Facts given from Python for relation ``name``; the runtime judges the values. A form
-    the runtime cannot read, or a value outside a range or enum column's type, is a
-    :class:`CompileError`."""
+def _given_facts(name: str, data, types, names, domains, sources):
+    """Facts given from Python for relation ``name``, with a dict of named columns keyed by
+    position; the runtime judges the values. A form the runtime cannot read, or a value
+    outside a range or enum column's type, is a :class:`CompileError`."""
     from nsl.runtime.errors import NslRuntimeError
-    from nsl.runtime.loading import split_facts
+    from nsl.runtime.loading import by_position, split_facts
 
-    if not domains:
-        return data
     try:
+        data = by_position(data, names, name, len(types))
+        if not domains:
+            return data
         form, parts = split_facts(data, types, name)
     except NslRuntimeError as exc:
         raise CompileError([error(str(exc), None)], sources) from None
@@ -238,7 +248,7 @@ def _check_given_domains(name: str, columns, domains, sources) -> None:
                                sources)
 
 
-def _load_file(path: str, types, origin, sources, domains=None):
+def _load_file(path: str, types, origin, sources, domains=None, names=None):
     from nsl.runtime.errors import FactFileError
     from nsl.runtime.io import load_facts
 
@@ -247,7 +257,7 @@ def _load_file(path: str, types, origin, sources, domains=None):
         span = origin if origin is not None else Span.unknown(shown)
         raise CompileError([error(f"fact file '{shown}' does not exist", span)], sources)
     try:
-        return load_facts(path, types, domains)
+        return load_facts(path, types, domains, names)
     except FactFileError as exc:
         span = Span(shown, exc.line, exc.col, exc.line, exc.col) if exc.line else Span.unknown(shown)
         sources.add(shown, _read_text(path))

@@ -46,15 +46,18 @@ class Domain:
         return int(hits[0]) if hits.size else None
 
 
-def load_facts(path, types, domains=None) -> list[tuple]:
+def load_facts(path, types, domains=None, names=None) -> list[tuple]:
     """Rows of the facts file at ``path`` as tuples of Python values typed by ``types``;
-    ``domains`` (a :class:`Domain` or None per column) restricts columns to a declared type.
+    ``domains`` (a :class:`Domain` or None per column) restricts columns to a declared type;
+    ``names`` are the declared column names, which the keys of a JSONL object row must be
+    (``()`` for a relation declared without them: an object row is then an error; None,
+    where the caller has no names -- the IR has none --: the keys are taken in order).
 
     A UTF-8 byte order mark is skipped; a quoted CSV/TSV field may span lines (RFC 4180)."""
     path = str(path)
     lower = path.lower()
     if lower.endswith((".jsonl", ".ndjson", ".json")):
-        parse = lambda line_no, line, end, lines: _jsonl_fields(line_no, line)  # noqa: E731
+        parse = lambda line_no, line, end, lines: _jsonl_fields(line_no, line, names, len(types))  # noqa: E731
     else:
         sep = "\t" if lower.endswith((".tsv", ".tab")) else ","
         parse = lambda line_no, line, end, lines: _delimited_fields(line_no, line, end, lines, sep)  # noqa: E731
@@ -229,28 +232,39 @@ _DECODER = json.JSONDecoder(parse_constant=_Constant)
 _WS = re.compile(r"[ \t\r]*")
 
 
-def _jsonl_fields(line_no, line):
-    """``([(line_no, col, value)], end)`` of a JSON array (or an object, values in column order)."""
+def _jsonl_fields(line_no, line, names, arity):
+    """``([(line_no, col, value)], end)`` of a JSON array of values, or of an object keyed by
+    the column ``names`` (matched by name, not by order; see ``load_facts``)."""
+    if names is not None and len(names) != arity:
+        names = ()
     i = _WS.match(line, 0).end()
     if i >= len(line) or line[i] not in "[{":
         raise _Bad("expected a JSON array (or object) of values", i + 1)
-    is_obj, close = line[i] == "{", "]" if line[i] == "[" else "}"
+    is_obj, close, opening = line[i] == "{", "]" if line[i] == "[" else "}", i + 1
     i = _WS.match(line, i + 1).end()
-    fields = []
+    fields, keys = [], {}
     if i < len(line) and line[i] == close:
         i += 1
     else:
         while True:
             if is_obj:
+                key_col = i + 1
                 key, i = _decode(line, i)
                 if not isinstance(key, str):
-                    raise _Bad("expected a string key", i)
+                    raise _Bad("expected a string key", key_col)
+                if key in keys:
+                    raise _Bad(f"duplicate key {json.dumps(key)}", key_col)
+                if names and key not in names:
+                    raise _Bad(f"unknown column {json.dumps(key, ensure_ascii=False)} (the columns "
+                               f"are {', '.join(names) or 'none'})", key_col)
                 i = _WS.match(line, i).end()
                 if i >= len(line) or line[i] != ":":
                     raise _Bad("expected ':'", i + 1)
                 i = _WS.match(line, i + 1).end()
             col = i + 1
             value, i = _decode(line, i)
+            if is_obj:
+                keys[key] = (line_no, col, value)
             fields.append((line_no, col, value))
             i = _WS.match(line, i).end()
             if i < len(line) and line[i] == ",":
@@ -262,6 +276,15 @@ def _jsonl_fields(line_no, line):
             raise _Bad(f"expected ',' or '{close}'", i + 1)
     if line[i:].strip():
         raise _Bad("unexpected text after the JSON value", i + 1)
+    if is_obj and names is not None:
+        if arity and not names:
+            raise _Bad("an object row needs the relation's column names, but it was declared "
+                       "without them: write the row as an array", opening)
+        missing = [name for name in names if name not in keys]
+        if missing:
+            raise _Bad(f"missing column {json.dumps(missing[0])} (the columns are "
+                       f"{', '.join(names)})", opening)
+        fields = [keys[name] for name in names]
     return fields, (line_no, len(line) + 1)
 
 

@@ -120,6 +120,30 @@ def _keyed_columns(data: Mapping, k: int, rel: str) -> list:
     return [data[j] for j in range(k)]
 
 
+def by_position(data, names, rel: str, arity: int):
+    """``data`` with a dict of columns keyed by the relation's column ``names`` re-keyed
+    ``0..k-1`` (as :func:`split_facts` reads it); other data as it is. ``names`` is ``()``
+    when the relation was not declared, so its columns have no names."""
+    if not isinstance(data, Mapping) or not any(isinstance(key, str) for key in data):
+        return data
+    if not all(isinstance(key, str) for key in data):
+        raise NslRuntimeError(f"the columns of relation '{rel}' are keyed by name and by position "
+                              "at once")
+    if not arity:
+        raise NslRuntimeError(f"relation '{rel}' is nullary: it has no columns")
+    if len(names) != arity:
+        raise NslRuntimeError(f"relation '{rel}' is not declared, so its columns have no names: "
+                              f"key them by position, 0..{arity - 1}")
+    for key in data:
+        if key not in names:
+            raise NslRuntimeError(f"relation '{rel}' has no column '{key}' (its columns: "
+                                  f"{', '.join(names) or 'none'})")
+    for name in names:
+        if name not in data:
+            raise NslRuntimeError(f"column '{name}' of relation '{rel}' is missing")
+    return {j: data[name] for j, name in enumerate(names)}
+
+
 def columns_of(data, types, interner, name="?"):
     """``(cols, n)`` from facts given from Python, in any form :func:`split_facts` reads."""
     form, parts = split_facts(data, types, name)

@@ -254,3 +254,74 @@ def test_a_value_may_hold_a_unicode_line_separator(tmp_path):
     assert load_facts(path, ("str", "int")) == [("a\u2028b", 1)]
     path = write(tmp_path, "u.csv", "a\u2028b,1\nc\x0cd,2\n")
     assert load_facts(path, ("str", "int")) == [("a\u2028b", 1), ("c\x0cd", 2)]
+
+
+# ---- named columns: matched by name, never by order
+
+@pytest.mark.parametrize("columns", [
+    {"dst": [2, 3], "src": [1, 2]},
+    {"src": [1, 2], "dst": [2, 3]},
+    {1: [2, 3], 0: [1, 2]},
+    {"dst": torch.tensor([2, 3]), "src": np.array([1, 2])},
+])
+def test_python_columns_are_matched_by_name_or_position(columns):
+    assert nsl.compile(EDGE).run(facts={"edge": columns})["out"] == [(1, 2), (2, 3)]
+
+
+@pytest.mark.parametrize("columns, message", [
+    ({"a": [1], "b": [2]}, "relation 'edge' has no column 'a' (its columns: src, dst)"),
+    ({"src": [1]}, "column 'dst' of relation 'edge' is missing"),
+    ({"src": [1], "dst": [2], "weight": [3]},
+     "relation 'edge' has no column 'weight' (its columns: src, dst)"),
+    ({"src": [1], 1: [2]}, "the columns of relation 'edge' are keyed by name and by position at once"),
+    ({0: [1], 2: [2]}, "relation 'edge' has no column 2: its columns are keyed 0..1"),
+    ({0: [1]}, "column 1 of relation 'edge' is missing"),
+    ({"src": [1, 2], "dst": [2]}, "columns of relation 'edge' differ in length"),
+])
+def test_bad_python_column_keys_are_errors(columns, message):
+    expect_fact_error({"edge": columns}, message, EDGE)
+
+
+def test_an_undeclared_relation_takes_columns_by_position_only():
+    src = "e(1, 2).\nout(a, b) :- e(a, b).\n"
+    assert nsl.compile(src).run(facts={"e": {0: [3], 1: [4]}})["out"] == [(1, 2), (3, 4)]
+    expect_fact_error({"e": {"a": [3], "b": [4]}}, "relation 'e' is not declared, so its columns "
+                      "have no names: key them by position, 0..1", src)
+
+
+def test_a_nullary_relation_has_no_named_columns():
+    expect_fact_error({"go": {"x": [1]}}, "relation 'go' is nullary: it has no columns",
+                      EDGE + "input go\nyes :- go.\n")
+
+def test_jsonl_object_rows_are_matched_by_key_name(tmp_path):
+    path = write(tmp_path, "e.jsonl", '{"dst": 2, "src": 1}\n{"src": 3, "dst": 4}\n[5, 6]\n')
+    assert load_facts(path, ("int", "int"), names=("src", "dst")) == [(1, 2), (3, 4), (5, 6)]
+    src = f'input edge(src: int, dst: int) from "{path}"\nout(a, b) :- edge(a, b).\n'
+    assert nsl.compile(src).run()["out"] == [(1, 2), (3, 4), (5, 6)]
+    assert nsl.compile(EDGE).run(facts={"edge": str(path)})["out"] == [(1, 2), (3, 4), (5, 6)]
+
+
+@pytest.mark.parametrize("line, col, message", [
+    ('{"src": 1, "to": 2}', 12, 'unknown column "to" (the columns are src, dst)'),
+    ('{"src": 1}', 1, 'missing column "dst" (the columns are src, dst)'),
+    ('  {}', 3, 'missing column "src" (the columns are src, dst)'),
+    ('{"src": 1, "src": 2, "dst": 3}', 12, 'duplicate key "src"'),
+    ('{"src": 1, "dst": "2"}', 19, 'expected int, found "2"'),
+])
+def test_bad_jsonl_object_rows_are_errors_at_the_key_or_object(tmp_path, line, col, message):
+    path = write(tmp_path, "e.jsonl", "[0, 1]\n" + line + "\n")
+    with pytest.raises(FactFileError) as err:
+        load_facts(path, ("int", "int"), names=("src", "dst"))
+    assert (err.value.line, err.value.col, err.value.message) == (2, col, message)
+
+
+def test_an_object_row_for_a_relation_without_column_names_is_an_error(tmp_path):
+    path = write(tmp_path, "e.jsonl", '{"a": 1, "b": 2}\n')
+    src = "e(0, 0).\nout(a, b) :- e(a, b).\n"
+    with pytest.raises(CompileError, match="an object row needs the relation's column names"):
+        nsl.compile(src).run(facts={"e": str(path)})
+
+
+def test_jsonl_object_rows_after_a_byte_order_mark(tmp_path):
+    path = write(tmp_path, "p.jsonl", '\ufeff{"name": "carol", "age": 7}\n{"age": 8, "name": "dave"}\n')
+    assert load_facts(path, ("str", "int"), names=("name", "age")) == [("carol", 7), ("dave", 8)]
