@@ -1,10 +1,12 @@
 """Statements that answer with a verdict rather than facts (``check_ir`` today).
 
 They run after the rules, in source order, and each adds one verdict object
-to the result (the ``verdicts`` list of ``nslc run --json``). A ``check_ir``
-whose answer is ``counterexample`` or ``invalid-ir`` fails, as ``nslc
-check-ir`` does: :func:`failed_statements` gives the positioned diagnostics
-that make ``nslc run`` exit 1. ``nslc check`` reports unreadable files through
+to the result (the ``verdicts`` list of ``nslc run --json``). Every answer,
+``counterexample`` and ``invalid-ir`` included, is a result: a program that
+checks a batch of model-written translations reports which ones fail, as
+``examples/ir_checks`` does (``nslc check-ir``, a gate for scripts, exits 1
+on them instead). A file that is missing or a directory is the program's
+error, at the option; ``nslc check`` reports those through
 :func:`statement_file_errors` without running anything.
 """
 from __future__ import annotations
@@ -13,9 +15,6 @@ import os
 
 from nsl.lang import ast as A
 from nsl.lang.diagnostics import CompileError, Diagnostic, UsageError, error
-
-FAILING = ("counterexample", "invalid-ir")
-
 
 def run_verdict_statements(program: A.Program, base_dir: str, sources) -> list[dict]:
     verdicts = []
@@ -60,22 +59,6 @@ def statement_file_errors(program: A.Program, base_dir: str) -> list[Diagnostic]
     for stmt in program.statements:
         if isinstance(stmt, A.CheckIrStmt):
             out.extend(_file_errors(stmt, _paths(stmt, base_dir)))
-    return out
-
-
-def failed_statements(program: A.Program, verdicts: list[dict]) -> list[Diagnostic]:
-    """One error, at its statement, for every check whose answer fails the program."""
-    spans = {s.name: s.span for s in program.statements if isinstance(s, A.CheckIrStmt)}
-    out = []
-    for verdict in verdicts:
-        if verdict.get("kind") == "check_ir" and verdict["status"] in FAILING:
-            detail = verdict.get("reason") or ""
-            cex = verdict.get("counterexample")
-            if cex:
-                detail = (f"inputs {cex['inputs']}: reference {cex['reference']}, candidate "
-                          f"{cex['candidate']} ({cex['check']})")
-            out.append(error(f"check_ir {verdict['name']}: {verdict['status']}"
-                             + (f": {detail}" if detail else ""), spans.get(verdict["name"])))
     return out
 
 
