@@ -253,20 +253,29 @@ def _row_setup(out, stride, rb, tag, vector, with_bias, row_index=None) -> int:
     """Row pointers, scales and biases of the block starting at %{tag}_r
     (``row_index(b)``: the line defining row b's index, default r + b)."""
     step = rb if vector else 1
-    for b in range(step):
-        out(row_index(b) if row_index else f"%{tag}_i{b} = add i64 %{tag}_r, {b}",
-            f"%{tag}_roff{b} = mul i64 %{tag}_i{b}, {stride}",
-            f"%{tag}_row{b} = getelementptr i8, ptr %rows, i64 %{tag}_roff{b}",
-            f"%{tag}_rsp{b} = getelementptr float, ptr %row_scale, i64 %{tag}_i{b}",
-            f"%{tag}_rs{b} = load float, ptr %{tag}_rsp{b}")
-        if with_bias:
-            out(f"%{tag}_rbp{b} = getelementptr float, ptr %row_bias, i64 %{tag}_i{b}",
-                f"%{tag}_rb{b} = load float, ptr %{tag}_rbp{b}")
-        else:
-            out(f"%{tag}_rb{b} = bitcast i32 0 to float")  # +0.0, still added
+    out(*row_scalars(stride, step, tag, with_bias, row_index))
     if vector:
         _row_lane_vectors(out, tag, rb)
     return step
+
+
+def row_scalars(stride, count, tag, with_bias, row_index=None) -> list[str]:
+    """IR for rows r + b, b < count, of the block at %{tag}_r: index %{tag}_i{b},
+    pointer %{tag}_row{b}, scale %{tag}_rs{b} and bias %{tag}_rb{b} (+0.0 without
+    biases: still added, so the rounding is the same)."""
+    lines = []
+    for b in range(count):
+        lines += [row_index(b) if row_index else f"%{tag}_i{b} = add i64 %{tag}_r, {b}",
+                  f"%{tag}_roff{b} = mul i64 %{tag}_i{b}, {stride}",
+                  f"%{tag}_row{b} = getelementptr i8, ptr %rows, i64 %{tag}_roff{b}",
+                  f"%{tag}_rsp{b} = getelementptr float, ptr %row_scale, i64 %{tag}_i{b}",
+                  f"%{tag}_rs{b} = load float, ptr %{tag}_rsp{b}"]
+        if with_bias:
+            lines += [f"%{tag}_rbp{b} = getelementptr float, ptr %row_bias, i64 %{tag}_i{b}",
+                      f"%{tag}_rb{b} = load float, ptr %{tag}_rbp{b}"]
+        else:
+            lines.append(f"%{tag}_rb{b} = bitcast i32 0 to float")
+    return lines
 
 
 def _prefetch(out, tag, row_pointers, stream_bytes):

@@ -28,6 +28,8 @@ total: score, then row).
 from __future__ import annotations
 
 from nsl.compiler.jit.knn_isa import Isa
+from nsl.compiler.jit.knn_ir import row_scalars
+from nsl.compiler.jit.knn_ir_topk import score
 
 # Rows per block. Measured on Zen 3 (avx2mask, batches of 64, in cache), cycles
 # a pair at d = 128 / 384: 4 rows 6.5 / 17.6, 6 rows 6.0 / 17.2, 8 rows 6.3 /
@@ -74,21 +76,11 @@ def _row_loop(out, isa, stride, rb, tag, start, pred, end, exit_label, with_bias
             f"%{tag}_more = icmp slt i64 %{tag}_r, {end}",
             f"br i1 %{tag}_more, label %{tag}_rows, label %{exit_label}",
             f"{tag}_rows:"]
+    out += row_scalars(stride, rb, tag, with_bias)
     for b in range(rb):
-        t = f"%{tag}_{b}"
-        out += [f"{t}_i = add i64 %{tag}_r, {b}",
-                f"{t}_roff = mul i64 {t}_i, {stride}",
-                f"{t}_row = getelementptr i8, ptr %rows, i64 {t}_roff",
-                f"{t}_rsp = getelementptr float, ptr %row_scale, i64 {t}_i",
-                f"{t}_rs = load float, ptr {t}_rsp"]
-        if with_bias:
-            out += [f"{t}_rbp = getelementptr float, ptr %row_bias, i64 {t}_i",
-                    f"{t}_rb = load float, ptr {t}_rbp"]
-        else:
-            out.append(f"{t}_rb = bitcast i32 0 to float")  # +0.0, still added
-        for what in ("rs", "rb"):
-            out += [f"{t}_{what}1 = insertelement {fvec} poison, float {t}_{what}, i32 0",
-                    f"{t}_{what}v = shufflevector {fvec} {t}_{what}1, {fvec} poison, "
+        for what in ("rs", "rb"):  # splat over the query lanes: %{tag}_rsv{b}, %{tag}_rbv{b}
+            out += [f"%{tag}_{what}1_{b} = insertelement {fvec} poison, float %{tag}_{what}{b}, i32 0",
+                    f"%{tag}_{what}v{b} = shufflevector {fvec} %{tag}_{what}1_{b}, {fvec} poison, "
                     f"<{ql} x i32> zeroinitializer"]
     out += [f"br label %{tag}_q_head", f"{tag}_q_head:",
             f"%{tag}_j = phi i64 [0, %{tag}_rows], [%{tag}_j_next, %{tag}_q_latch]",
@@ -116,14 +108,11 @@ def _row_loop(out, isa, stride, rb, tag, start, pred, end, exit_label, with_bias
     accs = _dots(out, isa, stride, rb, tag)
     bits = []
     for b in range(rb):
-        t, s = f"%{tag}_{b}", f"%{tag}_s{b}"
-        out += [f"{s}_f = sitofp {ivec} {accs[b]} to {fvec}",
-                f"{s}_x = fmul {fvec} {s}_f, {t}_rsv",
-                f"{s}_y = fmul {fvec} {s}_x, {q}_scale",
-                f"{s} = fadd {fvec} {s}_y, {t}_rbv",
-                f"{s}_cand = fcmp oge {fvec} {s}, {roots}",
-                f"{s}_bits = bitcast <{ql} x i1> {s}_cand to i{ql}"]
-        bits.append(f"{s}_bits")
+        s = f"{tag}_s{b}"
+        out += [*score(s, ql, accs[b], f"%{tag}_rsv{b}", f"{q}_scale", f"%{tag}_rbv{b}"),
+                f"%{s}_cand = fcmp oge {fvec} %{s}, {roots}",
+                f"%{s}_bits = bitcast <{ql} x i1> %{s}_cand to i{ql}"]
+        bits.append(f"%{s}_bits")
     any_bits = bits[0]
     for b in range(1, rb):
         out.append(f"%{tag}_any{b} = or i{ql} {any_bits}, {bits[b]}")
@@ -153,7 +142,7 @@ def _offer_lanes(out, isa, tag, b, scores, bits, pred, then):
             f"{o}_h = mul i64 {o}_ja, %k",
             f"{o}_hs = getelementptr float, ptr %heap_scores, i64 {o}_h",
             f"{o}_hi = getelementptr i64, ptr %heap_ids, i64 {o}_h",
-            f"call void @heap_offer(ptr {o}_hs, ptr {o}_hi, i64 %k, float {o}_s, i64 %{tag}_{b}_i)",
+            f"call void @heap_offer(ptr {o}_hs, ptr {o}_hi, i64 %k, float {o}_s, i64 %{tag}_i{b})",
             f"{o}_m1 = sub i{ql} {o}_bits, 1",
             f"{o}_rest = and i{ql} {o}_bits, {o}_m1",
             f"br label %{tag}_o{b}_head"]
@@ -206,7 +195,7 @@ def _group(out, isa, stride, tag, gname, rb, accs, row_off, query_off) -> list[s
     for b in range(rb):
         n = f"{tag}_{gname}_{b}"
         out += [f"%{n}_off = add i64 {row_off}, {b * stride}",
-                f"%{n}_ptr = getelementptr i8, ptr %{tag}_0_row, i64 %{n}_off",
+                f"%{n}_ptr = getelementptr i8, ptr %{tag}_row0, i64 %{n}_off",
                 f"%{n}_w = load i32, ptr %{n}_ptr, align 1"]
         out += isa.lanes_step(n, accs[b], f"%{n}_w", query)
         new.append(f"%{n}")

@@ -176,6 +176,19 @@ exit:
 """
 
 
+def score(name: str, lanes: int | None, dot: str, row_scale: str, query_scale: str,
+          row_bias: str) -> list[str]:
+    """IR for ``%{name}`` = ``float(dot) * row_scale * query_scale + row_bias`` in
+    float32, in that order and with no fused multiply-add: the rounding every
+    path and the numpy reference share (see ``knn_ir``). ``lanes``: the vector
+    width of the operands, None for scalars."""
+    ity, fty = ("i32", "float") if lanes is None else (f"<{lanes} x i32>", f"<{lanes} x float>")
+    return [f"%{name}_f = sitofp {ity} {dot} to {fty}",
+            f"%{name}_x = fmul {fty} %{name}_f, {row_scale}",
+            f"%{name}_y = fmul {fty} %{name}_x, {query_scale}",
+            f"%{name} = fadd {fty} %{name}_y, {row_bias}"]
+
+
 def _reduce8(out, name, vs):
     """%{name}: <8 x i32> whose lane i is the sum of vs[i]'s lanes (a shuffle tree:
     21 vector ops for 8 sums instead of 8 separate horizontal reductions)."""
@@ -237,10 +250,7 @@ def score_groups(out, name, row_tag, qt, qb, rb, raws):
             f"%{n}_qbp = getelementptr i32, ptr %lane_qbias, i64 %{n}_lane",
             f"%{n}_qb = load <8 x i32>, ptr %{n}_qbp, align 4",
             f"%{n}_dot = sub <8 x i32> {raw}, %{n}_qb",
-            f"%{n}_f = sitofp <8 x i32> %{n}_dot to <8 x float>",
-            f"%{n}_x = fmul <8 x float> %{n}_f, %{row_tag}_rs_lanes",
-            f"%{n}_y = fmul <8 x float> %{n}_x, %{n}_qs",
-            f"%{n} = fadd <8 x float> %{n}_y, %{row_tag}_rb_lanes",
+            *score(n, 8, f"%{n}_dot", f"%{row_tag}_rs_lanes", f"%{n}_qs", f"%{row_tag}_rb_lanes"),
             f"%{n}_roots = shufflevector <{qb} x float> {roots}, <{qb} x float> poison, "
             f"{mask([a for a, _ in lanes])}",
             f"%{n}_cand = fcmp oge <8 x float> %{n}, %{n}_roots",
@@ -274,10 +284,7 @@ def score_pair_scalar(out, isa, tag, qt, a, rb, acc):
         f"%{n}_qbp = getelementptr i32, ptr %lane_qbias, i64 %{n}_lane",
         f"%{n}_qb = load i32, ptr %{n}_qbp",
         f"%{n}_dot = sub i32 %{n}_raw, %{n}_qb",
-        f"%{n}_f = sitofp i32 %{n}_dot to float",
-        f"%{n}_x = fmul float %{n}_f, %{tag}_rs0",
-        f"%{n}_y = fmul float %{n}_x, %{n}_qs",
-        f"%{n} = fadd float %{n}_y, %{tag}_rb0",
+        *score(n, None, f"%{n}_dot", f"%{tag}_rs0", f"%{n}_qs", f"%{tag}_rb0"),
         f"%{n}_root = load float, ptr %{qt}_hs{a}",
         f"%{n}_cand = fcmp oge float %{n}, %{n}_root",
         f"br i1 %{n}_cand, label %{n}_offer, label %{n}_next")

@@ -114,15 +114,9 @@ class Isa:
                  f"<{self.lanes} x i32> zeroinitializer"]
         if self.query_encoding == "sign_mask":  # as _avx2_mask_step, lane by lane
             mask, magnitude = query
-            ones = ", ".join(["i16 1"] * 16)
-            return lines + [
-                f"%{name}_u = bitcast <8 x i32> %{name}_wv to <32 x i8>",
-                f"%{name}_s = xor <32 x i8> %{name}_u, {mask}",
-                f"%{name}_p = call <16 x i16> @llvm.x86.avx2.pmadd.ub.sw(<32 x i8> {magnitude}, <32 x i8> %{name}_s)",
-                f"%{name}_m = call <8 x i32> @llvm.x86.avx2.pmadd.wd(<16 x i16> %{name}_p, <16 x i16> <{ones}>)",
-                f"%{name} = add <8 x i32> {acc}, %{name}_m"]
-        return lines + [f"%{name} = call {vec} @llvm.x86.avx512.vpdpbusd.{self.lanes * 32}"
-                        f"({vec} {acc}, {vec} %{name}_wv, {vec} {query})"]
+            return lines + [f"%{name}_u = bitcast <8 x i32> %{name}_wv to <32 x i8>",
+                            *_mask_dot(name, acc, f"%{name}_u", mask, magnitude)]
+        return lines + [_vnni_dot(name, self.lanes, acc, f"%{name}_wv", query)]
 
     def reduce(self, name: str, acc: str) -> list[str]:
         """IR for ``%{name}`` = the i32 sum of one accumulator's lanes."""
@@ -195,15 +189,21 @@ def _avx2_mask_step(isa, name, acc, row_ptr, query_ptr, row_cache):
     if row_ptr not in row_cache:
         lines.append(f"%{name}_u = load <32 x i8>, ptr {row_ptr}, align 1")
         row_cache[row_ptr] = f"%{name}_u"
-    ones = ", ".join(["i16 1"] * 16)
     lines += [f"%{name}_mask = load <32 x i8>, ptr {query_ptr}, align 1",
               f"%{name}_qmp = getelementptr i8, ptr {query_ptr}, i64 32",
               f"%{name}_qm = load <32 x i8>, ptr %{name}_qmp, align 1",
-              f"%{name}_s = xor <32 x i8> {row_cache[row_ptr]}, %{name}_mask",
-              f"%{name}_p = call <16 x i16> @llvm.x86.avx2.pmadd.ub.sw(<32 x i8> %{name}_qm, <32 x i8> %{name}_s)",
-              f"%{name}_m = call <8 x i32> @llvm.x86.avx2.pmadd.wd(<16 x i16> %{name}_p, <16 x i16> <{ones}>)",
-              f"%{name} = add <8 x i32> {acc}, %{name}_m"]
+              *_mask_dot(name, acc, row_cache[row_ptr], f"%{name}_mask", f"%{name}_qm")]
     return lines
+
+
+def _mask_dot(name, acc, row, mask, magnitude) -> list[str]:
+    """``%{name}`` = acc + the sign-mask products of 32 biased row bytes ``row``
+    with a query's ``mask`` and ``|q|`` bytes (see _avx2_mask_step), widened to i32."""
+    ones = ", ".join(["i16 1"] * 16)
+    return [f"%{name}_s = xor <32 x i8> {row}, {mask}",
+            f"%{name}_p = call <16 x i16> @llvm.x86.avx2.pmadd.ub.sw(<32 x i8> {magnitude}, <32 x i8> %{name}_s)",
+            f"%{name}_m = call <8 x i32> @llvm.x86.avx2.pmadd.wd(<16 x i16> %{name}_p, <16 x i16> <{ones}>)",
+            f"%{name} = add <8 x i32> {acc}, %{name}_m"]
 
 
 def _interleave_with_zero(byte_indices) -> str:
@@ -224,9 +224,14 @@ def _vnni_step(isa, name, acc, row_ptr, query_ptr, row_cache):
         lines.append(f"%{name}_r = load {vec}, ptr {row_ptr}, align 1")
         row_cache[row_ptr] = f"%{name}_r"
     lines += [f"%{name}_q = load {vec}, ptr {query_ptr}, align 1",
-              f"%{name} = call {vec} @llvm.x86.avx512.vpdpbusd.{isa.width * 8}"
-              f"({vec} {acc}, {vec} {row_cache[row_ptr]}, {vec} %{name}_q)"]
+              _vnni_dot(name, lanes, acc, row_cache[row_ptr], f"%{name}_q")]
     return lines
+
+
+def _vnni_dot(name, lanes, acc, row, query) -> str:
+    """``%{name}`` = acc + per i32 lane the 4 products of u8 ``row`` bytes with s8 ``query`` bytes."""
+    vec = f"<{lanes} x i32>"
+    return f"%{name} = call {vec} @llvm.x86.avx512.vpdpbusd.{lanes * 32}({vec} {acc}, {vec} {row}, {vec} {query})"
 
 
 def _generic_step(isa, name, acc, row_ptr, query_ptr, row_cache):

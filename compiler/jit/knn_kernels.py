@@ -313,18 +313,20 @@ class _QueryBatch:
                         "int16": np.zeros((self.padded, stride), np.int16)}[kernels.isa.query_encoding]
         self.addresses = tuple(_address(a) for a in (self.signed, self.scales, self.encoded, self.biases))
         self.spreads, self.calls, self._lanes = [], [], []
-        self.lanes = None  # the lanes kernel's copy of the queries, if it takes a segment
+        # (target, source) of the copy into the lanes kernel's query layout, if it takes a
+        # segment; the target is a view of that buffer and keeps it alive
+        self._lanes_copy = None
         row_bytes = self.encoded.strides[0]
         for (qb, rb), j0, count in segments:
             lane_scale, lane_bias = np.empty(count * rb, np.float32), np.empty(count * rb, np.int32)
             self._lanes.append((lane_scale, lane_bias))  # the kernels hold their addresses
             self.spreads.append((j0, count, qb, rb, _address(lane_scale), _address(lane_bias)))
             if (qb, rb) == kernels.isa.lanes_block:
-                self.lanes = np.zeros(count * stride // 4 * kernels.isa.lanes_group_bytes // qb,
-                                      self.encoded.dtype)
-                self._lanes_source, self._lanes_target = lanes_view(kernels.isa, self.encoded[:count],
-                                                                     self.lanes)
-                query_address = _address(self.lanes)
+                layout = np.zeros(count * stride // 4 * kernels.isa.lanes_group_bytes // qb,
+                                  self.encoded.dtype)
+                source, target = lanes_view(kernels.isa, self.encoded[:count], layout)
+                self._lanes_copy = (target, source)
+                query_address = _address(layout)
             else:
                 query_address = self.addresses[2] + j0 * row_bytes
             self.calls.append(((qb, rb), query_address, _address(lane_scale), _address(lane_bias),
@@ -349,9 +351,9 @@ class _QueryBatch:
         self._spread()
 
     def _spread(self) -> None:
-        if self.lanes is not None:
+        if self._lanes_copy is not None:
             import numpy as np
-            np.copyto(self._lanes_target, self._lanes_source)
+            np.copyto(*self._lanes_copy)
         _, scales, _, biases = self.addresses
         for spread in self.spreads:
             self.kernels.spread(scales, biases, *spread)
