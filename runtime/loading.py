@@ -245,7 +245,14 @@ def _array_column(values, ty: str, interner, rel: str, j: int) -> torch.Tensor:
             return _column(values.tolist(), ty, interner, rel, j)
         values = torch.from_numpy(np.ascontiguousarray(values))
     if ty.startswith("tensor"):
-        return values
+        # the same float32 a row-by-row tensor column gets; complex values have no order
+        if _kind(values.dtype) not in ("bool", "int", "float"):
+            raise NslRuntimeError(f"column {j + 1} of relation '{rel}' has type {ty}, but the "
+                                  f"tensor given for it holds "
+                                  f"{str(values.dtype).replace('torch.', '')} values")
+        out = values.to(torch.float32)
+        _check_float32_range(values, out, ty, rel, j)
+        return out
     if values.dim() != 1:
         raise NslRuntimeError(f"column {j + 1} of relation '{rel}' has type {ty}, but the tensor "
                               f"given for it has shape {_shape(values.shape)}, not one value per row")
@@ -266,15 +273,31 @@ def _array_column(values, ty: str, interner, rel: str, j: int) -> torch.Tensor:
     return out
 
 
+def _check_float32_range(values, out, ty: str, rel: str, j: int) -> None:
+    """A finite float64 value that float32 cannot hold is named as such, not as an infinity."""
+    if not values.is_floating_point() or values.dtype.itemsize <= 4 or out.numel() == 0:
+        return
+    flat_in, flat_out = values.reshape(values.shape[0], -1), out.reshape(out.shape[0], -1)
+    lost = torch.isfinite(flat_in) & ~torch.isfinite(flat_out)
+    rows = torch.nonzero(lost.any(1)).reshape(-1)
+    if rows.numel():
+        i = int(rows[0])
+        value = float(flat_in[i][lost[i]][0])
+        raise BadValue(rel, i, j, ty, f"holds {value!r}, past float32's range")
+
+
 def _tensor_column(values: list, ty: str, rel: str, j: int) -> torch.Tensor:
     try:
-        return _convert(values, ty)
+        wide = torch.stack([torch.as_tensor(v, dtype=torch.float64) for v in values])
     except _CONVERSION_ERRORS:
         for i, v in enumerate(values):
             problem = _value_problem(v, ty, values[0])
             if problem:
                 raise BadValue(rel, i, j, ty, problem) from None
         raise NslRuntimeError(f"a {ty} column cannot hold these values") from None
+    out = wide.to(torch.float32)
+    _check_float32_range(wide, out, ty, rel, j)
+    return out
 
 
 def _convert(values: list, ty: str) -> torch.Tensor:

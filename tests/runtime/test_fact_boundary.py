@@ -325,3 +325,38 @@ def test_an_object_row_for_a_relation_without_column_names_is_an_error(tmp_path)
 def test_jsonl_object_rows_after_a_byte_order_mark(tmp_path):
     path = write(tmp_path, "p.jsonl", '\ufeff{"name": "carol", "age": 7}\n{"age": 8, "name": "dave"}\n')
     assert load_facts(path, ("str", "int"), names=("name", "age")) == [("carol", 7), ("dave", 8)]
+
+
+TENSOR_PROGRAM = "input v(id: int, x: tensor[3])\nw(id, x) :- v(id, x).\n"
+
+
+@pytest.mark.parametrize("vectors", [
+    torch.tensor([[1, 2, 3]]),                          # int64
+    torch.tensor([[1.0, 2.0, 3.0]], dtype=torch.float64),
+    np.array([[1.0, 2.0, 3.0]]),                        # float64 array
+    torch.tensor([[True, True, False]]),
+    [[1, 2, 3]],                                        # rows of nested lists
+])
+def test_a_tensor_column_holds_float32_whatever_numeric_form_it_was_given_in(vectors):
+    """A whole tensor for a tensor-typed column is converted as the row-by-row form is:
+    every form of the same numbers gives the same float32 values."""
+    facts = ({"v": {0: torch.tensor([7]), 1: vectors}} if not isinstance(vectors, list)
+             else {"v": [(7, vectors[0])]})
+    [(key, x)] = nsl.compile(TENSOR_PROGRAM).run(facts=facts, queries=("w",))["w"]
+    assert key == 7 and x.dtype == torch.float32
+    assert x.tolist() == [float(v) for v in np.asarray(vectors, dtype=np.float64)[0]]
+
+
+@pytest.mark.parametrize("vectors, message", [
+    ({0: torch.tensor([7]), 1: torch.tensor([[1j, 2, 3]])},
+     "column 2 of relation 'v' has type tensor[3], but the tensor given for it holds "
+     "complex64 values"),
+    ({0: torch.tensor([7, 8]), 1: torch.tensor([[1.0, 2, 3], [1e300, 0, 0]], dtype=torch.float64)},
+     "row 2 of relation 'v': column 2 has type tensor[3], but its value holds 1e+300, "
+     "past float32's range"),
+    ([(7, [1.0, -1e39, 0.0])],
+     "row 1 of relation 'v': column 2 has type tensor[3], but its value holds -1e+39, "
+     "past float32's range"),
+])
+def test_a_tensor_column_refuses_values_float32_cannot_hold(vectors, message):
+    expect_fact_error({"v": vectors}, message, program=TENSOR_PROGRAM)
