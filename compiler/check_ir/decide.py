@@ -33,7 +33,7 @@ class Options:
 
 def violates(ref: Outcome, cand: Outcome) -> str | None:
     """The refinement check ``cand`` fails against ``ref``, if any (value|poison|ub)."""
-    if ref.kind in ("ub", "cut") or cand.kind == "cut":
+    if ref.kind in ("ub", "cut", "undecided") or cand.kind in ("cut", "undecided"):
         return None
     if cand.kind == "ub":
         return "ub"
@@ -80,7 +80,7 @@ class Decider:
         self.tested = 0
         self.names = dict(reference_function=ref.name, candidate_function=cand.name)
         self.loop_bound = options.unroll if _has_loops(ref) or _has_loops(cand) else None
-        self.undef_differences = 0   # native differences that may rest on undef
+        self.undef_differences = 0   # native differences left to the solver (undef in the reference)
 
     def left(self) -> float:
         return max(self.deadline - time.monotonic(), 0.05)
@@ -117,9 +117,10 @@ class Decider:
             found, testing, _ = self.differential(sweep, self.left())
             if found is not None:
                 return found
-        if self.undef_differences and "undef" not in (verdict.reason if verdict else ""):
-            notes.append(f"undef is not modelled: {self.undef_differences} native "
-                         "difference(s) may rest on undef in the reference")
+        if self.undef_differences:
+            notes.append(f"{self.undef_differences} native difference(s) not confirmed: the "
+                         "reference has undef, which may allow the candidate's value, and only "
+                         "the solver decides that")
         if verdict is not None:  # the proof's unknown, with what testing added
             return self.result("unknown", bound=verdict.bound,
                                reason=_join(verdict.reason, *notes, testing))
@@ -155,8 +156,8 @@ class Decider:
         """A native difference becomes a counterexample only once confirmed."""
         if self.in_subset:
             if self.ref.has_undef:
-                # The interpreter reads undef as 0, the native code as anything:
-                # the reference may allow the candidate's value.
+                # The native code read undef as one value; the reference allows
+                # the candidate's if any choice does: a question for the solver.
                 self.undef_differences += 1
                 return None
             ref_out, cand_out = evaluate(self.ref, diff.inputs), evaluate(self.cand, diff.inputs)
@@ -201,11 +202,15 @@ class Decider:
             + (backward.reason or f"loop bound {opts.unroll} reached")))
 
     def solver_counterexample(self, cex, src: Function, tgt: Function, bound, swapped: bool):
-        if src.has_undef or tgt.has_undef:
-            return self.result("unknown", bound=bound, reason=(
-                "undef not modelled: the solver found a difference that may rely on undef"))
+        # The reference's undef uses and freezes read 0, as in the solver's model
+        # (its ∀ over them was re-asked without quantifiers in check_refinement);
+        # the candidate's read the model's choices.
         src_out = evaluate(src, cex.inputs, self.options.unroll)
         tgt_out = evaluate(tgt, cex.inputs, self.options.unroll, dict(cex.candidate_choices))
+        if "undecided" in (src_out.kind, tgt_out.kind):
+            # A branch or noundef use of a value that may depend on undef: one
+            # concrete run cannot tell, so the solver's two queries stand alone.
+            src_out, tgt_out = cex.reference, cex.candidate
         check = violates(src_out, tgt_out)
         if check is None or (src_out, tgt_out) != (cex.reference, cex.candidate):
             return self.result("unknown", bound=bound, reason=(

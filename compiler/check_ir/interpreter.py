@@ -5,6 +5,13 @@ counterexample from the solver is re-evaluated here before it is reported, so
 a bug in one of the two shows up as a disagreement instead of a wrong verdict.
 It also decides whether a native difference found by the differential stage
 is real (the reference might have been poison at that input).
+
+Each use of ``undef`` reads its value from ``choices`` (0 when absent): one
+execution of the function, for one choice. Whether a value *depends* on undef
+— branching on it, or passing it where ``noundef`` is required, is UB — is a
+question about all choices, which one run cannot answer: values are tainted
+by the undef uses they read (``freeze`` clears the taint), and an execution
+that reaches such a use of a tainted value is ``undecided``.
 """
 from __future__ import annotations
 
@@ -12,7 +19,7 @@ from dataclasses import dataclass
 
 from .cfg import analyse_loops
 from .instructions import BINARY_OPS, CASTS
-from .ir_model import Const, Function, Poison, Range, Ref, Undef, mask, to_signed
+from .ir_model import Const, Function, Poison, Range, Ref, Undef, mask, to_signed, undef_key
 
 POISON = object()
 
@@ -21,9 +28,13 @@ class _UB(Exception):
     pass
 
 
+class _Undecided(Exception):
+    """A branch or a ``noundef`` use of a value that may depend on undef."""
+
+
 @dataclass(frozen=True)
 class Outcome:
-    """What one execution did: ``kind`` is value, poison, ub or cut."""
+    """What one execution did: ``kind`` is value, poison, ub, cut or undecided."""
     kind: str
     value: int | None = None
 
@@ -135,13 +146,17 @@ def evaluate(fn: Function, inputs, unroll: int = 1 << 20, choices=None) -> Outco
     """Run ``fn`` on ``inputs`` (ints, or None for a poison input).
 
     ``choices`` maps ``(freeze key, back-edge counts)`` to the value a freeze
-    of poison picks (0 when absent). Runs past ``unroll`` back edges give
-    ``cut``. Undef operands read as 0: callers treat undef as unmodelled.
+    of poison picks, and ``undef_key(site, counts)`` to the value of
+    one use of undef (0 when absent). Runs past ``unroll`` back edges give
+    ``cut``; reaching a branch or ``noundef`` use of a value that may depend
+    on undef gives ``undecided``.
     """
     try:
         return _run(fn, inputs, unroll, choices or {})
     except _UB:
         return Outcome("ub")
+    except _Undecided:
+        return Outcome("undecided")
 
 
 def _run(fn, inputs, unroll, choices):
@@ -155,33 +170,48 @@ def _run(fn, inputs, unroll, choices):
             raise _UB
         env[param.key] = value
     entry = dict(env)
+    tainted = set()   # keys of values that may depend on undef
 
-    def read(op):
+    def read(op, site):
         if isinstance(op, Const):
             return op.value
         if isinstance(op, Poison):
             return POISON
         if isinstance(op, Undef):
-            return 0
+            return choices.get(undef_key(site, counts), 0) & mask(op.width)
         assert isinstance(op, Ref)
         return env[op.key]
+
+    def is_tainted(op):
+        return isinstance(op, Undef) or (isinstance(op, Ref) and op.key in tainted)
 
     counts = [0] * len(loops.back_edges)
     block, pred = fn.blocks[0], None
     while True:
-        phis = {i.key: read(i.args[i.blocks.index(pred)]) for i in block.insts if i.opcode == "phi"}
+        phis, phi_taint = {}, set()
+        for position, i in enumerate(block.insts):
+            if i.opcode == "phi":
+                index = i.blocks.index(pred)
+                phis[i.key] = read(i.args[index], (block.key, position, index))
+                if is_tainted(i.args[index]):
+                    phi_taint.add(i.key)
         env.update(phis)
-        for inst in block.insts:
+        tainted.difference_update(phis)
+        tainted.update(phi_taint)
+        for position, inst in enumerate(block.insts):
             if inst.opcode == "phi":
                 continue
             op = inst.opcode
+            site = (block.key, position)
             if op in ("br", "switch"):
                 if op == "br" and not inst.args:
                     target = inst.blocks[0]
                 else:
-                    cond = read(inst.args[0])
+                    cond = read(inst.args[0], site + (0,))
                     if cond is POISON:
                         raise _UB
+                    if is_tainted(inst.args[0]):
+                        raise _Undecided
                     if op == "br":
                         target = inst.blocks[0] if cond == 1 else inst.blocks[1]
                     else:
@@ -200,7 +230,9 @@ def _run(fn, inputs, unroll, choices):
             if op == "ret":
                 if not inst.args:
                     return Outcome("value", None)
-                value = read(inst.args[0])
+                value = read(inst.args[0], site + (0,))
+                if value is not POISON and fn.ret_noundef and is_tainted(inst.args[0]):
+                    raise _Undecided
                 if value is not POISON and fn.ret_range and not _in_range(value, fn.ret_range, fn.ret_width):
                     value = POISON
                 for param in fn.params:
@@ -213,17 +245,26 @@ def _run(fn, inputs, unroll, choices):
                 return Outcome("value", value)
             if op == "unreachable":
                 raise _UB
-            env[inst.key] = _instruction(inst, [read(a) for a in inst.args], counts, choices)
+            taint = [is_tainted(a) for a in inst.args]
+            env[inst.key] = _instruction(inst, [read(a, site + (i,)) for i, a in enumerate(inst.args)],
+                                         counts, choices, taint)
+            if any(taint) and op != "freeze":  # a frozen value is one fixed value
+                tainted.add(inst.key)
+            else:
+                tainted.discard(inst.key)
 
 
-def _instruction(inst, args, counts, choices):
+def _instruction(inst, args, counts, choices, taint):
     op, w = inst.opcode, inst.width
     for i, arg in enumerate(args):  # call-site argument attributes
         rng = inst.arg_ranges[i] if i < len(inst.arg_ranges) else None
         if arg is not POISON and rng is not None and not _in_range(arg, rng, inst.args[i].width):
             args[i] = arg = POISON
-        if arg is POISON and i < len(inst.arg_noundef) and inst.arg_noundef[i]:
-            raise _UB
+        if i < len(inst.arg_noundef) and inst.arg_noundef[i]:
+            if arg is POISON:
+                raise _UB
+            if taint[i]:
+                raise _Undecided
     if op in BINARY_OPS:
         value = _binary(op, inst.flags, w, args[0], args[1])
     elif op == "icmp":
@@ -267,4 +308,6 @@ def _instruction(inst, args, counts, choices):
         value = POISON
     if value is POISON and inst.ret_noundef:
         raise _UB
+    if inst.ret_noundef and value is not None and any(taint):
+        raise _Undecided
     return value

@@ -121,3 +121,14 @@ def mask(width: int) -> int:
 def to_signed(value: int, width: int) -> int:
     value &= mask(width)
     return value - (1 << width) if value >> (width - 1) else value
+
+
+UNDEF = "undef"
+
+
+def undef_key(site, counts) -> tuple:
+    """The choice key of one use of ``undef``: ``site`` is (block key, index of the
+    instruction in its block, operand index), ``counts`` the back-edge counts of
+    the visit. The SMT encoder names its variables and the interpreter reads its
+    choices by these keys."""
+    return (UNDEF, site, tuple(counts))

@@ -1,16 +1,19 @@
 """Refinement queries (Alive2's definition) over the two encodings.
 
 The candidate *refines* the reference when, for every input (each argument a
-value or poison; undef arguments are not modelled) on which the reference
-has no UB: the candidate has no UB, and unless the reference returns poison,
-the candidate returns the same non-poison value. Nondeterminism in the
-reference (``freeze`` of poison) is angelic — the candidate may match any
-choice — so the negated query quantifies those choices universally.
+value or poison; arguments are never undef) and every choice the candidate
+makes, some choice of the reference makes it allow the candidate's behaviour:
+the reference has UB, or the candidate has no UB and, unless the reference
+returns poison, returns the same non-poison value. The choices are the value
+of each use of ``undef`` and of each ``freeze`` of poison: demonic in the
+candidate, angelic in the reference, so the negated query is
+``∃ inputs, candidate choices. ∀ reference choices. violation``.
 Executions that run past the unroll bound on either side are excluded; the
 caller learns separately whether any input reaches the bound.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import z3
@@ -26,7 +29,7 @@ class SolverCounterexample:
     reference: Outcome
     candidate: Outcome
     check: str                      # value | poison | ub
-    candidate_choices: tuple = ()   # ((key, counts), value) of candidate freezes
+    candidate_choices: tuple = ()   # (key, value) of the candidate's freezes and undef uses
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,25 @@ def _check(solver: z3.Solver, timeout_ms: int):
     return solver.check()
 
 
+def _reconfirm(body, model, values, poisons, cand_choices, timeout_ms) -> str:
+    """Re-ask the universal half of a counterexample without quantifiers: with the
+    inputs and the candidate's choices fixed to the model's, no choice of the
+    reference may avoid the violation. An empty string when confirmed."""
+    pins = [var == model.eval(var, model_completion=True)
+            for var in [*values, *poisons, *(v for _, v in cand_choices)]]
+    solver = z3.Solver()
+    solver.add(*pins, z3.Not(body))
+    if timeout_ms < 1:
+        return "solver: no time left to re-confirm a counterexample that rests on undef or freeze"
+    verdict = _check(solver, timeout_ms)
+    if verdict == z3.unsat:
+        return ""
+    if verdict == z3.sat:
+        return ("internal disagreement: a choice of the reference's undef or freeze values "
+                "allows the solver's counterexample")
+    return f"solver: {solver.reason_unknown()} while re-confirming a counterexample"
+
+
 def check_refinement(reference: Function, candidate: Function, unroll: int,
                      timeout_ms: int) -> RefinementResult:
     """Does ``candidate`` refine ``reference``? Proof, counterexample or unknown."""
@@ -68,11 +90,13 @@ def check_refinement(reference: Function, candidate: Function, unroll: int,
         differs = ref.value != cand.value
     violation = z3.And(z3.Not(ref.cut), z3.Not(cand.cut), z3.Not(ref.ub),
                        z3.Or(cand.ub, z3.And(z3.Not(ref.poison), z3.Or(cand.poison, differs))))
+    body = violation
     ref_choices = [var for _, var in ref.choices]
     if ref_choices:
         violation = z3.ForAll(ref_choices, violation)
     solver = z3.Solver()
     solver.add(violation)
+    started = time.monotonic()
     verdict = _check(solver, timeout_ms)
     if verdict == z3.unknown:
         return RefinementResult("unknown", has_loops=has_loops,
@@ -83,11 +107,17 @@ def check_refinement(reference: Function, candidate: Function, unroll: int,
                        else model.eval(v, model_completion=True).as_long()
                        for v, p in zip(values, poisons))
         # The reference's quantified choices are absent from the model, so
-        # completion reads them as 0 — as the interpreter does; any choice fails.
+        # completion reads them as 0 — as the interpreter does; any choice fails
+        # (re-asked below without the quantifier).
         ref_out, cand_out = _outcome(model, ref), _outcome(model, cand)
         check = "ub" if cand_out.kind == "ub" else "poison" if cand_out.kind == "poison" else "value"
         choices = tuple((where, model.eval(var, model_completion=True).as_long())
                         for where, var in cand.choices)
+        if ref_choices:
+            left = timeout_ms - (time.monotonic() - started) * 1000
+            doubt = _reconfirm(body, model, values, poisons, cand.choices, left)
+            if doubt:
+                return RefinementResult("unknown", has_loops=has_loops, reason=doubt)
         return RefinementResult("fails", SolverCounterexample(inputs, ref_out, cand_out, check, choices),
                                 has_loops=has_loops)
     bound_reached = False

@@ -17,9 +17,10 @@ import z3
 from . import smt_semantics as sem
 from .cfg import analyse_loops
 from .instructions import BINARY_OPS, CASTS
-from .ir_model import Const, Function, Poison, Ref, Undef
+from .ir_model import Const, Function, Poison, Ref, Undef, undef_key
 
 MAX_NODES = 20000
+UNDEF_TWIN = "undef-twin"
 
 
 class EncodingTooLarge(Exception):
@@ -33,7 +34,10 @@ class Encoding:
     ub: object
     cut: object                 # some execution ran past the unroll bound
     has_loops: bool
-    # Nondeterministic choices: ((instruction key, counts), z3 var) for freeze.
+    # Nondeterministic choices, (key, z3 var): ((instruction key, counts), var)
+    # for a freeze of poison; (undef_key(site, counts), var) for each use of
+    # undef; ((UNDEF_TWIN, n), var) for the copies that ask whether a value
+    # depends on undef. The reference's are quantified, the candidate's free.
     choices: list = field(default_factory=list)
 
 
@@ -65,20 +69,63 @@ class _Encoder:
         self.loops = analyse_loops(fn)
         self.ub_terms, self.cut_terms, self.rets, self.choices = [], [], [], []
         self.fresh_count = 0
+        self.undefs = {}    # undef_key -> z3 var: one fresh value per use of undef
+        self.frozen = {}    # id -> freeze result term: one fixed value, undef or not
 
     def fresh(self, width, label):
         self.fresh_count += 1
         return z3.BitVec(f"{self.tag}!{label}!{self.fresh_count}", width)
 
-    def operand(self, env, op):
+    def operand(self, env, op, site=None, counts=()):
         if isinstance(op, Const):
             return z3.BitVecVal(op.value, op.width), sem.FALSE
         if isinstance(op, Poison):
             return z3.BitVecVal(0, op.width), z3.BoolVal(True)
         if isinstance(op, Undef):
-            return self.fresh(op.width, "undef"), sem.FALSE
+            # Each use is a fresh value. A phi reached twice from one
+            # predecessor (two switch cases) reuses it: only one edge is taken.
+            key = undef_key(site, counts)
+            if key not in self.undefs:
+                self.undefs[key] = var = self.fresh(op.width, "undef")
+                self.choices.append((key, var))
+            return self.undefs[key], sem.FALSE
         assert isinstance(op, Ref)
         return env[op.key]
+
+    def operands(self, env, inst, site, counts):
+        return [self.operand(env, a, site + (i,), counts) for i, a in enumerate(inst.args)]
+
+    def undef_dependent(self, value):
+        """True where ``value`` may differ under another choice of the undef uses it
+        reads (Alive2's test): branching on it, or passing it where ``noundef`` is
+        required, is UB. The copies of the undef variables become choices too:
+        universal in the reference (no choice may show a difference), existential
+        in the candidate."""
+        if not self.undefs or value is None:
+            return sem.FALSE
+        wanted = {v.get_id(): v for v in self.undefs.values()}
+        found, frozen, seen, stack = {}, {}, set(), [value]
+        while stack:
+            e = stack.pop()
+            if e.get_id() in seen:
+                continue
+            seen.add(e.get_id())
+            if e.get_id() in wanted:
+                found[e.get_id()] = e
+            elif e.get_id() in self.frozen:
+                frozen[e.get_id()] = e  # a frozen value is fixed: do not look inside
+            else:
+                stack.extend(e.children())
+        if not found:
+            return sem.FALSE
+        # z3 substitutes top-down, so mapping a frozen term to itself keeps the
+        # undef uses inside it from being renamed.
+        pairs = [(f, f) for f in frozen.values()]
+        for var in found.values():
+            twin = self.fresh(var.size(), "undef-twin")
+            self.choices.append(((UNDEF_TWIN, self.fresh_count), twin))
+            pairs.append((var, twin))
+        return value != z3.substitute(value, *pairs)
 
     def run(self, values, poisons) -> Encoding:
         fn = self.fn
@@ -142,12 +189,14 @@ class _Encoder:
         reach = _or([cond for _, cond, _ in incoming])
         env = self.merge(incoming)
         phis = {}
-        for inst in self.fn.block(block_key).insts:
+        for position, inst in enumerate(self.fn.block(block_key).insts):
+            site = (block_key, position)
             if inst.opcode == "phi":
                 pairs = []
                 for pred, cond, pred_env in incoming:
                     index = inst.blocks.index(pred)
-                    pairs.append((cond, self.operand(pred_env, inst.args[index])))
+                    pairs.append((cond, self.operand(pred_env, inst.args[index],
+                                                     site + (index,), counts)))
                 phis[inst.key] = (
                     _chain([(c, v[0]) for c, v in pairs[1:]], pairs[0][1][0]),
                     _chain([(c, v[1]) for c, v in pairs[1:]], pairs[0][1][1]))
@@ -155,16 +204,17 @@ class _Encoder:
             env.update(phis)
             phis = {}
             if inst.opcode in ("br", "switch", "ret", "unreachable"):
-                return self.terminator(inst, env, reach, counts, block_key)
-            value, poison, ub = self.instruction(inst, env, counts)
+                return self.terminator(inst, env, reach, counts, block_key, site)
+            value, poison, ub = self.instruction(inst, env, counts, site)
             if not z3.is_false(ub):
                 self.ub_terms.append(z3.And(reach, ub))
             if inst.key is not None:
                 env[inst.key] = (value, poison)
         return []
 
-    def instruction(self, inst, env, counts):
-        args, arg_ub = _call_arguments(inst, [self.operand(env, a) for a in inst.args])
+    def instruction(self, inst, env, counts, site):
+        args, arg_ub = _call_arguments(inst, self.operands(env, inst, site, counts),
+                                       self.undef_dependent)
         op = inst.opcode
         if op in BINARY_OPS:
             value, poison, ub = sem.binary(inst, args[0][0], args[0][1], args[1][0], args[1][1])
@@ -181,6 +231,7 @@ class _Encoder:
             var = self.fresh(inst.width, "freeze")
             self.choices.append(((inst.key, counts), var))
             value, poison, ub = z3.If(pa, var, a), sem.FALSE, sem.FALSE
+            self.frozen[value.get_id()] = value  # unique: ``var`` is fresh
         else:
             value, poison, ub = sem.intrinsic(inst, args)
         if inst.ret_range is not None and value is not None:
@@ -189,23 +240,23 @@ class _Encoder:
             poison = z3.Or(poison, z3.Not(_or([sem.in_range(value, r, inst.width)
                                                for r in inst.md_range])))
         if inst.ret_noundef:
-            ub = z3.Or(ub, poison)
+            ub = z3.Or(ub, poison, self.undef_dependent(value))
         if arg_ub:
             ub = _or([ub, *arg_ub])
         return value, poison, ub
 
-    def terminator(self, inst, env, reach, counts, block_key):
+    def terminator(self, inst, env, reach, counts, block_key, site):
         if inst.opcode == "unreachable":
             self.ub_terms.append(reach)
             return []
         if inst.opcode == "ret":
             if inst.args:
-                value, poison = self.operand(env, inst.args[0])
+                value, poison = self.operand(env, inst.args[0], site + (0,), counts)
                 if self.fn.ret_range is not None:
                     poison = z3.Or(poison, z3.Not(sem.in_range(value, self.fn.ret_range,
                                                                self.fn.ret_width)))
                 if self.fn.ret_noundef:
-                    self.ub_terms.append(z3.And(reach, poison))
+                    self.ub_terms.append(z3.And(reach, z3.Or(poison, self.undef_dependent(value))))
                 for param in self.fn.params:
                     if param.returned:  # returning anything but that argument is UB
                         p_value, p_poison = self.entry_env[param.key]
@@ -218,8 +269,9 @@ class _Encoder:
         if inst.opcode == "br" and not inst.args:
             edges = [(inst.blocks[0], reach)]
         else:
-            cond, cond_poison = self.operand(env, inst.args[0])
-            self.ub_terms.append(z3.And(reach, cond_poison))  # branching on poison is UB
+            cond, cond_poison = self.operand(env, inst.args[0], site + (0,), counts)
+            # branching on poison or on undef is UB
+            self.ub_terms.append(z3.And(reach, z3.Or(cond_poison, self.undef_dependent(cond))))
             if inst.opcode == "br":
                 is_true = cond == z3.BitVecVal(1, 1)
                 edges = [(inst.blocks[0], z3.And(reach, is_true)),
@@ -242,16 +294,16 @@ class _Encoder:
         return out
 
 
-def _call_arguments(inst, args):
-    """Apply call-site ``range`` (out of range: poison) and ``noundef`` (poison: UB)
-    argument attributes; the arguments and the UB terms."""
+def _call_arguments(inst, args, undef_dependent):
+    """Apply call-site ``range`` (out of range: poison) and ``noundef`` (poison or
+    undef: UB) argument attributes; the arguments and the UB terms."""
     out, ub = [], []
     for i, (value, poison) in enumerate(args):
         rng = inst.arg_ranges[i] if i < len(inst.arg_ranges) else None
         if rng is not None:
             poison = z3.Or(poison, z3.Not(sem.in_range(value, rng, value.size())))
         if i < len(inst.arg_noundef) and inst.arg_noundef[i]:
-            ub.append(poison)
+            ub.append(z3.Or(poison, undef_dependent(value)))
         out.append((value, poison))
     return out, ub
 
