@@ -30,11 +30,18 @@ def compile(source: str | os.PathLike, *, verify: bool = False) -> "Program":
 class Program:
     """A compiled program: its AST, its IR, and a way to run it."""
 
-    def __init__(self, compilation, base_dir: str, verify: bool = False):
+    def __init__(self, compilation, base_dir: str, verify: bool = False, *,
+                 file_dirs: Mapping[str, str] | None = None, index_cache: dict | None = None):
+        """``base_dir`` is the folder relative ``from`` paths resolve against;
+        ``file_dirs`` overrides it per source file (the REPL's loaded files each
+        keep their own folder), keyed by the file name the spans carry.
+        ``index_cache`` may be shared by several programs (the REPL's inputs)."""
         self._comp = compilation
         self.base_dir = base_dir
+        self._file_dirs = dict(file_dirs or {})
         self._verify = verify
-        self._index_cache: dict = {}  # (abs path, file stamps, declaration) -> VectorIndex
+        # (abs path, file stamps, declaration) -> VectorIndex
+        self._index_cache: dict = {} if index_cache is None else index_cache
 
     @property
     def ast(self):
@@ -107,7 +114,7 @@ class Program:
             raise
         result = Result(module, db, name)
         from nsl.statements import run_verdict_statements
-        result.verdicts.extend(run_verdict_statements(self._comp.ast, self.base_dir, self.sources))
+        result.verdicts.extend(run_verdict_statements(self._comp.ast, self.folder_of, self.sources))
         return result
 
     def _module_with_outputs(self, extra: tuple[str, ...]):
@@ -135,16 +142,28 @@ class Program:
 
         out = {}
         for decl in module.indexes:
-            path = decl.source if os.path.isabs(decl.source) else os.path.join(self.base_dir, decl.source)
-            path = os.path.abspath(path)
+            path = os.path.abspath(self._resolve(decl.source, decl.origin))
             key = (path, _stamp(path), replace(decl, origin=None))
             if key not in self._index_cache:
                 try:
-                    self._index_cache[key] = load_index(decl, path)
+                    index = load_index(decl, path)
                 except IndexLoadError as exc:
                     raise CompileError([exc.diagnostic()], self.sources) from None
+                # an older version of the same file is never asked for again: free it
+                for old in [k for k in self._index_cache if (k[0], k[2]) == (key[0], key[2])]:
+                    del self._index_cache[old]
+                self._index_cache[key] = index
             out[decl.name] = self._index_cache[key]
         return out
+
+    def folder_of(self, span) -> str:
+        """The folder that relative paths written in ``span``'s file resolve against."""
+        file = getattr(span, "file", None)
+        return self._file_dirs.get(file, self.base_dir) if file is not None else self.base_dir
+
+    def _resolve(self, path: str, origin) -> str:
+        """``path`` from a declaration at ``origin``, relative to that declaration's file."""
+        return path if os.path.isabs(path) else os.path.join(self.folder_of(origin), path)
 
     def _inputs(self, facts: dict, module) -> dict:
         from nsl.lang.check.symbols import suggest
@@ -153,7 +172,7 @@ class Program:
         inputs: dict = {}
         for rel in module.relations:
             if rel.kind == "input" and rel.source and rel.name not in facts:
-                path = rel.source if os.path.isabs(rel.source) else os.path.join(self.base_dir, rel.source)
+                path = self._resolve(rel.source, rel.origin)
                 inputs[rel.name] = _load_file(path, rel.types, rel.origin, self.sources,
                                               self._domains(rel.name), self._names(rel.name))
         for name, value in facts.items():

@@ -146,8 +146,12 @@ class ReplSession:
         self._sources = SourceMap()   # every accepted chunk's text, for rendering carets
         self._program = None          # the compiled session, or None until next needed
         self._accepted = 0            # numbers the `<repl:N>` labels of stored inputs
-        # Relative `from "x.csv"` paths resolve against the last loaded file's folder, as in `nslc run`.
+        # Relative `from "x.csv"` paths resolve against the folder of the file they were written
+        # in, as in `nslc run`: typed inputs against base_dir, a `:load`ed file against its own.
         self.base_dir = base_dir or os.getcwd()
+        self._file_dirs: dict[str, str] = {}  # a loaded file's label -> its folder
+        # Indexes outlive the per-input Programs: keyed by path and file version, as in Program.
+        self._index_cache: dict = {}
         self.errors = 0               # inputs that were rejected or failed to run
         self.finished = False         # set by :quit
 
@@ -184,11 +188,15 @@ class ReplSession:
         from nsl.lang.loader import read_source
 
         text = read_source(path)
-        previous, self.base_dir = self.base_dir, os.path.dirname(os.path.abspath(path))
+        previous = self._file_dirs.get(path)
+        self._file_dirs[path] = os.path.dirname(os.path.abspath(path))
         try:
             return self._add(text, path)
         except BaseException:
-            self.base_dir = previous
+            if previous is None:
+                del self._file_dirs[path]
+            else:
+                self._file_dirs[path] = previous
             raise
 
     # ---- adding statements ----------------------------------------------------
@@ -250,7 +258,8 @@ class ReplSession:
         lowered = lower(checked)
         module = run_passes(lowered)
         compilation = Compilation(self._sources, program, checked, lowered, module)
-        return Program(compilation, self.base_dir), checked.warnings
+        return Program(compilation, self.base_dir, file_dirs=self._file_dirs,
+                       index_cache=self._index_cache), checked.warnings
 
     def _current(self):
         if self._program is None:
@@ -290,6 +299,7 @@ class ReplSession:
             raise UsageError(f"{name} takes no argument")
         if name == ":reset":
             self._chunks, self._sources, self._program = [], SourceMap(), None
+            self._file_dirs, self._index_cache = {}, {}
             return "the session is empty"
         if name == ":rels":
             return self._describe_relations()

@@ -12,11 +12,17 @@ error, at the option; ``nslc check`` reports those through
 from __future__ import annotations
 
 import os
+from typing import Callable, Union
 
 from nsl.lang import ast as A
 from nsl.lang.diagnostics import CompileError, Diagnostic, UsageError, error
 
-def run_verdict_statements(program: A.Program, base_dir: str, sources) -> list[dict]:
+# the folder relative paths resolve against, or a function from a statement's span to it
+# (the REPL's statements come from several files, each with its own folder)
+BaseDir = Union[str, Callable[[object], str]]
+
+
+def run_verdict_statements(program: A.Program, base_dir: BaseDir, sources) -> list[dict]:
     verdicts = []
     for stmt in program.statements:
         if isinstance(stmt, A.CheckIrStmt):
@@ -32,11 +38,12 @@ def _option_value(value):
     return value.value
 
 
-def _paths(stmt: A.CheckIrStmt, base_dir: str) -> dict:
+def _paths(stmt: A.CheckIrStmt, base_dir: BaseDir) -> dict:
     opts = {o.name: _option_value(o.value) for o in stmt.options}
+    base = base_dir(stmt.span) if callable(base_dir) else base_dir
     for key in ("reference", "candidate"):
         if key in opts and not os.path.isabs(opts[key]):
-            opts[key] = os.path.join(base_dir, opts[key])
+            opts[key] = os.path.join(base, opts[key])
     return opts
 
 
@@ -53,7 +60,7 @@ def _file_errors(stmt: A.CheckIrStmt, opts: dict) -> list[Diagnostic]:
     return out
 
 
-def statement_file_errors(program: A.Program, base_dir: str) -> list[Diagnostic]:
+def statement_file_errors(program: A.Program, base_dir: BaseDir) -> list[Diagnostic]:
     """A positioned error for every ``check_ir`` file that is missing or a directory."""
     out = []
     for stmt in program.statements:
@@ -62,7 +69,7 @@ def statement_file_errors(program: A.Program, base_dir: str) -> list[Diagnostic]
     return out
 
 
-def _check_ir(stmt: A.CheckIrStmt, base_dir: str, sources) -> dict:
+def _check_ir(stmt: A.CheckIrStmt, base_dir: BaseDir, sources) -> dict:
     from nsl.compiler.check_ir.api import DEFAULT_TIMEOUT, check_ir
     from nsl.compiler.check_ir.deadline import CheckTimeout, hard_deadline, timed_out_result
 
