@@ -105,11 +105,24 @@ def _kernels_for(stride: int, isa: str | None):
     return kernels
 
 
+class SettingError(ValueError):
+    """A bad ``NSL_*`` environment setting."""
+
+    user_error = True  # the CLI reports it as `nslc: error: ...`, not as a bug
+
+
 def default_threads() -> int:
-    """``NSL_THREADS`` if set, else every CPU this process may use."""
+    """``NSL_THREADS`` if set, else every CPU this process may use. A setting
+    that is not an integer ≥ 1 is a SettingError (as ``--threads 0`` is refused)."""
     env = os.environ.get("NSL_THREADS")
-    if env:
-        return max(1, int(env))
+    if env is not None and env.strip():
+        try:
+            threads = int(env.strip())
+        except ValueError:
+            threads = 0
+        if threads < 1:
+            raise SettingError(f"NSL_THREADS={env}: expected a whole number of threads, at least 1")
+        return threads
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 

@@ -166,3 +166,14 @@ def test_search_json_is_strict_json_even_for_huge_scores(workdir):
     assert [len(row) for row in results] == [3, 3, 3]
     text = nslc("search", "huge", "--queries", "huge.npy", "-k", "3", cwd=workdir)
     assert [len(line.split()) for line in text.stdout.splitlines()] == [4, 4, 4]  # all hits shown
+
+
+@pytest.mark.parametrize("value", ["abc", "0"])
+def test_a_bad_nsl_threads_setting_exits_2_naming_it(workdir, value):
+    assert nslc("build", "threads_idx", "--from", "v.npy", "--force", cwd=workdir).returncode == 0
+    import os
+    proc = subprocess.run([sys.executable, "-m", "nsl", "index", "search", "threads_idx",
+                           "--queries", "q.npy"], capture_output=True, text=True, cwd=workdir,
+                          env=dict(os.environ, NSL_THREADS=value), timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.startswith(f"nslc: error: NSL_THREADS={value}: expected a whole number")

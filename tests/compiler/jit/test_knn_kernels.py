@@ -245,3 +245,18 @@ def test_batches_take_the_lanes_kernel_then_register_blocks_for_the_rest():
     assert kernels.plan(16 + 4 + 3) == [((16, 1), 0, 16), ((4, 4), 16, 4), ((4, 4), 20, 4)]
     assert kernels.plan(15) == [((4, 4), 0, 12), ((4, 4), 12, 4)]
     assert ISAS["avx2"].lanes == 0  # the int16 encodings keep their register blocks
+
+
+@pytest.mark.parametrize("value", ["abc", "0", "-3", "1.5"])
+def test_a_bad_nsl_threads_setting_is_a_user_error(value, monkeypatch):
+    monkeypatch.setenv("NSL_THREADS", value)
+    with pytest.raises(knn_kernels.SettingError, match=f"NSL_THREADS={value}: expected a whole") as info:
+        knn_kernels.default_threads()
+    assert info.value.user_error  # `nslc: error: ...`, exit 2, not an internal error
+
+
+def test_nsl_threads_sets_the_default(monkeypatch):
+    monkeypatch.setenv("NSL_THREADS", " 3 ")
+    assert knn_kernels.default_threads() == 3
+    monkeypatch.setenv("NSL_THREADS", "")  # empty: as if unset
+    assert knn_kernels.default_threads() >= 1
