@@ -8,20 +8,29 @@ with ``payload = u64 first_row, u32 n, ids, codes, row_scale, row_bias
 [, vectors]`` (the derived arrays, so replay never re-quantizes). A record is
 acknowledged only after ``fsync`` returns. On open, records are replayed in
 order until the first one that is incomplete or fails its checksum. If no
-intact record follows it, it is a torn tail from a crash mid-append (the next
-record is only written once this one is fsynced, so a torn record is always
-the last) — never acknowledged — and the file is cut back to the last good
-record so later appends follow valid data. If an intact record does follow,
-an acknowledged record was damaged: replay raises ``CorruptIndexError`` and
-cuts nothing, so the later records stay on disk for whoever repairs the log.
-Records whose rows are already in the data file (a crash between writing a
-checkpoint and emptying the log) are skipped by ``first_row``.
+intact record follows it, it is taken for a torn tail from a crash mid-append
+(the next record is only written once this one is fsynced, so a torn record
+is always the last; a crash can also leave a complete-length record whose
+bytes did not all reach the disk, so a bad checksum there counts as torn) —
+never acknowledged — and a writer cuts the file back to the last good record
+so later appends follow valid data. What was cut is kept in ``damaged_tail``
+(``nslc index info`` and ``nslc index add`` report it): a damaged last record
+that no crash tore is acknowledged rows lost, and that should not pass
+silently. If an intact record does follow, an acknowledged record was
+damaged: replay raises ``CorruptIndexError`` and cuts nothing, so the later
+records stay on disk for whoever repairs the log. Records whose rows are
+already in the data file (a crash between writing a checkpoint and emptying
+the log) are skipped by ``first_row``.
 
-One writer at a time: the log is ``flock``ed exclusively when opened. A
-process that cannot get the lock opens the index read-only — it replays the
-intact records but never cuts the file, since the tail it sees may be a
-record the writer is still appending. The kernel drops the lock when the
-writer exits, however it dies.
+Readers (``read_only=True``: ``nslc index info|search``, programs) open the
+log ``O_RDONLY``, take no lock and never change the file: a missing log reads
+as empty and is not created, and a damaged tail is skipped and left for the
+next writer. So an index on a read-only mount, or owned by another user, can
+be searched. A writer ``flock``s the log exclusively; one that cannot get the
+lock is read-only too (``writable`` false): it replays the intact records but
+never cuts the file, since the tail it sees may be a record the writer is
+still appending. The kernel drops the lock when the writer exits, however it
+dies.
 """
 from __future__ import annotations
 
@@ -40,14 +49,26 @@ WRITE_CHUNK = 1 << 20  # bytes per write(): bounds a syscall; tests shrink it to
 
 
 class ReadOnlyLogError(RuntimeError):
-    """Another process holds the log for writing."""
+    """The log was opened read-only, or another process holds it for writing."""
 
 
 class WriteAheadLog:
     """Append-only, fsynced records of row batches."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, read_only: bool = False):
         self.path = Path(path)
+        self.read_only = read_only
+        self.writable = False
+        # (byte offset, length) of a damaged last record that replay met: cut by a writer
+        # (``cut``), skipped by a reader
+        self.damaged_tail: tuple[int, int] | None = None
+        self.cut = False
+        if read_only:
+            try:
+                self._fd = os.open(self.path, os.O_RDONLY)
+            except FileNotFoundError:
+                self._fd = -1  # no log: nothing to replay, and a reader creates nothing
+            return
         created = not self.path.exists()
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
         if created:
@@ -57,9 +78,11 @@ class WriteAheadLog:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             self.writable = True
         except BlockingIOError:
-            self.writable = False
+            pass
 
     def _require_writable(self) -> None:
+        if self.read_only:
+            raise ReadOnlyLogError(f"{self.path.parent} was opened read-only")
         if not self.writable:
             raise ReadOnlyLogError(f"{self.path.parent} is open for writing in another process")
 
@@ -78,10 +101,11 @@ class WriteAheadLog:
         os.fsync(self._fd)
 
     def replay(self, layout: list[tuple[str, object, tuple]]):
-        """Yield ``(first_row, {name: array})`` for every intact record, then cut
-        a torn tail off the file. ``layout`` lists (name, dtype, row shape).
-        Raises ``CorruptIndexError`` for a damaged record that is not the last."""
-        raw = _read_all(self._fd)
+        """Yield ``(first_row, {name: array})`` for every intact record, then note
+        a torn tail in ``damaged_tail`` and, in a writer, cut it off the file.
+        ``layout`` lists (name, dtype, row shape). Raises ``CorruptIndexError``
+        for a damaged record that is not the last."""
+        raw = _read_all(self._fd) if self._fd >= 0 else b""
         pos = count = 0
         while pos < len(raw):
             payload = _intact_payload(raw, pos)
@@ -94,9 +118,12 @@ class WriteAheadLog:
                                         "not match this index's row layout")
             yield first_row, arrays
             pos, count = pos + _HEAD.size + len(payload), count + 1
-        if pos < len(raw) and self.writable:
-            os.ftruncate(self._fd, pos)
-            os.fsync(self._fd)
+        if pos < len(raw):
+            self.damaged_tail = (pos, len(raw) - pos)
+            if self.writable:
+                os.ftruncate(self._fd, pos)
+                os.fsync(self._fd)
+                self.cut = True
 
     def reset(self) -> None:
         """Empty the log (after a checkpoint made its rows durable elsewhere)."""
@@ -105,7 +132,7 @@ class WriteAheadLog:
         os.fsync(self._fd)
 
     def size(self) -> int:
-        return os.fstat(self._fd).st_size
+        return os.fstat(self._fd).st_size if self._fd >= 0 else 0
 
     def close(self) -> None:
         if self._fd >= 0:
