@@ -75,7 +75,9 @@ def run(args) -> int:
     except IndexBusyError:
         _fail(args.out, _BUSY)
     except (CorruptIndexError, RetrievalError, OSError) as exc:
-        _fail(getattr(exc, "nsl_path", args.out), _message(exc))
+        # an OSError names the file it is about (wal.log, data.nsl8), not just the index
+        _fail(getattr(exc, "nsl_path", None) or getattr(exc, "filename", None) or args.out,
+              _message(exc))
 
 
 def _build(args) -> int:
@@ -85,11 +87,18 @@ def _build(args) -> int:
     from nsl.runtime.retrieval.index import DATA_FILE
 
     out = Path(args.out)
-    if (out / DATA_FILE).exists() and not args.force:
-        _fail(args.out, "an index already exists here (use --force to replace it)")
     if out.exists() and not out.is_dir():
         _fail(args.out, "exists and is not a directory")
-    vectors = _load_vectors(args.source)
+    if (out / DATA_FILE).exists() and not args.force:
+        _fail(args.out, "an index already exists here (use --force to replace it)")
+    if out.is_dir() and not (out / DATA_FILE).exists() and any(out.iterdir()) and not args.force:
+        # the index's files would land next to someone else's
+        _fail(args.out, "is a directory that is not empty and holds no index; choose a new "
+                        "or empty directory (or use --force to write the index into it)")
+    vectors = _load_vectors(args.source, allow_empty=True)
+    if len(vectors) == 0 and args.scale != "vector":
+        _fail(args.source, f"contains no vectors, and --scale {args.scale} fixes its scales from "
+                           "the build vectors; build an empty index with --scale vector")
     ids = _load_ids(args.ids, len(vectors)) if args.ids else None
     with _blame(args.source):
         index = VectorIndex.build(vectors, args.metric, ids=ids, scale=args.scale,
@@ -161,14 +170,18 @@ def _info(args) -> int:
     return 0
 
 
-def _load_vectors(path: str):
-    """A 2-d numeric array from a .npy file, or one clear error line."""
+def _load_vectors(path: str, allow_empty: bool = False):
+    """A 2-d numeric array from a .npy file, or one clear error line. ``allow_empty``:
+    ``0 × d`` is fine (``build`` makes an empty index of dimension d, as the library
+    and programs do); adding or searching nothing is more likely a mistake."""
     import numpy as np
 
     array = _load_npy(path)
     if array.ndim != 2:
         _fail(path, f"expected a 2-d array of vectors, got shape {array.shape}")
-    if array.shape[0] == 0:
+    if array.shape[1] == 0:
+        _fail(path, f"holds vectors of dimension 0 (shape {array.shape})")
+    if array.shape[0] == 0 and not allow_empty:
         _fail(path, "contains no vectors")
     if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
         _fail(path, f"expected numbers, got dtype {array.dtype}")

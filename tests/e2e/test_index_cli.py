@@ -177,3 +177,30 @@ def test_a_bad_nsl_threads_setting_exits_2_naming_it(workdir, value):
                           env=dict(os.environ, NSL_THREADS=value), timeout=120)
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.startswith(f"nslc: error: NSL_THREADS={value}: expected a whole number")
+
+
+def test_build_into_a_directory_of_other_files_needs_force(workdir):
+    (workdir / "mine").mkdir()
+    (workdir / "mine" / "notes.txt").write_text("keep me")
+    refused = nslc("build", "mine", "--from", "v.npy", cwd=workdir)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("mine: error: is a directory that is not empty and holds no index")
+    assert "--force" in refused.stderr and sorted(p.name for p in (workdir / "mine").iterdir()) == ["notes.txt"]
+    forced = nslc("build", "mine", "--from", "v.npy", "--force", cwd=workdir)
+    assert forced.returncode == 0, forced.stderr
+    assert (workdir / "mine" / "notes.txt").read_text() == "keep me"
+    (workdir / "blank").mkdir()  # an empty directory is fine without --force
+    assert nslc("build", "blank", "--from", "v.npy", cwd=workdir).returncode == 0
+
+
+def test_build_from_zero_rows_makes_an_empty_index_of_that_dimension(workdir):
+    # as VectorIndex.build and a program's `from "x.npy"` accept a 0 × d matrix
+    built = nslc("build", "none", "--from", "no_rows.npy", "--metric", "l2", cwd=workdir)
+    assert built.returncode == 0, built.stderr
+    info = json.loads(nslc("info", "none", "--json", cwd=workdir).stdout)
+    assert info["rows"] == 0 and info["dim"] == 24
+    assert nslc("add", "none", "--from", "more.npy", cwd=workdir).returncode == 0
+    found = nslc("search", "none", "--queries", "q.npy", "-k", "1", "--json", cwd=workdir)
+    assert found.returncode == 0 and [len(r) for r in json.loads(found.stdout)["results"]] == [1, 1]
+    fixed = nslc("build", "none2", "--from", "no_rows.npy", "--scale", "dimension", cwd=workdir)
+    assert fixed.returncode == 1 and "build an empty index with --scale vector" in fixed.stderr
