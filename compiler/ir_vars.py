@@ -5,14 +5,18 @@ from nsl.compiler import ir
 
 
 def expr_cols(e) -> set[str]:
-    """Variables an expression reads."""
-    if isinstance(e, ir.ColRef):
-        return {e.name}
-    if isinstance(e, ir.BinExpr):
-        return expr_cols(e.left) | expr_cols(e.right)
-    if isinstance(e, ir.UnExpr):
-        return expr_cols(e.operand)
-    return set()
+    """Variables an expression reads (with an explicit stack: an expression nests as deep
+    as it is long)."""
+    cols, stack = set(), [e]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, ir.ColRef):
+            cols.add(e.name)
+        elif isinstance(e, ir.BinExpr):
+            stack += (e.left, e.right)
+        elif isinstance(e, ir.UnExpr):
+            stack.append(e.operand)
+    return cols
 
 
 def op_reads(op) -> set[str]:

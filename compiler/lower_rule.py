@@ -17,7 +17,7 @@ from nsl.lang import ast as A
 from nsl.lang.check.types import column_domains, const_type, domain_text, domain_within
 from nsl.lang.diagnostics import CompileError, error, note
 from nsl.lang.schedule import CONDITIONS, compared_aggregate, needs_and_binds, next_literal, split_atom
-from nsl.lang.walk import aggregate_keys, expr_vars, literal_vars
+from nsl.lang.walk import aggregate_keys, expr_vars, literal_vars, run_recursive
 
 _BINOPS = {"+": "add", "-": "sub", "*": "mul", "/": "div", "%": "mod", "**": "pow", "++": "concat"}
 _CMPOPS = {"=": "eq", "==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
@@ -286,6 +286,11 @@ class RuleScope:
 
     # -- expressions ------------------------------------------------------------
     def expr(self, e, want: str | None = None):
+        return run_recursive(self._expr(e, want))
+
+    def _expr(self, e, want: str | None = None):
+        # a generator run by run_recursive: `yield` stands for a recursive call, so that an
+        # expression as deep as it is long (`y + 1 + 1 + ...`) needs no deep Python stack
         if isinstance(e, A.Var):
             return ir.ColRef(e.name, self.bound[e.name])
         value = constant_value(e)
@@ -293,22 +298,23 @@ class RuleScope:
             t = want if want in ("float",) and not isinstance(value, (bool, str)) else const_type(value)
             return ir.Lit(float(value) if t == "float" else value, t)
         if isinstance(e, A.BinOp):
-            left, right = self.expr(e.left), self.expr(e.right)
+            left = yield self._expr(e.left)
+            right = yield self._expr(e.right)
             if e.op == "++":
                 t = "str"
             else:
                 t = "float" if "float" in (left.type, right.type) else left.type
             return ir.BinExpr(_BINOPS[e.op], left, right, t)
         if isinstance(e, A.Neg):
-            operand = self.expr(e.operand)
+            operand = yield self._expr(e.operand)
             return ir.UnExpr("neg", operand, operand.type)
         if isinstance(e, A.Call) and e.func == "abs" and len(e.args) == 1:
-            operand = self.expr(e.args[0])
+            operand = yield self._expr(e.args[0])
             return ir.UnExpr("abs", operand, operand.type)
         if isinstance(e, A.Call) and e.func in ("min", "max") and len(e.args) >= 2:
-            result = self.expr(e.args[0])
+            result = yield self._expr(e.args[0])
             for a in e.args[1:]:
-                right = self.expr(a)
+                right = yield self._expr(a)
                 t = "float" if "float" in (result.type, right.type) else result.type
                 result = ir.BinExpr(e.func, result, right, t)
             return result

@@ -8,11 +8,20 @@ from nsl.lang.diagnostics import Span
 
 def dump(node, with_spans: bool = True) -> str:
     lines: list[str] = []
-    _dump(node, 0, lines, with_spans, label="")
+    # An explicit stack, not recursion: an expression nests as deep as it is long. Each
+    # entry is a node to dump (depth, label) or, as a str, a line to write as it is.
+    stack: list = [(node, 0, "")]
+    while stack:
+        entry = stack.pop()
+        if isinstance(entry, str):
+            lines.append(entry)
+        else:
+            stack.extend(reversed(_dump(*entry, lines, with_spans)))
     return "\n".join(lines) + "\n"
 
 
-def _dump(node, depth: int, lines: list[str], with_spans: bool, label: str) -> None:
+def _dump(node, depth: int, label: str, lines: list[str], with_spans: bool) -> list:
+    """Write ``node``'s own line; what follows it, in order (children and closing lines)."""
     pad = "  " * depth + (f"{label}: " if label else "")
     if dataclasses.is_dataclass(node) and not isinstance(node, type):
         span = getattr(node, "span", None)
@@ -25,20 +34,17 @@ def _dump(node, depth: int, lines: list[str], with_spans: bool, label: str) -> N
             if _is_scalar(value):
                 scalars.append(f"{f.name}={value!r}")
             else:
-                children.append((f.name, value))
+                children.append((value, depth + 1, f.name))
         lines.append(f"{pad}{type(node).__name__}({', '.join(scalars)}){where}")
-        for name, value in children:
-            _dump(value, depth + 1, lines, with_spans, name)
-    elif isinstance(node, (tuple, list)):
+        return children
+    if isinstance(node, (tuple, list)):
         if not node:
             lines.append(f"{pad}[]")
-            return
+            return []
         lines.append(f"{pad}[")
-        for item in node:
-            _dump(item, depth + 1, lines, with_spans, "")
-        lines.append("  " * depth + "]")
-    else:
-        lines.append(f"{pad}{node!r}")
+        return [(item, depth + 1, "") for item in node] + ["  " * depth + "]"]
+    lines.append(f"{pad}{node!r}")
+    return []
 
 
 def _is_scalar(value) -> bool:

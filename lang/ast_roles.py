@@ -13,6 +13,7 @@ import ast as pyast
 
 from nsl.lang import ast as A
 from nsl.lang.diagnostics import error
+from nsl.lang.walk import run_recursive
 
 AGGREGATES = {"count", "sum", "min", "max", "argmin", "argmax", "exists", "forall"}
 FUNCTIONS = {"abs", "min", "max", "distinct"}
@@ -60,25 +61,49 @@ class RoleReader:
 
     def value(self, node):
         """Interpret a parsed node in a value (expression) position."""
+        if isinstance(node, _Call) and node.agg is None and node.name in FUNCTIONS:
+            return run_recursive(self._read(node, self._function))  # `abs(abs(...))` may nest deep
+        return self._value(node)
+
+    def _value(self, node):
         if isinstance(node, _Name):
             return A.Wildcard(node.span) if node.name == "_" else A.Var(node.name, node.span)
         if isinstance(node, _Call):
             if node.agg is not None:
                 return self._aggregate(node)
-            if node.name in FUNCTIONS:
-                return A.Call(node.name, tuple(self.value(a) for a in node.args), node.span)
             raise BuildError(error(
                 f"relation '{node.name}' used as a value; bind its argument instead "
                 f"(e.g. `{node.name}(..., x), y = x`)", node.span))
         return node
 
+    def _function(self, node):
+        """How ``_read`` takes ``node`` in a value position: a built-in function's call is
+        built from its arguments' readings (None: the reading needs no arguments')."""
+        if isinstance(node, _Call) and node.agg is None and node.name in FUNCTIONS:
+            return node.args, lambda args: A.Call(node.name, args, node.span)
+        return None, None
+
+    def _settings(self, node):
+        """As ``_function``, in a settings position."""
+        if isinstance(node, _Call) and node.agg is None:
+            return node.args, lambda args: A.Call(node.name, args, node.span)
+        if isinstance(node, A.ListExpr):
+            return node.items, lambda items: A.ListExpr(items, node.span)
+        return None, None
+
+    def _read(self, node, parts):
+        # a generator run by run_recursive: `yield` stands for a recursive call
+        children, build = parts(node)
+        if children is None:
+            return self._value(node)
+        read = []
+        for child in children:
+            read.append((yield self._read(child, parts)))
+        return build(tuple(read))
+
     def config(self, node):
         """Interpret a node in a settings position (``provenance = diff_topk_proofs(k = 3)``)."""
-        if isinstance(node, _Call) and node.agg is None:
-            return A.Call(node.name, tuple(self.config(a) for a in node.args), node.span)
-        if isinstance(node, A.ListExpr):
-            return A.ListExpr(tuple(self.config(i) for i in node.items), node.span)
-        return self.value(node)
+        return run_recursive(self._read(node, self._settings))
 
     def literal(self, node):
         """Interpret a parsed node as a body literal or formula atom."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 
 from nsl.lang import ast as A
+from nsl.lang.walk import run_recursive
 
 WIDTH = 88
 INDENT = "    "
@@ -235,18 +236,27 @@ def _chain(c: A.Connective) -> str | None:
 
 def formula(f, need: int = F_QUANT) -> str:
     """A first-order formula, parenthesized if its precedence is below ``need``."""
+    return run_recursive(_formula(f, need))
+
+
+def _formula(f, need: int):
+    # a generator run by run_recursive, as _expr_in is
     if isinstance(f, A.Quantified):
         binders = ", ".join(_binder(b) for b in f.binders)
-        text, prec = f"{f.quant} {binders}: {formula(f.body)}", F_QUANT
+        body = yield _formula(f.body, F_QUANT)
+        text, prec = f"{f.quant} {binders}: {body}", F_QUANT
     elif isinstance(f, A.Connective) and _chain(f) is not None:
         text, prec = _chain(f), F_ATOM
     elif isinstance(f, A.Connective):
         # Sides: arrows take a disjunction left, a formula right; and/or are left-assoc.
         left, right, prec = {"<->": (F_OR, F_QUANT, F_ARROW), "->": (F_OR, F_QUANT, F_ARROW),
                              "or": (F_OR, F_AND, F_OR), "and": (F_AND, F_ATOM, F_AND)}[f.op]
-        text = f"{formula(f.left, left)} {f.op} {formula(f.right, right)}"
+        left = yield _formula(f.left, left)
+        right = yield _formula(f.right, right)
+        text = f"{left} {f.op} {right}"
     elif isinstance(f, A.Not):
-        text, prec = "not " + formula(f.operand, F_ATOM), F_ATOM
+        operand = yield _formula(f.operand, F_ATOM)
+        text, prec = "not " + operand, F_ATOM
     else:
         text, prec = _literal(f), F_ATOM
     return f"({text})" if prec < need else text
@@ -261,11 +271,17 @@ def _binder(b: A.Binder) -> str:
 # ---- expressions -----------------------------------------------------------------
 def expr(e, need: int = CMP) -> str:
     """An expression, parenthesized if its precedence is below ``need``."""
-    text, prec = _expr(e)
+    return run_recursive(_expr_in(e, need))
+
+
+# _expr_in and _expr are generators run by run_recursive: `yield` stands for a recursive
+# call, so that an expression as deep as it is long (`y + 1 + 1 + ...`) needs no deep stack.
+def _expr_in(e, need: int):
+    text, prec = yield _expr(e)
     return f"({text})" if prec < need else text
 
 
-def _expr(e) -> tuple[str, int]:
+def _expr(e):
     if isinstance(e, A.Var):
         return e.name, PRIMARY
     if isinstance(e, A.Wildcard):
@@ -278,28 +294,41 @@ def _expr(e) -> tuple[str, int]:
     if isinstance(e, A.BinOp):
         prec = _BINOP_PREC[e.op]
         if e.op == "**":  # right-assoc: a postfix on the left, a unary (or power) on the right
-            left, right = expr(e.left, POSTFIX), expr(e.right, UNARY)
+            left = yield _expr_in(e.left, POSTFIX)
+            right = yield _expr_in(e.right, UNARY)
         else:
-            left, right = expr(e.left, prec), expr(e.right, prec + 1)
+            left = yield _expr_in(e.left, prec)
+            right = yield _expr_in(e.right, prec + 1)
         return f"{left} {e.op} {right}", prec
     if isinstance(e, A.Neg):
         if isinstance(e.operand, A.Const) and _is_number(e.operand.value):
             raise Unprintable("the parser folds `-` into a numeric constant")
-        operand = expr(e.operand, UNARY)
+        operand = yield _expr_in(e.operand, UNARY)
         # `-(-x)` rather than `--x`, which reads as a decrement.
         return "-" + (f"({operand})" if operand.startswith("-") else operand), UNARY
     if isinstance(e, A.Subscript):
-        return f"{expr(e.base, POSTFIX)}[{expr(e.index)}]", POSTFIX
+        base = yield _expr_in(e.base, POSTFIX)
+        index = yield _expr_in(e.index, CMP)
+        return f"{base}[{index}]", POSTFIX
     if isinstance(e, A.Call):
-        return e.func + _args(e.args), PRIMARY
+        args = []
+        for a in e.args:
+            args.append((yield _expr_in(a, CMP)))
+        return f"{e.func}({', '.join(args)})", PRIMARY
     if isinstance(e, A.KwArg):
-        return f"{e.name} = {expr(e.value)}", PRIMARY
+        value = yield _expr_in(e.value, CMP)
+        return f"{e.name} = {value}", PRIMARY
     if isinstance(e, A.ListExpr):
-        return "[" + ", ".join(expr(i) for i in e.items) + "]", PRIMARY
+        items = []
+        for i in e.items:
+            items.append((yield _expr_in(i, CMP)))
+        return "[" + ", ".join(items) + "]", PRIMARY
     if isinstance(e, A.Aggregate):
         return _aggregate(e), PRIMARY
     if isinstance(e, A.Comparison):
-        return f"{expr(e.left, CONCAT)} {e.op} {expr(e.right, CONCAT)}", CMP
+        left = yield _expr_in(e.left, CONCAT)
+        right = yield _expr_in(e.right, CONCAT)
+        return f"{left} {e.op} {right}", CMP
     if isinstance(e, A.Connective) and _chain(e) is not None:
         return _chain(e), CMP
     raise Unprintable(f"not an expression: {e!r}")

@@ -45,7 +45,7 @@ def parse(text: str, file: str = "<input>", sources: SourceMap | None = None) ->
         tree = _lark().parse(text)
     except UnexpectedInput as exc:
         raise CompileError([_syntax_diagnostic(exc, text, file)], sources) from None
-    too_deep = _allow_depth(tree, file)
+    too_deep = _check_depth(tree, file)
     if too_deep is not None:
         raise CompileError([too_deep], sources)
     # statement by statement, so that one bad statement does not hide the errors of others
@@ -65,36 +65,34 @@ def parse(text: str, file: str = "<input>", sources: SourceMap | None = None) ->
     return A.Program(tuple(items), file)
 
 
-# A long flat expression (`y + 1 + 1 + ...`) is a left-nested tree as deep as it is long,
-# and every pass over it (this builder, the checks, lowering, folding, the runtime's
-# compiled closures) recurses once or a few times per level. Rather than rewrite each pass
-# without recursion, a program that nests deeply raises Python's recursion limit (never
-# lowers it) to what its depth needs; past MAX_NESTING levels it is refused with a
-# positioned error instead of a RecursionError.
-MAX_NESTING = 10_000
-_FRAMES_PER_LEVEL = 6  # the deepest pass (the runtime's compile) takes 3; twice for margin
-_BASE_FRAMES = 2_000
+# A long flat expression (`y + 1 + 1 + ...`) is a left-nested tree as deep as it is long;
+# every pass over expressions and formulas (the builder, the checks, lowering, folding, the
+# formatter, the runtime's compiled expressions) walks it with an explicit stack, so depth
+# costs no Python stack and Python's recursion limit is left alone. Two limits remain, each
+# a positioned error: MAX_NESTING levels of the parse tree (memory and time, not stack), and
+# MAX_AGGREGATE_NESTING aggregates inside one another, a nesting the passes still follow
+# with a few Python calls per level.
+MAX_NESTING = 100_000
+MAX_AGGREGATE_NESTING = 50
 
 
-def _allow_depth(tree, file: str):
-    """Raise the recursion limit to what ``tree``'s depth needs, or return an error at the
-    first node nested past ``MAX_NESTING`` levels. Iterative: it must not recurse itself."""
-    import sys
-
-    deepest, stack = 0, [(tree, 1)]
+def _check_depth(tree, file: str):
+    """An error at the first node nested past the limits above, or None. Iterative: it must
+    not recurse itself."""
+    stack = [(tree, 1, 0)]
     while stack:
-        node, depth = stack.pop()
-        if depth > MAX_NESTING:
+        node, depth, aggregates = stack.pop()
+        if node.data == "agg_body":
+            aggregates += 1
+        if depth > MAX_NESTING or aggregates > MAX_AGGREGATE_NESTING:
             meta = node.meta
             line, col = getattr(meta, "line", 1), getattr(meta, "column", 1)
-            return error(f"this expression nests more than {MAX_NESTING} levels deep; split it "
-                         "into steps with intermediate variables (`t = ...`)",
+            message = (f"this expression nests more than {MAX_NESTING} levels deep"
+                       if depth > MAX_NESTING else
+                       f"aggregates nest more than {MAX_AGGREGATE_NESTING} deep here")
+            return error(f"{message}; split it into steps with intermediate variables (`t = ...`)",
                          Span(file, line, col, line, col))
-        deepest = max(deepest, depth)
-        stack.extend((c, depth + 1) for c in node.children if hasattr(c, "children"))
-    need = _BASE_FRAMES + _FRAMES_PER_LEVEL * deepest
-    if deepest > 100 and sys.getrecursionlimit() < need:
-        sys.setrecursionlimit(need)
+        stack.extend((c, depth + 1, aggregates) for c in node.children if hasattr(c, "children"))
     return None
 
 

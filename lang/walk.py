@@ -6,29 +6,61 @@ from typing import Iterator
 from nsl.lang import ast as A
 
 
+def run_recursive(call):
+    """The result of a recursive generator function, run without Python recursion.
+
+    A long flat expression (``y + 1 + 1 + ...``) is a tree as deep as it is long, so a
+    pass that recursed per level would need Python's recursion limit raised with the
+    depth. Written as a generator, such a pass yields the generator of each sub-call
+    where it would have called itself (``left = yield self.expr(e.left)``) and receives
+    its result; this loop keeps the pending calls on a list instead of the C stack.
+    """
+    stack, value = [call], None
+    while True:
+        try:
+            sub = stack[-1].send(value)
+        except StopIteration as done:
+            stack.pop()
+            if not stack:
+                return done.value
+            value = done.value
+        else:
+            stack.append(sub)
+            value = None
+
+
+def _children(e, aggregates: bool = True):
+    """The sub-expressions ``expr_vars`` descends into, left to right (an aggregate's own
+    scope excluded)."""
+    if isinstance(e, A.BinOp):
+        return (e.left, e.right)
+    if isinstance(e, A.Neg):
+        return (e.operand,)
+    if isinstance(e, A.Call):
+        return e.args
+    if isinstance(e, A.Subscript):
+        return (e.base, e.index)
+    if isinstance(e, A.ListExpr):
+        return e.items
+    if isinstance(e, A.KwArg):
+        return (e.value,)
+    return ()
+
+
 def expr_vars(e, aggregates: bool = True) -> Iterator[A.Var]:
     """Variables occurring free in an expression (not inside an aggregate's own scope);
-    without ``aggregates``, none of an aggregate's at all (only those outside any)."""
-    if isinstance(e, A.Var):
-        yield e
-    elif isinstance(e, A.BinOp):
-        yield from expr_vars(e.left, aggregates)
-        yield from expr_vars(e.right, aggregates)
-    elif isinstance(e, A.Neg):
-        yield from expr_vars(e.operand, aggregates)
-    elif isinstance(e, A.Call):
-        for a in e.args:
-            yield from expr_vars(a, aggregates)
-    elif isinstance(e, A.Subscript):
-        yield from expr_vars(e.base, aggregates)
-        yield from expr_vars(e.index, aggregates)
-    elif isinstance(e, A.ListExpr):
-        for a in e.items:
-            yield from expr_vars(a, aggregates)
-    elif isinstance(e, A.KwArg):
-        yield from expr_vars(e.value, aggregates)
-    elif isinstance(e, A.Aggregate) and aggregates:
-        yield from aggregate_free_vars(e)
+    without ``aggregates``, none of an aggregate's at all (only those outside any).
+    Left to right, with an explicit stack: expressions nest as deep as they are long."""
+    stack = [e]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, A.Var):
+            yield e
+        elif isinstance(e, A.Aggregate):
+            if aggregates:
+                yield from aggregate_free_vars(e)
+        else:
+            stack.extend(reversed(_children(e)))
 
 
 def aggregate_inner_vars(agg: A.Aggregate) -> set[str]:
@@ -149,16 +181,17 @@ def atoms_in_literal(lit, through: str | None = None) -> Iterator[tuple[A.Atom, 
 
 
 def atoms_in_expr(e) -> Iterator[tuple[A.Atom, str | None]]:
-    if isinstance(e, A.Aggregate):
-        yield from atoms_in_aggregate(e)
-    elif isinstance(e, A.BinOp):
-        yield from atoms_in_expr(e.left)
-        yield from atoms_in_expr(e.right)
-    elif isinstance(e, A.Neg):
-        yield from atoms_in_expr(e.operand)
-    elif isinstance(e, A.Call):
-        for a in e.args:
-            yield from atoms_in_expr(a)
+    stack = [e]  # explicit: an expression nests as deep as it is long
+    while stack:
+        e = stack.pop()
+        if isinstance(e, A.Aggregate):
+            yield from atoms_in_aggregate(e)
+        elif isinstance(e, A.BinOp):
+            stack += (e.right, e.left)
+        elif isinstance(e, A.Neg):
+            stack.append(e.operand)
+        elif isinstance(e, A.Call):
+            stack.extend(reversed(e.args))
 
 
 def atoms_in_aggregate(agg: A.Aggregate) -> Iterator[tuple[A.Atom, str]]:
@@ -184,20 +217,22 @@ def atoms_in_body(body: A.Body | None) -> Iterator[tuple[A.Atom, str | None]]:
 
 
 def atoms_in_formula(f) -> Iterator[A.Atom]:
-    if isinstance(f, A.Atom):
-        yield f
-    elif isinstance(f, A.Quantified):
-        yield from atoms_in_formula(f.body)
-    elif isinstance(f, A.Connective):
-        yield from atoms_in_formula(f.left)
-        yield from atoms_in_formula(f.right)
-    elif isinstance(f, A.Not):
-        yield from atoms_in_formula(f.operand)
-    elif isinstance(f, A.Aggregate):
-        for atom, _ in atoms_in_aggregate(f):
-            yield atom
-    elif isinstance(f, A.Comparison):
-        for atom, _ in atoms_in_expr(f.left):
-            yield atom
-        for atom, _ in atoms_in_expr(f.right):
-            yield atom
+    stack = [f]  # explicit: `a and b and ...` nests as deep as it is long
+    while stack:
+        f = stack.pop()
+        if isinstance(f, A.Atom):
+            yield f
+        elif isinstance(f, A.Quantified):
+            stack.append(f.body)
+        elif isinstance(f, A.Connective):
+            stack += (f.right, f.left)
+        elif isinstance(f, A.Not):
+            stack.append(f.operand)
+        elif isinstance(f, A.Aggregate):
+            for atom, _ in atoms_in_aggregate(f):
+                yield atom
+        elif isinstance(f, A.Comparison):
+            for atom, _ in atoms_in_expr(f.left):
+                yield atom
+            for atom, _ in atoms_in_expr(f.right):
+                yield atom

@@ -48,8 +48,78 @@ def compile_expr(expr, interner):
     """``fn(table) -> (values, valid)``, what ``evaluate`` computes: the tree walk, the type
     dispatch and the literal conversions happen once here, not on every call (the executor
     keeps one per operator for the whole fixpoint)."""
-    f = _compile(expr, interner)
-    return _as_column(f, expr) if isinstance(expr, ir.Lit) else f
+    # A closure per node calls its operands' closures, one Python frame or two per level;
+    # an expression as deep as it is long (`y + 1 + 1 + ...`) instead becomes a list of
+    # steps, one per operator node in the order the closures would have run them, each
+    # reading its operands' results from the steps before it.
+    steps = [] if _height(expr) > _NESTED_CLOSURES else None
+    f = _run_recursive(_compile(expr, interner, steps))
+    f = _as_column(f, expr) if isinstance(expr, ir.Lit) else f
+    return f if not steps else _stepwise(steps, f)
+
+
+_NESTED_CLOSURES = 64  # levels evaluated by nested calls; deeper expressions go step by step
+
+
+def _height(expr) -> int:
+    """The number of levels of ``expr`` (a column or literal: 1), without recursion."""
+    height, stack = 0, [(expr, 1)]
+    while stack:
+        e, level = stack.pop()
+        height = max(height, level)
+        if isinstance(e, ir.BinExpr):
+            stack += ((e.left, level + 1), (e.right, level + 1))
+        elif isinstance(e, ir.UnExpr):
+            stack.append((e.operand, level + 1))
+    return height
+
+
+def _run_recursive(call):
+    """The result of a recursive generator (``yield sub_generator`` stands for a recursive
+    call and gives its result), with the pending calls on a list, not the Python stack."""
+    stack, value = [call], None
+    while True:
+        try:
+            sub = stack[-1].send(value)
+        except StopIteration as done:
+            stack.pop()
+            if not stack:
+                return done.value
+            value = done.value
+        else:
+            stack.append(sub)
+            value = None
+
+
+class _Steps:
+    """The binding table as an operator node's closure sees it (``cols`` and ``n``), with the
+    results of the steps computed so far."""
+
+    __slots__ = ("cols", "n", "results", "table")
+
+    def __init__(self, table):
+        self.cols, self.n, self.table, self.results = table.cols, table.n, table, []
+
+    def __getattr__(self, name):
+        return getattr(self.table, name)
+
+
+def _stepwise(steps, last):
+    def run(t):
+        view = _Steps(t)
+        for step in steps:
+            view.results.append(step(view))
+        return last(view)
+    return run
+
+
+def _result_of(i):
+    """Reads step ``i``'s result, once: each node has one parent, and a deep expression's
+    intermediate columns are freed as soon as they are used."""
+    def read(view):
+        value, view.results[i] = view.results[i], None
+        return value
+    return read
 
 
 # Inside a compiled expression a literal stays a Python scalar: ``n < 2000`` and ``n + 1``
@@ -82,7 +152,9 @@ def _and(a, b):
     return a & b
 
 
-def _compile(e, interner):
+# The compile functions are generators run by _run_recursive: `yield` stands for a
+# recursive call. ``steps`` is None, or the list a deep expression's nodes are put on.
+def _compile(e, interner, steps):
     if isinstance(e, ir.ColRef):
         name = e.name
         return lambda t: (t.cols[name], None)
@@ -90,20 +162,25 @@ def _compile(e, interner):
         value = literal_value(e, interner)
         return lambda t: (value, None)
     if isinstance(e, ir.UnExpr):
-        return _compile_unary(e, interner)
+        return (yield _compile_unary(e, interner, steps))
     if isinstance(e, ir.BinExpr):
-        return _compile_binary(e, interner)
+        return (yield _compile_binary(e, interner, steps))
     raise TypeError(f"not an expression: {e!r}")
 
 
-def _operand(e, interner, scalar: bool):
+def _operand(e, interner, scalar: bool, steps):
     """A compiled operand: a literal stays a scalar only where ``scalar`` allows it."""
-    f = _compile(e, interner)
-    return _as_column(f, e) if isinstance(e, ir.Lit) and not scalar else f
+    f = yield _compile(e, interner, steps)
+    if isinstance(e, ir.Lit):
+        return f if scalar else _as_column(f, e)
+    if steps is not None and isinstance(e, (ir.BinExpr, ir.UnExpr)):
+        steps.append(f)
+        return _result_of(len(steps) - 1)
+    return f
 
 
-def _compile_unary(e, interner):
-    f = _operand(e.operand, interner, False)
+def _compile_unary(e, interner, steps):
+    f = yield _operand(e.operand, interner, False, steps)
     fn, ty = _UNARY.get(e.op), e.type
     if fn is None:
         raise ValueError(f"unknown unary operator {e.op!r}")
@@ -114,7 +191,7 @@ def _compile_unary(e, interner):
     return run
 
 
-def _compile_binary(e, interner):
+def _compile_binary(e, interner, steps):
     op, ty = e.op, e.type
     a_lit, b_lit = isinstance(e.left, ir.Lit), isinstance(e.right, ir.Lit)
     a_lit = a_lit and not b_lit  # two literals (not folded): the left one becomes a column
@@ -123,7 +200,8 @@ def _compile_binary(e, interner):
         is_float = not str_order and "float" in (e.left.type, e.right.type)
         if str_order:
             a_lit = b_lit = False
-        fa, fb = _operand(e.left, interner, a_lit), _operand(e.right, interner, b_lit)
+        fa = yield _operand(e.left, interner, a_lit, steps)
+        fb = yield _operand(e.right, interner, b_lit, steps)
         cmp = _CMP[_FLIP[op]] if a_lit else _CMP[op]  # scalar on the left: flip
         if not str_order:
             direct = _direct(e.left, e.right, "float" if is_float else None, interner, cmp, a_lit)
@@ -142,7 +220,8 @@ def _compile_binary(e, interner):
     if (a_lit or b_lit) and not _scalar_ok(
             op, literal_value(e.right, interner) if b_lit else None, ty):
         a_lit = b_lit = False
-    fa, fb = _operand(e.left, interner, a_lit), _operand(e.right, interner, b_lit)
+    fa = yield _operand(e.left, interner, a_lit, steps)
+    fb = yield _operand(e.right, interner, b_lit, steps)
     if op == "concat":
         def run(t):
             (a, ok_a), (b, ok_b) = fa(t), fb(t)

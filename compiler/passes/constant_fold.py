@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from nsl.compiler import ir
 from nsl.compiler.passes.rewrite import map_ops, map_rules
 from nsl.lang.constant_arith import binary, in_int64
+from nsl.lang.walk import run_recursive
 
 _ARITH = {"add": "+", "sub": "-", "mul": "*", "div": "/", "mod": "%", "pow": "**"}
 _OTHER = {
@@ -27,8 +28,15 @@ def _fold_binary(op: str, a, b, type_: str):
 
 
 def fold_expr(e):
+    return run_recursive(_folded(e))
+
+
+def _folded(e):
+    # a generator run by run_recursive: `yield` stands for a recursive call, so that an
+    # expression as deep as it is long (`y + 1 + 1 + ...`) needs no deep Python stack
     if isinstance(e, ir.BinExpr):
-        left, right = fold_expr(e.left), fold_expr(e.right)
+        left = yield _folded(e.left)
+        right = yield _folded(e.right)
         if isinstance(left, ir.Lit) and isinstance(right, ir.Lit):
             value = _fold_binary(e.op, left.value, right.value, e.type)
             if value is not None:
@@ -37,7 +45,7 @@ def fold_expr(e):
                 return ir.Lit(value, e.type)
         return replace(e, left=left, right=right)
     if isinstance(e, ir.UnExpr):
-        operand = fold_expr(e.operand)
+        operand = yield _folded(e.operand)
         if isinstance(operand, ir.Lit):
             value = -operand.value if e.op == "neg" else abs(operand.value)
             if e.type != "int" or in_int64(value):  # -(-2**63) wraps at run time

@@ -124,20 +124,22 @@ class _Literals:
             self.node(arg)
 
     def node(self, node) -> None:
-        """Every int literal under ``node`` (atoms by their columns) must fit in 64 bits."""
-        if isinstance(node, A.Atom):
-            self.atom(node)
-        elif isinstance(node, A.Neg) and isinstance(node.operand, A.Const):
-            self.int_range(node, "int")
-        elif isinstance(node, A.Const):
-            self.int_range(node, "int")
-        elif isinstance(node, tuple):
-            for item in node:
-                self.node(item)
-        elif dataclasses.is_dataclass(node):
-            for f in dataclasses.fields(node):
-                if f.name != "span":
-                    self.node(getattr(node, f.name))
+        """Every int literal under ``node`` (atoms by their columns) must fit in 64 bits.
+        In source order, with an explicit stack: expressions nest as deep as they are long."""
+        stack = [node]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, A.Atom):
+                self.atom(node)
+            elif isinstance(node, A.Neg) and isinstance(node.operand, A.Const):
+                self.int_range(node, "int")
+            elif isinstance(node, A.Const):
+                self.int_range(node, "int")
+            elif isinstance(node, tuple):
+                stack.extend(reversed(node))
+            elif dataclasses.is_dataclass(node):
+                stack.extend(getattr(node, f.name) for f in reversed(dataclasses.fields(node))
+                             if f.name != "span")
 
     def int_range(self, arg, type_) -> None:
         """An int literal fits in 64 bits (in a float column: in a float); a float literal

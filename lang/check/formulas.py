@@ -10,6 +10,7 @@ from nsl.lang import ast as A
 from nsl.lang.check.symbols import SymbolTable, suggest
 from nsl.lang.check.types import NUMERIC, compatible, const_type, resolve_type
 from nsl.lang.diagnostics import Diagnostic, error
+from nsl.lang.walk import run_recursive
 
 
 def check_formulas(program: A.Program, table: SymbolTable, diags: list[Diagnostic]) -> None:
@@ -43,6 +44,11 @@ class _Scope:
         self.table, self.diags, self.relations = table, diags, relations
 
     def formula(self, f, env: dict) -> None:
+        run_recursive(self._formula(f, env))
+
+    # _formula and _expr are generators run by run_recursive: `yield` stands for a recursive
+    # call, so that a formula or expression as deep as it is long needs no deep Python stack
+    def _formula(self, f, env: dict):
         if isinstance(f, A.Quantified):
             inner = dict(env)
             for b in f.binders:
@@ -56,25 +62,26 @@ class _Scope:
                     inner[b.name] = resolve_type(A.TypeExpr(b.domain), self.table) if t else None
                 else:
                     inner[b.name] = None  # inferred from use
-            self.formula(f.body, inner)
+            yield self._formula(f.body, inner)
             for b in f.binders:  # types learned inside stay local to the quantifier
                 env.pop(b.name, None) if b.name not in env else None
         elif isinstance(f, A.Connective):
-            self.formula(f.left, env)
-            self.formula(f.right, env)
+            yield self._formula(f.left, env)
+            yield self._formula(f.right, env)
         elif isinstance(f, A.Not):
-            self.formula(f.operand, env)
+            yield self._formula(f.operand, env)
         elif isinstance(f, A.Atom):
             self.atom(f, env)
         elif isinstance(f, A.Comparison):
-            lt, rt = self.expr(f.left, env), self.expr(f.right, env)
+            lt = yield self._expr(f.left, env)
+            rt = yield self._expr(f.right, env)
             if lt and rt and not (compatible(lt, rt) or compatible(rt, lt)):
                 self.diags.append(error(f"cannot compare {lt} with {rt}", f.span))
         elif isinstance(f, A.Call):
             if f.func != "distinct":
                 self.diags.append(error(f"'{f.func}' is not a formula", f.span))
             for a in f.args:
-                self.expr(a, env)
+                yield self._expr(a, env)
         elif isinstance(f, A.Aggregate):
             self.diags.append(error("aggregates are not available inside formulas; derive them with a "
                                     "rule and refer to that relation", f.span))
@@ -94,6 +101,9 @@ class _Scope:
                                         getattr(arg, "span", atom.span)))
 
     def expr(self, e, env: dict):
+        return run_recursive(self._expr(e, env))
+
+    def _expr(self, e, env: dict):
         if isinstance(e, A.Const):
             return const_type(e.value)
         if isinstance(e, A.Wildcard):
@@ -105,15 +115,16 @@ class _Scope:
                 env[e.name] = None
             return env[e.name]
         if isinstance(e, A.Subscript):
-            base = self.expr(e.base, env)
-            index = self.expr(e.index, env)
+            base = yield self._expr(e.base, env)
+            index = yield self._expr(e.index, env)
             if base is not None and not base.endswith("[]"):
                 self.diags.append(error("only array parameters can be indexed", e.span))
             if index is not None and index != "int":
                 self.diags.append(error(f"an index must be an int, not {index}", e.index.span))
             return base[:-2] if base and base.endswith("[]") else None
         if isinstance(e, A.BinOp):
-            lt, rt = self.expr(e.left, env), self.expr(e.right, env)
+            lt = yield self._expr(e.left, env)
+            rt = yield self._expr(e.right, env)
             if e.op == "++":
                 return "str"
             for t, side in ((lt, e.left), (rt, e.right)):
@@ -122,9 +133,11 @@ class _Scope:
                     return None
             return "float" if "float" in (lt, rt) else (lt or rt)
         if isinstance(e, A.Neg):
-            return self.expr(e.operand, env)
+            return (yield self._expr(e.operand, env))
         if isinstance(e, A.Call):
-            types = [self.expr(a, env) for a in e.args]
+            types = []
+            for a in e.args:
+                types.append((yield self._expr(a, env)))
             if e.func == "distinct":
                 return "bool"
             return next((t for t in types if t), None)

@@ -78,21 +78,29 @@ def _aggregate(agg: A.Aggregate, diags) -> None:
 
 
 def _value(e, diags, aggregate_ok: bool) -> None:
-    """Report the forms in expression ``e`` that a rule cannot compute."""
+    """Report the forms in expression ``e`` that a rule cannot compute, in source order
+    (with an explicit stack: an expression nests as deep as it is long)."""
+    stack = [e]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, A.BinOp):
+            stack += (e.right, e.left)
+        elif isinstance(e, A.Neg):
+            stack.append(e.operand)
+        elif isinstance(e, A.Call):
+            stack.extend(reversed(_call(e, diags)))
+        else:
+            _form(e, diags, aggregate_ok)
+
+
+def _form(e, diags, aggregate_ok: bool) -> None:
     if isinstance(e, (A.Var, A.Wildcard, A.Const)):
         return
-    if isinstance(e, A.BinOp):
-        _value(e.left, diags, aggregate_ok)
-        _value(e.right, diags, aggregate_ok)
-    elif isinstance(e, A.Neg):
-        _value(e.operand, diags, aggregate_ok)
-    elif isinstance(e, A.Aggregate):
+    if isinstance(e, A.Aggregate):
         if not aggregate_ok:
             diags.append(error(f"bind the {e.op} to a variable first (`n = {e.op}(...)`), then use "
                                "the variable here", e.span))
         _aggregate(e, diags)
-    elif isinstance(e, A.Call):
-        _call(e, diags, aggregate_ok)
     elif isinstance(e, A.ListExpr):
         diags.append(error("a list cannot appear in a rule: a column holds one value per row", e.span,
                            note("write one row per element, e.g. `item(0, a). item(1, b).`; a tensor "
@@ -111,20 +119,20 @@ def _value(e, diags, aggregate_ok: bool) -> None:
         diags.append(error("this expression cannot appear in a rule", getattr(e, "span", None)))
 
 
-def _call(e: A.Call, diags, aggregate_ok: bool) -> None:
+def _call(e: A.Call, diags) -> tuple:
+    """Report a call's own form; the arguments still to look at."""
     n = len(e.args)
     if e.func == "distinct":
         diags.append(error("`distinct(...)` is not a value in a rule: it is a constraint of `solve` "
                            "and of formulas", e.span, _pairwise_note(e)))
-        return
+        return ()
     if e.func == "abs" and n != 1:
         diags.append(error(f"abs takes one argument, not {n}", e.span))
     elif e.func in ("min", "max") and n < 2:
         diags.append(error(f"{e.func} takes two or more values, not {n}", e.span,
                            note(f"for the {'least' if e.func == 'min' else 'greatest'} value of a "
                                 f"relation, bind the aggregate: `m = {e.func}(v: body)`")))
-    for a in e.args:
-        _value(a, diags, aggregate_ok)
+    return e.args
 
 
 def _is_chain(c: A.Connective) -> bool:

@@ -18,6 +18,7 @@ from nsl.lang.check.types import column_domains, const_type, domain_base, domain
 from nsl.lang.constant_arith import binary, in_int64
 from nsl.lang.diagnostics import Diagnostic, error
 from nsl.lang.formatter_values import format_value
+from nsl.lang.walk import run_recursive
 
 _UNKNOWN = object()
 
@@ -73,20 +74,29 @@ def _fixed_values(conj) -> dict:
 
 def _fold(e, fixed):
     """The constant value of ``e`` (arithmetic as the runtime does it), or ``_UNKNOWN``."""
+    return run_recursive(_folded(e, fixed))
+
+
+def _folded(e, fixed):
+    # a generator run by run_recursive: `yield` stands for a recursive call, so that an
+    # expression as deep as it is long (`1 + 1 + ...`) needs no deep Python stack
     if isinstance(e, A.Const):
         return e.value
     if isinstance(e, A.Var):
         return fixed.get(e.name, _UNKNOWN)
     if isinstance(e, A.Neg):
-        v = _fold(e.operand, fixed)
+        v = yield _folded(e.operand, fixed)
         return _number(-v) if _is_number(v) else _UNKNOWN
     if isinstance(e, A.Call) and e.func in ("abs", "min", "max") and e.args:
-        vs = [_fold(a, fixed) for a in e.args]
+        vs = []
+        for a in e.args:
+            vs.append((yield _folded(a, fixed)))
         if not all(_is_number(v) for v in vs) or (e.func == "abs") != (len(vs) == 1):
             return _UNKNOWN
         return _number(abs(vs[0]) if e.func == "abs" else (min if e.func == "min" else max)(vs))
     if isinstance(e, A.BinOp):
-        left, right = _fold(e.left, fixed), _fold(e.right, fixed)
+        left = yield _folded(e.left, fixed)
+        right = yield _folded(e.right, fixed)
         if e.op == "++":
             return left + right if isinstance(left, str) and isinstance(right, str) else _UNKNOWN
         if not (_is_number(left) and _is_number(right)):

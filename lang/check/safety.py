@@ -125,17 +125,19 @@ def _no_nested_aggregate(e, diags) -> None:
 
 
 def _aggregates_in(e):
-    """The aggregates of an expression (arithmetic and calls; not inside another aggregate)."""
-    if isinstance(e, A.Aggregate):
-        yield e
-    elif isinstance(e, A.BinOp):
-        yield from _aggregates_in(e.left)
-        yield from _aggregates_in(e.right)
-    elif isinstance(e, A.Neg):
-        yield from _aggregates_in(e.operand)
-    elif isinstance(e, A.Call):
-        for a in e.args:
-            yield from _aggregates_in(a)
+    """The aggregates of an expression (arithmetic and calls; not inside another aggregate),
+    left to right; with an explicit stack, as an expression nests as deep as it is long."""
+    stack = [e]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, A.Aggregate):
+            yield e
+        elif isinstance(e, A.BinOp):
+            stack += (e.right, e.left)
+        elif isinstance(e, A.Neg):
+            stack.append(e.operand)
+        elif isinstance(e, A.Call):
+            stack.extend(reversed(e.args))
 
 
 def _outer_vars(lit: A.Comparison):

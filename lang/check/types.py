@@ -16,6 +16,7 @@ from nsl.lang.check.knn_types import check_knn, infer_knn, is_knn
 from nsl.lang.check.symbols import SymbolTable
 from nsl.lang.diagnostics import Diagnostic, error, note
 from nsl.lang.formatter_values import format_value
+from nsl.lang.walk import run_recursive
 
 NUMERIC = ("int", "float")
 
@@ -110,6 +111,11 @@ def const_type(value) -> str:
 
 def expr_type(e, env: dict) -> str | None:
     """The type of an expression given variable types (None if not yet known)."""
+    return run_recursive(_expr_type(e, env))
+
+
+def _expr_type(e, env: dict):
+    # a generator run by run_recursive: `yield` stands for a recursive call
     if isinstance(e, A.Const):
         return const_type(e.value)
     if isinstance(e, A.Var):
@@ -117,20 +123,18 @@ def expr_type(e, env: dict) -> str | None:
     if isinstance(e, A.BinOp):
         if e.op == "++":
             return "str"
-        lt, rt = expr_type(e.left, env), expr_type(e.right, env)
+        lt = yield _expr_type(e.left, env)
+        rt = yield _expr_type(e.right, env)
         if lt is None or rt is None:
             return lt or rt
         return "float" if "float" in (lt, rt) else lt
     if isinstance(e, A.Neg):
-        return expr_type(e.operand, env)
+        return (yield _expr_type(e.operand, env))
     if isinstance(e, A.Call):
-        types = [expr_type(a, env) for a in e.args]
-        if e.func == "distinct":
-            return "bool"
-        known = [t for t in types if t]
-        if not known:
-            return None
-        return "float" if "float" in known else known[0]
+        types = []
+        for a in e.args:
+            types.append((yield _expr_type(a, env)))
+        return _call_type(e, types)
     if isinstance(e, A.Aggregate):
         if e.op == "count":
             return "int"
@@ -141,6 +145,16 @@ def expr_type(e, env: dict) -> str | None:
         if e.op in ("argmin", "argmax") and e.vars:
             return env.get(e.vars[0].name)
     return None
+
+
+def _call_type(call: A.Call, types: list) -> str | None:
+    """The type of a built-in call whose arguments have ``types``."""
+    if call.func == "distinct":
+        return "bool"
+    known = [t for t in types if t]
+    if not known:
+        return None
+    return "float" if "float" in known else known[0]
 
 
 class _Inference:
@@ -172,9 +186,10 @@ class _Inference:
         return not (info.decl is not None and info.decl.params) and info.neural is None
 
     def set_var(self, env: dict, name: str, t: str | None) -> None:
+        # `changed` is not set: `env` is one rule's, made afresh on every sweep, and only
+        # column types carry from one sweep to the next (so only they decide the fixpoint)
         if t is not None and name not in env:
             env[name] = t
-            self.changed = True
 
     def atom(self, atom: A.Atom, env: dict) -> None:
         if is_knn(atom, self.table):
@@ -340,10 +355,15 @@ class _Checker:
     def expr(self, e, env: dict) -> str | None:
         """Check ``e`` and return its type (``expr_type``'s answer), bottom-up: asking
         ``expr_type`` at every node would be quadratic in a long ``y + 1 + 1 + ...``."""
+        return run_recursive(self._expr(e, env))
+
+    def _expr(self, e, env: dict):
+        # a generator run by run_recursive: `yield` stands for a recursive call
         if isinstance(e, A.Aggregate):
             self.aggregate(e, env)
         elif isinstance(e, A.BinOp):
-            lt, rt = self.expr(e.left, env), self.expr(e.right, env)
+            lt = yield self._expr(e.left, env)
+            rt = yield self._expr(e.right, env)
             if isinstance(e.left, A.Var):  # the right side may have bound it
                 lt = env.get(e.left.name)
             if e.op == "++":
@@ -361,18 +381,21 @@ class _Checker:
                 return lt or rt
             return "float" if "float" in (lt, rt) else lt
         elif isinstance(e, A.Neg):
-            t = self.expr(e.operand, env)
+            t = yield self._expr(e.operand, env)
             if t is not None and t not in NUMERIC:
                 self.report(f"'-' needs a number, but this is {t}", e.span)
             return t
         elif isinstance(e, A.Call):
+            bound, types = len(env), []
             for a in e.args:
-                self.expr(a, env)
+                types.append((yield self._expr(a, env)))
+            if len(env) != bound:  # an argument bound a variable (env only grows): ask again
+                types = [expr_type(a, env) for a in e.args]
             if e.func in ("abs", "min", "max"):
-                for a in e.args:
-                    t = expr_type(a, env)
+                for a, t in zip(e.args, types):
                     if t is not None and t not in NUMERIC:
                         self.report(f"{e.func} needs numbers, but this is {t}", getattr(a, "span", e.span))
+            return _call_type(e, types)  # expr_type(e, env), from the arguments' types
         return expr_type(e, env)
 
 
