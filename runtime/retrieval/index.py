@@ -13,6 +13,7 @@ from pathlib import Path
 from nsl.runtime.retrieval.storage import CorruptIndexError, RowStore
 
 METRICS = ("ip", "cosine", "l2")
+NORMS = {"ip": (None,), "cosine": (None, "decoded"), "l2": ("exact", "decoded")}
 DATA_FILE = "data.nsl8"
 WAL_FILE = "wal.log"
 
@@ -33,10 +34,15 @@ class IndexBusyError(RetrievalError):
 class VectorIndex:
     """Symmetric int8 vectors with fused JIT scan + top-k search."""
 
-    def __init__(self, quantizer, metric: str, keep_vectors: bool, store: RowStore):
+    def __init__(self, quantizer, metric: str, keep_vectors: bool, store: RowStore,
+                 norms: str | None = "decoded"):
         self.quantizer = quantizer
         self.metric = metric
         self.keep_vectors = keep_vectors
+        # The row bias: "decoded" (−‖x̂‖², l2 and cosine rank by the distance to
+        # the decoded row), "exact" (−‖x‖², l2 indexes written before that) or
+        # None (no bias: ip, and cosine indexes written before that).
+        self.norms = None if metric == "ip" else norms
         self._store = store
         self.path: Path | None = None
         self._wal = None
@@ -86,8 +92,12 @@ class VectorIndex:
             quantizer = Quantizer(dim, stride, params["scale"],
                                   None if dim_scale is None else np.array(dim_scale))
             keep = bool(params["keep_vectors"])
-            index = cls(quantizer, params["metric"], keep,
-                        RowStore(stride, dim, keep, len(arrays["ids"]) + 1024))
+            metric = params["metric"]
+            norms = params.get("norms", "exact" if metric == "l2" else None)
+            if norms not in NORMS.get(metric, ()):
+                raise ValueError(f"row norms {norms!r} with metric {metric!r}")
+            index = cls(quantizer, metric, keep,
+                        RowStore(stride, dim, keep, len(arrays["ids"]) + 1024), norms)
             index._store.append(arrays["codes"], arrays["row_scale"], arrays["row_bias"],
                                 arrays["ids"], arrays.get("vectors"))
         except (KeyError, TypeError, ValueError) as exc:
@@ -132,9 +142,7 @@ class VectorIndex:
             ids = as_ids(ids, n)
         prepared = _normalize(vectors) if self.metric == "cosine" else vectors
         codes, row_scale = self.quantizer.quantize_rows(prepared)
-        # l2 ranks by 2·x·q − ‖x‖²; the exact norm is kept as the row bias
-        row_bias = (-squared_norms(vectors, "vectors") if self.metric == "l2"
-                    else np.zeros(n, np.float32))
+        row_bias = self._row_bias(vectors, codes, row_scale)
         kept = prepared.astype(np.float32) if self.keep_vectors else None
         if self._wal is not None and not self._wal.writable:
             raise IndexBusyError(_READ_ONLY.format(self.path))
@@ -143,6 +151,21 @@ class VectorIndex:
             self._wal.append(self._store.count, arrays)
         self._store.append(codes, row_scale, row_bias, ids, kept)
         return ids
+
+    def _row_bias(self, vectors, codes, row_scale):
+        """The kernel's per-row bias for ``self.norms`` (see ``__init__``)."""
+        import numpy as np
+
+        if self.norms == "exact":
+            return -squared_norms(vectors, "vectors")
+        if self.norms is None:
+            return np.zeros(len(vectors), np.float32)
+        norms = self.quantizer.decoded_squared_norms(codes, row_scale)
+        if self.metric == "cosine":
+            # a unit query's score is q·x̂ + (1 − ‖x̂‖²)/2 (see search); a zero row
+            # is off the sphere and keeps its exact score 0
+            norms[norms == 0] = 1.0
+        return -norms
 
     def save(self, path=None) -> None:
         """Write a checkpoint (data file) at ``path`` and empty the log there."""
@@ -230,9 +253,12 @@ class VectorIndex:
         return info
 
     def _params(self) -> dict:
-        return {"dim": self.dim, "stride": self.quantizer.stride, "metric": self.metric,
-                "scale": self.quantizer.scheme, "keep_vectors": self.keep_vectors,
-                "quant": "int8"}
+        params = {"dim": self.dim, "stride": self.quantizer.stride, "metric": self.metric,
+                  "scale": self.quantizer.scheme, "keep_vectors": self.keep_vectors,
+                  "quant": "int8"}
+        if self.norms is not None:
+            params["norms"] = self.norms
+        return params
 
     def _record_layout(self):
         layout = [("ids", "<i8", ()), ("codes", "u1", (self.quantizer.stride,)),

@@ -88,6 +88,56 @@ class Quantizer:
         return values
 
 
+    def decoded_squared_norms(self, codes, row_scale, what: str = "vectors"):
+        """``‖x̂‖²`` (float32 ``[n]``) of the rows as the kernel sees them.
+
+        l2 and cosine rank by ``2·q·x̂ − ‖x̂‖²``, i.e. by the distance from the
+        query to the *decoded* row: the row's quantization error then enters in
+        proportion to ``‖q − x‖`` (small for near neighbours) instead of
+        ``‖q‖``, as it would against the exact norm. Measured on 20k × 128
+        tightly clustered rows: l2 recall@10 0.66 → 0.92."""
+        import numpy as np
+
+        out = np.empty(len(codes), np.float64)
+        for start in range(0, len(codes), _NORM_CHUNK):  # bounded temporaries
+            part = codes[start:start + _NORM_CHUNK, :self.dim].astype(np.float64) - 128.0
+            if self.dim_scale is not None:
+                part *= self.dim_scale[None, :]
+            out[start:start + len(part)] = np.einsum("ij,ij->i", part, part)
+        out *= np.square(row_scale.astype(np.float64))
+        return _finite_norms(out, what)
+
+    def decoded_query_norms(self, queries, what: str = "queries"):
+        """``‖q̂‖²`` (float32 ``[B]``) of the queries as the kernel quantizes them:
+        with it an l2 score is ``‖q̂ − x̂‖²``, exactly 0 for a row queried
+        with itself, instead of that plus a per-query offset."""
+        import numpy as np
+
+        codes, query_scale = self.quantize_queries(queries)
+        decoded = codes[:, :self.dim].astype(np.float64) * query_scale.astype(np.float64)[:, None]
+        if self.dim_scale is not None:
+            decoded /= self.dim_scale[None, :]  # the query was scaled by dim_scale to quantize
+        return _finite_norms(np.einsum("ij,ij->i", decoded, decoded), what)
+
+
+def _finite_norms(out, what: str):
+    """float64 squared norms as float32, or a RetrievalError naming the first overflow."""
+    import numpy as np
+
+    with np.errstate(over="ignore"):
+        norms = out.astype(np.float32)
+    if not np.isfinite(norms).all():
+        from nsl.runtime.retrieval.index import RetrievalError
+
+        bad = int(np.argwhere(~np.isfinite(norms))[0][0])
+        raise RetrievalError(f"{what}: the squared norm of row {bad} overflows float32 (the l2 "
+                             "metric needs it); scale the vectors down")
+    return norms
+
+
+_NORM_CHUNK = 65536  # rows per step of decoded_squared_norms
+
+
 def _safe_scale(magnitude):
     """``max|x| / 127``, with 1 where the magnitude is 0 (an all-zero row).
 

@@ -24,14 +24,21 @@ def search_index(index, queries, k: int, rerank, threads):
     if rerank and not index.keep_vectors:
         raise RetrievalError("re-ranking needs the float vectors: build with keep_vectors=True")
     store, l2 = index._store, index.metric == "l2"
-    query_norms = squared_norms(queries, "queries")[:, None] if l2 else None
     prepared = _normalize(queries) if index.metric == "cosine" else queries
+    # scores are distances to the decoded rows, from the decoded query (see
+    # Quantizer.decoded_query_norms); indexes with exact row norms use exact ones
+    if index.norms == "decoded" and not rerank:
+        query_norms = index.quantizer.decoded_query_norms(prepared)[:, None]
+    else:
+        query_norms = squared_norms(queries, "queries")[:, None] if l2 else None
     # k past the index size only pads: scan for at most every row
     width = min(k, store.count)
     candidates = min(width * rerank if rerank else width, store.count)
-    # only l2 has row biases (−‖x‖²); without them the kernel reads 4 bytes a row less
-    row_bias = store.row_bias if l2 else None
-    factor = 2.0 if l2 else 1.0  # l2: the kernel ranks by 2·x·q − ‖x‖²
+    # With row norms the kernel ranks by 2·q·x̂ − ‖x̂‖² (the distance to the row;
+    # see Quantizer.decoded_squared_norms); without them it reads 4 bytes a row less.
+    by_distance = index.norms is not None
+    row_bias = store.row_bias if by_distance else None
+    factor = 2.0 if by_distance else 1.0
     # the JIT quantizes the queries as quantize_queries does, without its numpy calls
     found = knn_scan_floats(store.codes, store.row_scale, row_bias, prepared,
                             index.quantizer.dim_scale, factor, candidates, threads=threads)
@@ -46,6 +53,10 @@ def search_index(index, queries, k: int, rerank, threads):
         with np.errstate(over="ignore", invalid="ignore"):  # overflow saturates below
             scores = np.maximum(query_norms - scores, 0).astype(np.float32)
         scores[rows < 0] = np.inf
+    elif by_distance:  # cosine: 1 − ‖q̂ − x̂‖²/2, for unit vectors their cosine
+        with np.errstate(over="ignore", invalid="ignore"):
+            scores = np.clip(1 - (query_norms - scores) / 2, -1, 1).astype(np.float32)
+        scores[rows < 0] = -np.inf
     # Row -1 is an empty slot, never an index into the ids. A score beyond
     # float32's range saturates, so ±inf only ever marks an empty slot. Both
     # are rare, and a search of a small index takes tens of microseconds: two
