@@ -107,6 +107,8 @@ class RuleScope:
         elif isinstance(lit, A.Negation) and isinstance(lit.atom, A.Aggregate):
             self.aggregate(lit.atom, None, ops, negated=True)
         elif isinstance(lit, A.Negation):
+            if self.lowering.symbols.relations[lit.atom.rel].builtin:  # the checker's error first
+                raise CompileError([error(f"{lit.atom.rel} cannot be negated", lit.span)])
             types = self.lowering.types_of(lit.atom.rel)
             args = tuple(self.term(a, ops, want=t) for a, t in zip(lit.atom.args, types))
             ops.append(ir.AntiJoin(lit.atom.rel, args, origin=lit.span))

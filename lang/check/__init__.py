@@ -14,6 +14,7 @@ from nsl.lang.check.declarations import check_declarations
 from nsl.lang.check.facts import check_facts
 from nsl.lang.check.formulas import check_formulas
 from nsl.lang.check.indexes import check_indexes
+from nsl.lang.check.knn_places import check_knn_places
 from nsl.lang.check.query_args import check_query_args
 from nsl.lang.check.rule_forms import check_rule_forms
 from nsl.lang.check.rule_values import check_rule_values
@@ -51,6 +52,7 @@ def check_program(program: A.Program, sources: SourceMap | None = None) -> Check
     table = collect(program, diags)
     check_declarations(program, table, diags)
     check_indexes(program, table, diags)
+    check_knn_places(program, table, diags)
     infer_and_check(program, table, diags)
     check_facts(program, table, diags)
     check_rule_forms(program, diags)

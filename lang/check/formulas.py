@@ -92,6 +92,8 @@ class _Scope:
         info = self.table.relations.get(atom.rel)
         if info is None or len(info.types) != len(atom.args):
             return  # reported by the symbol checks
+        if info.builtin:
+            return  # knn in a formula is knn_places' error; its first argument names an index
         for arg, column in zip(atom.args, info.types):
             if isinstance(arg, A.Var) and arg.name in env and env[arg.name] is None:
                 env[arg.name] = column  # an untyped quantified variable takes its column's type

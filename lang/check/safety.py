@@ -10,6 +10,7 @@ before it runs is ``aggregate_order``'s to check.
 from __future__ import annotations
 
 from nsl.lang import ast as A
+from nsl.lang.check.knn_places import is_builtin
 from nsl.lang.check.symbols import SymbolTable
 from nsl.lang.diagnostics import Diagnostic, error, note
 from nsl.lang.schedule import needs_and_binds
@@ -93,7 +94,7 @@ def _check_conjunction(conj, bound: set, table, diags, reported: set) -> None:
         elif isinstance(lit, A.Negation):
             if isinstance(lit.atom, A.Aggregate):
                 _check_aggregate(lit.atom, bound, table, diags, reported)
-            else:
+            elif not is_builtin(lit.atom, table):  # `not knn(...)` is knn_places' error
                 _need_bound((v for a in lit.atom.args for v in expr_vars(a)), bound,
                             "under `not` (negated variables must be bound elsewhere; use `_` for "
                             "'any value')", diags, reported)

@@ -289,7 +289,8 @@ class _Checker:
             self.knn_atoms: list = []
             for lit in conj:
                 self.literal(lit, env)
-            self.atom(rule.head, env)
+            if not is_knn(rule.head, self.table):  # facts or rules for knn: symbols' error
+                self.atom(rule.head, env)
             for atom in self.knn_atoms:  # once every variable's type is known
                 check_knn(atom, env, self.table, self.report, expr_type)
 
@@ -321,7 +322,8 @@ class _Checker:
         if isinstance(lit, A.Atom):
             self.atom(lit, env)
         elif isinstance(lit, A.Negation):
-            self.literal(lit.atom, env)
+            if not (isinstance(lit.atom, A.Atom) and is_knn(lit.atom, self.table)):  # knn_places'
+                self.literal(lit.atom, env)
         elif isinstance(lit, A.Aggregate):
             self.aggregate(lit, env)
         elif isinstance(lit, A.Comparison):
