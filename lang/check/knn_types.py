@@ -11,6 +11,7 @@ from __future__ import annotations
 from nsl.lang import ast as A
 from nsl.lang.check.indexes import index_options
 from nsl.lang.check.symbols import SymbolTable, suggest
+from nsl.lang.formatter_values import format_value
 
 KNN_ARITY = 5
 
@@ -48,7 +49,7 @@ def check_knn(atom: A.Atom, env: dict, table: SymbolTable, report, expr_type) ->
                getattr(vector, "span", atom.span))
     if isinstance(k, A.Const):
         if type(k.value) is not int or k.value < 1:
-            report(f"knn's k must be a positive int, not {k.value!r}", k.span)
+            report(f"knn's k must be a positive int, not {format_value(k.value)}", k.span)
     else:
         t = expr_type(k, env)
         if t is not None and t != "int":

@@ -56,9 +56,27 @@ def collect(program: A.Program, diags: list[Diagnostic]) -> SymbolTable:
         _declare(table, stmt, diags)
     for stmt in program.statements:
         _define(table, stmt, diags)
+    _check_index_names(table, diags)
     for stmt in program.statements:
         _check_uses(table, stmt, diags)
     return table
+
+
+def _check_index_names(table: SymbolTable, diags) -> None:
+    """An index may not share its name with a relation: only knn's first argument names an
+    index, so it would be unambiguous, but a reader would take one for the other."""
+    for name, decl in table.indexes.items():
+        info = table.relations.get(name)
+        if info is None:
+            continue
+        if info.builtin:
+            diags.append(error(f"an index cannot be named '{name}', the built-in relation that "
+                               "searches indexes", decl.span))
+        else:
+            kind = "neural module" if info.neural is not None else "relation"
+            what = "declared" if info.decl is not None or info.neural is not None else "defined"
+            diags.append(error(f"index '{name}' has the same name as a {kind}; rename one of them",
+                               decl.span, note(f"{kind} '{name}' is {what} here", info.span)))
 
 
 def _duplicate(diags, what: str, name: str, span: Span, first: Span) -> None:
@@ -148,6 +166,10 @@ def suggest(name: str, candidates) -> str:
 def _check_atom_use(table: SymbolTable, atom: A.Atom, diags) -> None:
     info = table.relations.get(atom.rel)
     if info is None:
+        if atom.rel in table.indexes:
+            diags.append(error(f"unknown relation '{atom.rel}': '{atom.rel}' is an index; retrieve "
+                               f"from it with knn({atom.rel}, vector, k, id, score)", atom.span))
+            return
         diags.append(error(f"unknown relation '{atom.rel}'" + suggest(atom.rel, table.relations),
                            atom.span))
         return
