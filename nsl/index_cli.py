@@ -100,7 +100,7 @@ def _build(args) -> int:
         _fail(args.source, f"contains no vectors, and --scale {args.scale} fixes its scales from "
                            "the build vectors; build an empty index with --scale vector")
     ids = _load_ids(args.ids, len(vectors)) if args.ids else None
-    with _blame(args.source):
+    with _blame(args.source, ids=args.ids):
         index = VectorIndex.build(vectors, args.metric, ids=ids, scale=args.scale,
                                   keep_vectors=args.keep_vectors)
     # save() takes the log's lock (refusing while a writer holds it) and empties
@@ -116,9 +116,10 @@ def _add(args) -> int:
     index = VectorIndex.open(args.out)
     if not index.writable:
         _fail(args.out, _BUSY)
+    _warn_log_damage(args.out, index)
     vectors = _load_vectors(args.source)
     ids = _load_ids(args.ids, len(vectors)) if args.ids else None
-    with _blame(args.source):
+    with _blame(args.source, ids=args.ids):
         added = index.add(vectors, ids)
     if args.checkpoint:
         index.save()
@@ -133,7 +134,8 @@ def _search(args) -> int:
 
     from nsl.runtime.retrieval import VectorIndex
 
-    index = VectorIndex.open(args.out)
+    index = VectorIndex.open(args.out, read_only=True)
+    _warn_log_damage(args.out, index)
     if args.rerank and not index.keep_vectors:
         _fail(args.out, "built without --keep-vectors, so it cannot --rerank")
     queries = _load_vectors(args.queries)
@@ -159,7 +161,8 @@ def _info(args) -> int:
 
     from nsl.runtime.retrieval import VectorIndex
 
-    index = VectorIndex.open(args.out)
+    index = VectorIndex.open(args.out, read_only=True)
+    _warn_log_damage(args.out, index)
     info = index.info()
     index.close()
     if args.json:
@@ -222,11 +225,29 @@ def _load_npy(path: str):
         _fail(path, f"damaged or unsupported .npy file ({_message(exc)})")
 
 
-class _blame:
-    """Attribute a RetrievalError raised inside the block to an input file."""
+def _warn_log_damage(out: str, index) -> None:
+    """Say on stderr what the index's open found after the log's last intact record."""
+    import sys
 
-    def __init__(self, path: str):
-        self.path = path
+    damage = index.log_damage
+    if damage is None:
+        return
+    what = (f"the last record of the log ({damage['bytes']} bytes from byte {damage['offset']}) "
+            "is incomplete or fails its checksum")
+    if damage["cut"]:
+        note = ("; it was cut off. A crash mid-append leaves such a record and never "
+                "acknowledges it; if no writer crashed, acknowledged rows were lost")
+    else:
+        note = "; it was skipped and left on disk (the next `nslc index add` cuts it)"
+    print(f"{out}/wal.log: warning: {what}{note}", file=sys.stderr)
+
+
+class _blame:
+    """Attribute a RetrievalError raised inside the block to an input file: the ids
+    file (``ids``, when given) for an error about ids, else ``path``."""
+
+    def __init__(self, path: str, ids: str | None = None):
+        self.path, self.ids = path, ids
 
     def __enter__(self):
         return self
@@ -234,7 +255,8 @@ class _blame:
     def __exit__(self, kind, exc, tb):
         from nsl.runtime.retrieval import RetrievalError
         if isinstance(exc, RetrievalError):
-            exc.nsl_path = self.path
+            about_ids = self.ids and str(exc).startswith(("id ", "ids "))
+            exc.nsl_path = self.ids if about_ids else self.path
         return False
 
 

@@ -9,8 +9,8 @@ each output row keeps its input row's tag (⊗ one).
 
 ``load_index`` turns an ``ir.Index`` and the path of its ``from`` file into a
 searchable ``VectorIndex``: a ``.npy`` matrix (ids are row numbers) is
-quantized in memory; a directory is opened as a persistent index (ids as
-stored). Problems raise :class:`IndexLoadError`; the caller positions them at
+quantized in memory; a directory is opened read-only as a persistent index
+(ids as stored). Problems raise :class:`IndexLoadError`; the caller positions them at
 the declaration.
 """
 from __future__ import annotations
@@ -48,8 +48,9 @@ def load_index(decl: ir.Index, path: str):
         raise IndexLoadError(f"index file '{shown}' does not exist", decl.origin)
     try:
         if os.path.isdir(path):
-            index = VectorIndex.open(path)
-            index.close()  # keep it in memory; never hold the writer's lock
+            # a reader: no write access needed, no lock taken, the log never cut or created
+            index = VectorIndex.open(path, read_only=True)
+            index.close()  # keep it in memory
             if index.metric != decl.metric:
                 raise IndexLoadError(f"index '{decl.name}' is declared with metric = {decl.metric}, "
                                      f"but '{shown}' was built with metric {index.metric}", decl.origin)

@@ -4,7 +4,9 @@ A persistent index is a directory with a data file (``data.nsl8``, see
 ``storage``) and a write-ahead log (``wal.log``, see ``wal``). ``add`` appends
 to the log and returns only once the record is fsynced; ``save`` (a
 checkpoint) folds the log into a new data file. ``open`` reads the data file
-and replays the log, ignoring a torn tail.
+and replays the log, ignoring a torn tail (a writer cuts it and reports it in
+``log_damage``). ``open(path, read_only=True)`` needs no write access: readers
+never create, lock or cut the log. Ids are unique (see ``id_set``).
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ WAL_FILE = "wal.log"
 
 _READ_ONLY = ("{} is open for writing elsewhere (another process, or another open "
               "VectorIndex); this one is read-only")
+_OPENED_READ_ONLY = "{} was opened read-only (VectorIndex.open(..., read_only=True))"
 
 
 class RetrievalError(ValueError):
@@ -46,6 +49,10 @@ class VectorIndex:
         self._store = store
         self.path: Path | None = None
         self._wal = None
+        self._id_set = None  # built by the first add that brings its own ids
+        # what ``open`` found after the log's last intact record, if anything:
+        # {"offset", "bytes", "cut"} (cut: a writer truncated the log there)
+        self.log_damage: dict | None = None
 
     # -- construction ----------------------------------------------------------------
     @classmethod
@@ -62,6 +69,9 @@ class VectorIndex:
         vectors = _as_matrix(vectors, None, "vectors")
         if vectors.shape[1] == 0:
             raise RetrievalError("vectors have dimension 0")
+        if len(vectors) == 0 and scale != "vector":
+            raise RetrievalError(f"scale {scale!r} is fixed from the build vectors, and there are "
+                                 "none; build an empty index with scale='vector'")
         prepared = _normalize(vectors) if metric == "cosine" else vectors
         quantizer = Quantizer.fit(prepared, scale, row_stride(vectors.shape[1]))
         index = cls(quantizer, metric, keep_vectors,
@@ -72,9 +82,12 @@ class VectorIndex:
         return index
 
     @classmethod
-    def open(cls, path) -> "VectorIndex":
+    def open(cls, path, *, read_only: bool = False) -> "VectorIndex":
         """Open a saved index: read its data file, replay its write-ahead log.
-        Read-only (``writable`` false) while another process has it open."""
+        Read-only (``writable`` false) while another process has it open.
+        ``read_only=True`` opens the log ``O_RDONLY`` with no lock, so it needs
+        no write access and changes no file (a damaged log tail is skipped, not
+        cut); ``add`` and ``save`` then refuse."""
         import numpy as np
 
         from nsl.runtime.retrieval.quantization import Quantizer
@@ -103,12 +116,15 @@ class VectorIndex:
         except (KeyError, TypeError, ValueError) as exc:
             raise CorruptIndexError(f"index header is inconsistent ({exc})") from None
         index.path = directory
-        index._wal = WriteAheadLog(directory / WAL_FILE)
+        index._wal = WriteAheadLog(directory / WAL_FILE, read_only=read_only)
         try:
             index._replay()
         except BaseException:
             index.close()  # release the writer's lock: this index is not returned
             raise
+        if index._wal.damaged_tail is not None:
+            offset, length = index._wal.damaged_tail
+            index.log_damage = {"offset": offset, "bytes": length, "cut": index._wal.cut}
         return index
 
     def _replay(self) -> None:
@@ -133,6 +149,7 @@ class VectorIndex:
         import numpy as np
 
         n = len(vectors)
+        self._refuse_if_read_only(self.path)
         if ids is None:
             start = int(self._store.ids.max(initial=-1)) + 1
             if start + n - 1 > np.iinfo(np.int64).max:
@@ -140,17 +157,42 @@ class VectorIndex:
             ids = np.arange(start, start + n, dtype=np.int64)
         else:
             ids = as_ids(ids, n)
+            self._refuse_present_ids(ids)
         prepared = _normalize(vectors) if self.metric == "cosine" else vectors
         codes, row_scale = self.quantizer.quantize_rows(prepared)
         row_bias = self._row_bias(vectors, codes, row_scale)
         kept = prepared.astype(np.float32) if self.keep_vectors else None
-        if self._wal is not None and not self._wal.writable:
-            raise IndexBusyError(_READ_ONLY.format(self.path))
         if self._wal is not None and n:
             arrays = [ids, codes, row_scale, row_bias] + ([kept] if self.keep_vectors else [])
             self._wal.append(self._store.count, arrays)
         self._store.append(codes, row_scale, row_bias, ids, kept)
+        if self._id_set is not None:
+            self._id_set.add(ids)
         return ids
+
+    def _refuse_present_ids(self, ids) -> None:
+        """A RetrievalError naming an id given twice, or one the index already holds:
+        ``knn`` would report such an id twice (there is no update in place)."""
+        from nsl.runtime.retrieval.id_set import IdSet, first_repeated
+
+        at = first_repeated(ids)
+        if at is not None:
+            raise RetrievalError(f"id {int(ids[at])} occurs twice in ids (position {at} repeats "
+                                 "it); ids must be unique")
+        if len(self) == 0:
+            return
+        if self._id_set is None:
+            self._id_set = IdSet(self._store.ids)
+        present = self._id_set.first_present(ids)
+        if present is not None:
+            raise RetrievalError(f"id {present} is already in the index; ids must be unique "
+                                 "(an index has no update in place)")
+
+    def _refuse_if_read_only(self, directory) -> None:
+        if self._wal is not None and self._wal.read_only:
+            raise IndexBusyError(_OPENED_READ_ONLY.format(directory))
+        if self._wal is not None and not self._wal.writable:
+            raise IndexBusyError(_READ_ONLY.format(directory))
 
     def _row_bias(self, vectors, codes, row_scale):
         """The kernel's per-row bias for ``self.norms`` (see ``__init__``)."""
@@ -179,6 +221,8 @@ class VectorIndex:
         if wal is None or directory != self.path:
             directory.mkdir(parents=True, exist_ok=True)
             wal = WriteAheadLog(directory / WAL_FILE)  # takes the writer's lock
+        elif wal.read_only:  # saving elsewhere is fine: that is a new writer there
+            raise IndexBusyError(_OPENED_READ_ONLY.format(directory))
         if not wal.writable:  # checked before anything on disk changes
             if wal is not self._wal:
                 wal.close()
@@ -238,7 +282,8 @@ class VectorIndex:
 
     @property
     def writable(self) -> bool:
-        """False when another process holds this index's log for writing."""
+        """False when opened read-only, or while another process holds this index's
+        log for writing."""
         return self._wal is None or self._wal.writable
 
     @property
@@ -250,6 +295,10 @@ class VectorIndex:
         info = dict(self._params(), rows=len(self), bytes_per_row=self.quantizer.stride)
         if self._wal is not None:
             info["wal_bytes"] = self._wal.size()
+        if self.log_damage is not None:
+            # a damaged last log record: cut by this (writing) open, or skipped and left
+            key = "wal_discarded_bytes" if self.log_damage["cut"] else "wal_ignored_bytes"
+            info[key] = self.log_damage["bytes"]
         return info
 
     def _params(self) -> dict:
@@ -282,13 +331,13 @@ def as_ids(ids, n: int):
     if ids.shape != (n,) or not np.issubdtype(ids.dtype, np.integer):
         raise RetrievalError(f"ids must be {n} integers")
     if n and ids.dtype.kind == "u" and ids.max() > np.iinfo(np.int64).max:
-        at = int(ids.argmax())
-        raise RetrievalError(f"ids must fit in int64 (at most 2**63 - 1); id {int(ids[at])} "
-                             f"(position {at}) does not")
+        at = int(np.argmax(ids > np.iinfo(np.int64).max))  # the first one
+        raise RetrievalError(f"ids must fit in int64 (at most 2**63 - 1), but id {int(ids[at])} "
+                             f"(position {at}) does not.")
     if n and ids.dtype.kind == "i" and ids.min() < 0:
-        at = int(ids.argmin())
-        raise RetrievalError(f"ids must not be negative (-1 marks a missing result); id "
-                             f"{int(ids[at])} (position {at}) is")
+        at = int(np.argmax(ids < 0))  # the first one
+        raise RetrievalError(f"ids must not be negative (-1 marks a missing result), but id "
+                             f"{int(ids[at])} (position {at}) is.")
     return ids.astype(np.int64)
 
 

@@ -204,3 +204,65 @@ def test_build_from_zero_rows_makes_an_empty_index_of_that_dimension(workdir):
     assert found.returncode == 0 and [len(r) for r in json.loads(found.stdout)["results"]] == [1, 1]
     fixed = nslc("build", "none2", "--from", "no_rows.npy", "--scale", "dimension", cwd=workdir)
     assert fixed.returncode == 1 and "build an empty index with --scale vector" in fixed.stderr
+
+
+def _files(path):
+    return {p.name: (p.stat().st_ino, p.stat().st_size, p.stat().st_mtime_ns, p.read_bytes())
+            for p in sorted(path.iterdir())}
+
+
+def test_info_and_search_need_no_write_access_and_change_nothing(workdir):
+    import os
+    import stat
+    assert nslc("build", "ro", "--from", "v.npy", "--force", cwd=workdir).returncode == 0
+    (workdir / "ro" / "wal.log").unlink()  # a reader must not create it
+    before = _files(workdir / "ro")
+    for p in (workdir / "ro").iterdir():
+        p.chmod(stat.S_IRUSR)
+    (workdir / "ro").chmod(stat.S_IRUSR | stat.S_IXUSR)  # root writes anyway: see below
+    try:
+        info = nslc("info", "ro", "--json", cwd=workdir)
+        found = nslc("search", "ro", "--queries", "q.npy", "-k", "1", cwd=workdir)
+        added = nslc("add", "ro", "--from", "more.npy", cwd=workdir)
+    finally:
+        (workdir / "ro").chmod(stat.S_IRWXU)
+    assert info.returncode == 0 and json.loads(info.stdout)["rows"] == 500, info.stderr
+    assert found.returncode == 0 and found.stdout.startswith("0\t3:"), found.stderr
+    if os.geteuid() != 0:  # a writer needs write access, and the error names the file
+        assert added.returncode == 1 and added.stderr.startswith("ro/wal.log: error: ")
+        assert _files(workdir / "ro") == before
+    else:
+        assert "wal.log" not in before
+
+
+def test_a_damaged_log_tail_is_reported_left_by_readers_and_cut_by_add(workdir):
+    assert nslc("build", "dam", "--from", "v.npy", "--force", cwd=workdir).returncode == 0
+    assert nslc("add", "dam", "--from", "more.npy", cwd=workdir).returncode == 0
+    log = workdir / "dam" / "wal.log"
+    data = bytearray(log.read_bytes())
+    data[len(data) // 2:len(data) // 2 + 4] = b"XXXX"  # a complete-length record, bad checksum
+    log.write_bytes(bytes(data))
+    before = _files(workdir / "dam")
+    info = nslc("info", "dam", "--json", cwd=workdir)
+    assert json.loads(info.stdout)["wal_ignored_bytes"] == len(data) and info.returncode == 0
+    assert info.stderr.startswith("dam/wal.log: warning: the last record of the log "
+                                  f"({len(data)} bytes from byte 0) is incomplete or fails its "
+                                  "checksum; it was skipped and left on disk")
+    assert nslc("search", "dam", "--queries", "q.npy", cwd=workdir).stderr == info.stderr
+    assert _files(workdir / "dam") == before  # readers never cut the log
+    added = nslc("add", "dam", "--from", "more.npy", cwd=workdir)
+    assert added.returncode == 0 and "it was cut off" in added.stderr and "520 rows" in added.stdout
+
+
+def test_duplicate_ids_are_refused_naming_the_ids_file(workdir):
+    np.save(workdir / "dup_ids.npy", np.array([4, 9, 4]))
+    np.save(workdir / "old_ids.npy", np.array([600, 3, 601]))
+    np.save(workdir / "three.npy", np.load(workdir / "v.npy")[:3])
+    built = nslc("build", "dups", "--from", "three.npy", "--ids", "dup_ids.npy", cwd=workdir)
+    assert built.returncode == 1, built.stderr
+    assert built.stderr == ("dup_ids.npy: error: id 4 occurs twice in ids (position 2 repeats it); "
+                            "ids must be unique\n")
+    assert nslc("build", "dups", "--from", "v.npy", "--force", cwd=workdir).returncode == 0
+    added = nslc("add", "dups", "--from", "three.npy", "--ids", "old_ids.npy", cwd=workdir)
+    assert added.returncode == 1
+    assert added.stderr.startswith("old_ids.npy: error: id 3 is already in the index")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 import numpy as np
@@ -144,3 +145,22 @@ def test_a_vector_too_large_for_l2_is_a_positioned_error(tmp_path):
     with pytest.raises(CompileError) as info:
         prog.run(facts={"question": [(1, [3e19, 0.0, 0.0, 0.0])]})
     assert "knn on index 'memory': queries: the squared norm of row 0 overflows" in info.value.render()
+
+
+def test_a_program_reads_an_index_directory_without_writing_to_it(tmp_path, monkeypatch):
+    # no log is created or locked, nothing is cut: an index on a read-only mount works
+    from nsl.runtime.retrieval import VectorIndex, wal
+
+    write(tmp_path)
+    VectorIndex.build(MEMORY, "cosine", path=tmp_path / "idx").close()
+    (tmp_path / "idx" / "wal.log").unlink()
+    before = sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in (tmp_path / "idx").iterdir())
+    flags = []
+    real = wal.os.open
+    monkeypatch.setattr(wal.os, "open", lambda p, f, *a: flags.append((os.path.basename(p), f))
+                        or real(p, f, *a))
+    (tmp_path / "p.nsl").write_text(PROGRAM.format(metric="cosine", source="idx"))
+    assert nsl.compile(tmp_path / "p.nsl").run()["near"] == [(1, 0), (1, 3), (2, 1), (2, 2)]
+    assert all(f == os.O_RDONLY for name, f in flags if name == "wal.log")
+    after = sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in (tmp_path / "idx").iterdir())
+    assert after == before == [after[0]] and after[0][0] == "data.nsl8"
