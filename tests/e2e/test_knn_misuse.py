@@ -65,3 +65,13 @@ def test_the_suggested_rewrite_negates_the_derived_relation(workdir):
                                    "far(q, d) :- question(q, _), question(d, _), not near(q, d).\n")
     assert nsl.compile(workdir / "p.nsl").run(
         facts={"question": [(0, [1.0, 0, 0, 0]), (1, [0, 1.0, 0, 0])]})["far"] == [(0, 1), (1, 0)]
+
+
+def test_a_k_that_evaluates_to_zero_or_less_gives_no_neighbours(workdir):
+    # documented: data-dependent, so not an error (a constant 0 is a compile error)
+    (workdir / "p.nsl").write_text(
+        'index m(dim = 4, quant = int8, metric = l2) from "base.npy"\n'
+        "input question(q: int, v: tensor[4], k: int)\n"
+        "near(q, d) :- question(q, v, k), knn(m, v, k - 2, d, _).\n")
+    rows = [(q, [1.0, 0, 0, 0], q) for q in range(4)]
+    assert nsl.compile(workdir / "p.nsl").run(facts={"question": rows})["near"] == [(3, 0)]
