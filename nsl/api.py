@@ -143,6 +143,10 @@ class Program:
         out = {}
         for decl in module.indexes:
             path = os.path.abspath(self._resolve(decl.source, decl.origin))
+            if "\0" in path:  # no file has such a name; os.stat would raise ValueError
+                raise CompileError([error(f"index file '{_no_nul(decl.source)}' does not exist "
+                                          "(a path cannot hold a NUL character)", decl.origin)],
+                                   self.sources)
             key = (path, _stamp(path), replace(decl, origin=None))
             if key not in self._index_cache:
                 try:
@@ -273,14 +277,20 @@ def _load_file(path: str, types, origin, sources, domains=None, names=None):
 
     shown = shown_path(path)
     if not os.path.exists(path):
-        span = origin if origin is not None else Span.unknown(shown)
-        raise CompileError([error(f"fact file '{shown}' does not exist", span)], sources)
+        span = origin if origin is not None else Span.unknown(_no_nul(shown))
+        why = " (a path cannot hold a NUL character)" if "\0" in path else ""
+        raise CompileError([error(f"fact file '{_no_nul(shown)}' does not exist{why}", span)], sources)
     try:
         return load_facts(path, types, domains, names)
     except FactFileError as exc:
         span = Span(shown, exc.line, exc.col, exc.line, exc.col) if exc.line else Span.unknown(shown)
         sources.add(shown, _read_text(path))
         raise CompileError([error(exc.message, span)], sources) from None
+
+
+def _no_nul(path: str) -> str:
+    """``path`` with a NUL shown as ``\\0``, not written raw to the terminal."""
+    return path.replace("\0", "\\0")
 
 
 def shown_path(path: str) -> str:
