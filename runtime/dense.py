@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import torch
 
-from .keys import KeyCodec
+from .keys import INT64_MAX, INT64_MIN, KeyCodec, shifted_key
 
 DENSE_LIMIT = 1 << 24  # slots of the table (4 bytes each)
 # ... and, beyond the first 2^20, at most this many slots per row: a table costs its size to
@@ -33,8 +33,9 @@ def _ranges(cols):
 
 def _widened(lows, highs, widths):
     """``(lows, highs, slots)`` of the ranges widened by ``widths`` on both sides."""
-    lows = [max(l - w, 0) if l >= 0 else l - w for l, w in zip(lows, widths)]
-    highs = [h + w for h, w in zip(highs, widths)]
+    # (clamped to int64: bounds are stored in the codec and compared with int64 values)
+    lows = [max(l - w, 0) if l >= 0 else max(l - w, INT64_MIN) for l, w in zip(lows, widths)]
+    highs = [min(h + w, INT64_MAX) for h, w in zip(highs, widths)]
     # non-negative values start at 0 when that at most doubles the range: keys then need no
     # offset (one torch call less per batch)
     lows = [0 if 0 <= l <= h - l + 9 else l for l, h in zip(lows, highs)]
@@ -61,7 +62,10 @@ class DenseSet:
         for lo, hi in zip(lows, highs):
             size *= hi - lo + 1
         self.lows, self.highs, self.size = list(lows), list(highs), size
-        self.offset = sum(lo * st for lo, st in zip(lows, self.codec.strides))
+        # keys are ``Σ col·stride − offset`` when no step of that can leave int64 (checked on
+        # the bounds, in Python ints), else ``Σ (col − low)·stride`` (large-magnitude values)
+        self.offset = sum(lo * st for lo, st in zip(lows, self.codec.strides)) \
+            if self.codec.offset_exact else None
         self.slots = torch.zeros(size, dtype=torch.int32)  # 0: absent, STORED: stored
         self._view = self.slots.numpy()  # the same memory (the table lives on the CPU)
         self._ones = torch.ones(1024, dtype=torch.int32)  # sliced, grown on demand
@@ -96,7 +100,8 @@ class DenseSet:
         """Packed keys of a batch, or None when some value lies outside the bitmap's range.
 
         One ``aminmax`` per column and a single host sync for the range test; the key is
-        ``Σ col·stride − offset`` (k ops for k columns)."""
+        ``Σ col·stride − offset`` (k ops for k columns), or ``Σ (col − low)·stride`` when the
+        former could overflow int64."""
         if not cols:
             return torch.zeros(n, dtype=torch.int64)
         for c, low, high in zip(cols, self.lows, self.highs):
@@ -106,6 +111,8 @@ class DenseSet:
                 lo, hi = (x.item() for x in torch.aminmax(c))  # (cheaper than stack + tolist)
             if lo < low or hi > high:
                 return None
+        if self.offset is None:
+            return shifted_key(cols, self.lows, self.codec.strides)
         key = cols[-1]  # stride 1
         for c, stride in zip(cols[:-1], self.codec.strides):
             key = torch.add(key, c, alpha=stride)

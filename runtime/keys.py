@@ -15,9 +15,36 @@ _M1, _M2 = -0x40A7B892E31B1A47, -0x6B2FB644ECCEEE15  # splitmix64 constants as s
 _LOW33 = (1 << 33) - 1
 
 
-def _wrap(x: int) -> int:
-    """``x`` modulo 2**64 as a signed int64 (packed keys are computed with wrap-around)."""
-    return ((x + (1 << 63)) % (1 << 64)) - (1 << 63)
+INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
+
+
+def clamp64(x: int) -> int:
+    """``x`` clamped into the int64 range (bounds widened by a slack stay storable)."""
+    return INT64_MIN if x < INT64_MIN else INT64_MAX if x > INT64_MAX else x
+
+
+def offset_form_exact(lows, highs, strides) -> bool:
+    """Whether ``Σ col·stride`` stays within int64 — every product and every partial sum, in
+    any order — for all values inside ``[lows, highs]`` (exact Python ints, checked before a
+    tensor is touched). Then a packed key is that sum minus the constant ``Σ low·stride``,
+    one torch call per column; otherwise (values of large magnitude: 64-bit ids, INT64_MIN)
+    it is ``Σ (col − low)·stride``, whose terms lie in ``[0, size)``."""
+    return sum(max(abs(lo), abs(hi)) * st for lo, hi, st in zip(lows, highs, strides)) \
+        <= INT64_MAX
+
+
+def shifted_key(cols, lows, strides, highs=None) -> torch.Tensor:
+    """``Σ (col − low)·stride``: the packed key of rows inside the ranges, with no int64
+    overflow. With ``highs``, values are clamped into their range first, so rows outside it
+    (masked out by the caller) get some in-range key rather than an overflowing one."""
+    key = None
+    for j, (c, low, stride) in enumerate(zip(cols, lows, strides)):
+        if highs is not None:
+            c = c.clamp(low, highs[j])
+        d = c - low
+        key = (d * stride if stride != 1 else d) if key is None else \
+            key.add_(d, alpha=stride)
+    return key
 
 
 def scalar_key(col: torch.Tensor) -> torch.Tensor:
@@ -57,6 +84,7 @@ class KeyCodec:
     def __init__(self, mode: str, lows=(), strides=(), highs=()):
         self.mode = mode  # "empty" | "single" | "packed" | "hash"
         self.lows, self.strides, self.highs = list(lows), list(strides), list(highs)
+        self.offset_exact = offset_form_exact(self.lows, self.highs, self.strides)
 
     @property
     def exact(self) -> bool:
@@ -84,8 +112,8 @@ class KeyCodec:
         if slack:
             widths = [max(h - l + 1, 16) for l, h in zip(lows, highs)]
             # non-negative values start at 0 (no key offset: one torch call less per batch)
-            lows = [max(l - w, 0 if l >= 0 else -(1 << 63)) for l, w in zip(lows, widths)]
-            highs = [min(h + w, (1 << 63) - 1) for h, w in zip(highs, widths)]
+            lows = [max(l - w, 0 if l >= 0 else INT64_MIN) for l, w in zip(lows, widths)]
+            highs = [min(h + w, INT64_MAX) for h, w in zip(highs, widths)]
         total, strides = 1, []
         for l, h in reversed(list(zip(lows, highs))):
             strides.append(total)
@@ -126,13 +154,18 @@ class KeyCodec:
             for k in keys:
                 h = _mix(h ^ k)
             return h, None
-        key, ok, offset = None, None, 0
-        for k, low, stride, high in zip(keys, self.lows, self.strides, self.highs):
-            key = k * stride if key is None else torch.add(key, k, alpha=stride)
-            offset += low * stride
+        ok = None
+        for k, low, high in zip(keys, self.lows, self.highs):
             inside = (k >= low) & (k <= high)
             ok = inside if ok is None else ok.logical_and_(inside)
-        return key.sub_(_wrap(offset)) if offset else key, ok
+        if not self.offset_exact:
+            return shifted_key(keys, self.lows, self.strides, self.highs), ok
+        # rows outside the ranges may overflow here: their keys are masked out by ``ok``
+        key, offset = None, 0
+        for k, low, stride in zip(keys, self.lows, self.strides):
+            key = k * stride if key is None else torch.add(key, k, alpha=stride)
+            offset += low * stride
+        return key.sub_(offset) if offset else key, ok
 
     def encode_checked(self, cols: list, n: int | None = None, device=None):
         """Keys of the rows, or None when some row lies outside the packed ranges (widen the
@@ -148,10 +181,12 @@ class KeyCodec:
                     lo, hi = (x.item() for x in torch.aminmax(k))  # (cheaper than stack+tolist)
                 if lo < low or hi > high:
                     return None
+        if not self.offset_exact:
+            return shifted_key(keys, self.lows, self.strides)
         key = keys[-1] if self.strides[-1] == 1 else keys[-1] * self.strides[-1]
         for k, stride in zip(keys[:-1], self.strides):
-            key = torch.add(key, k, alpha=stride)  # wraps like the offset below: exact in the end
-        offset = _wrap(sum(low * stride for low, stride in zip(self.lows, self.strides)))
+            key = torch.add(key, k, alpha=stride)
+        offset = sum(low * stride for low, stride in zip(self.lows, self.strides))
         return key - offset if offset else key
 
 

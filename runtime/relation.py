@@ -11,7 +11,8 @@ from __future__ import annotations
 import torch
 
 from .dense import DenseSet
-from .keys import KeyCodec, expand, lookup, merge_order, positions, rows_equal, sort_unique
+from .keys import (INT64_MAX, INT64_MIN, KeyCodec, expand, lookup, merge_order, positions,
+                   rows_equal, sort_unique)
 from .provenance.base import gather_tags, materialize
 from .table import Run, first_last, take_tags
 
@@ -220,7 +221,9 @@ class StoredRelation:
                 lo, hi = min(lo, first), max(hi, last)
                 rows += run.n
         width = (hi - lo + 1) // 2 + 8  # slack: the range may grow a little every iteration
-        lo, hi = (max(lo - width, 0) if lo >= 0 else lo - width), hi + width
+        # (clamped to int64: keys, e.g. float bits near INT64_MIN, are offset by ``lo``)
+        lo = max(lo - width, 0) if lo >= 0 else max(lo - width, INT64_MIN)
+        hi = min(hi + width, INT64_MAX)
         if hi - lo + 1 > min(FILTER_LIMIT, max(FILTER_DENSITY * rows, 1 << 20)):
             self._filter = None
             return None
