@@ -10,6 +10,7 @@ from lark.visitors import Discard
 
 from nsl.lang import ast as A
 from nsl.lang.ast_roles import BuildError, RoleReader, _Call, _Name, _unquote
+from nsl.lang.constant_arith import in_int64, wrap64
 from nsl.lang.diagnostics import Span, error
 
 
@@ -157,10 +158,18 @@ class AstBuilder(RoleReader, Transformer):
         return A.BinOp(str(op), self.value(left), self.value(right), self._span(meta))
 
     def neg(self, meta, operand):
-        v = self.value(operand)
-        if isinstance(v, A.Const) and isinstance(v.value, (int, float)) and not isinstance(v.value, bool):
-            return A.Const(-v.value, self._span(meta))
-        return A.Neg(v, self._span(meta))
+        v, span = self.value(operand), self._span(meta)
+        if isinstance(v, A.Const) and isinstance(v.value, float):
+            return A.Const(-v.value, span)
+        if isinstance(v, A.Const) and isinstance(v.value, int) and not isinstance(v.value, bool):
+            if in_int64(v.value):  # a negation of an int constant wraps as the run's does:
+                return A.Const(wrap64(-v.value), span)  # -(-9223372036854775808) is itself
+            if (v.span.end_line, v.span.end_col) == (span.end_line, span.end_col):
+                # the minus written on the digits: `-9223372036854775808` is one literal (the
+                # facts check rejects it unless it fits); `-(9223372036854775808)` stays a
+                # negation of a literal that does not fit
+                return A.Const(-v.value, span)
+        return A.Neg(v, span)
 
     def index_op(self, meta, base, index):
         return A.Subscript(self.value(base), self.value(index), self._span(meta))

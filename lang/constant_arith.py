@@ -29,6 +29,11 @@ def in_int64(value: int) -> bool:
     return INT_MIN <= value <= INT_MAX
 
 
+def wrap64(value: int) -> int:
+    """``value`` wrapped into NSL's 64-bit ints (two's complement), as the run wraps."""
+    return (value - INT_MIN) % (1 << 64) + INT_MIN
+
+
 def binary(op: str, a, b):
     """``a OP b`` for two numbers (``op`` one of ``OPERATORS``) as a run computes it, or None
     where no constant stands for the result (see the module's docstring)."""

@@ -146,6 +146,13 @@ class _Literals:
         is finite (``1e400`` is not)."""
         negative = isinstance(arg, A.Neg)
         value = arg.operand.value if negative else arg.value
+        if negative and isinstance(value, int) and not isinstance(value, bool) and \
+                not INT_MIN <= value <= INT_MAX:
+            # the builder folds `-9223372036854775808` into one literal and wraps a negation
+            # of a fitting int; what is left is a negation of a literal that does not fit
+            # (`-(9223372036854775808)`): the literal is the error
+            self.diags.append(error(f"int {value} does not fit in 64 bits", arg.operand.span))
+            return
         if isinstance(value, float) and not math.isfinite(value):
             self.diags.append(error("this float is too large for 64 bits", arg.span))
             return
