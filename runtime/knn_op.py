@@ -118,6 +118,13 @@ def knn(op: ir.Knn, table: Table, prov, index, rerank, interner) -> Table:
     try:
         ids, scores = knn_search(index, unique.detach().cpu().numpy(), k_max, rerank=rerank)
     except RetrievalError as exc:  # e.g. a vector too large for the metric
+        row = getattr(exc, "row", None)
+        if row is not None:  # a row of the deduplicated batch means nothing to the user
+            shown = ", ".join(f"{v:g}" for v in unique[row][:4].tolist())
+            more = ", ..." if unique.shape[1] > 4 else ""
+            raise IndexLoadError(f"knn on index '{op.index}': the query vector [{shown}{more}] has "
+                                 "a squared norm past float32's range (the l2 metric needs it); "
+                                 "scale the vectors down", op.origin) from None
         raise IndexLoadError(f"knn on index '{op.index}': {exc}", op.origin) from None
     ids = torch.from_numpy(ids).to(device)[inverse]          # [n, k_max]
     scores = torch.from_numpy(scores).to(device)[inverse]

@@ -371,8 +371,10 @@ def squared_norms(vectors, what):
         norms = np.einsum("ij,ij->i", vectors, vectors).astype(np.float32)
     if not np.isfinite(norms).all():
         bad = int(np.argwhere(~np.isfinite(norms))[0][0])
-        raise RetrievalError(f"{what}: the squared norm of row {bad} overflows float32 (the l2 "
-                             "metric needs it); scale the vectors down")
+        error = RetrievalError(f"{what}: the squared norm of row {bad} overflows float32 (the l2 "
+                               "metric needs it); scale the vectors down")
+        error.row = bad
+        raise error
     return norms
 
 

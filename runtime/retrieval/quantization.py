@@ -130,8 +130,10 @@ def _finite_norms(out, what: str):
         from nsl.runtime.retrieval.index import RetrievalError
 
         bad = int(np.argwhere(~np.isfinite(norms))[0][0])
-        raise RetrievalError(f"{what}: the squared norm of row {bad} overflows float32 (the l2 "
-                             "metric needs it); scale the vectors down")
+        error = RetrievalError(f"{what}: the squared norm of row {bad} overflows float32 (the l2 "
+                               "metric needs it); scale the vectors down")
+        error.row = bad
+        raise error
     return norms
 
 

@@ -143,8 +143,11 @@ def test_a_vector_too_large_for_l2_is_a_positioned_error(tmp_path):
     assert "cannot load index 'memory'" in proc.stderr and "squared norm of row 0" in proc.stderr
     prog = nsl.compile(write(tmp_path, metric="l2"))
     with pytest.raises(CompileError) as info:
-        prog.run(facts={"question": [(1, [3e19, 0.0, 0.0, 0.0])]})
-    assert "knn on index 'memory': queries: the squared norm of row 0 overflows" in info.value.render()
+        # the bad vector is the second distinct one: it is named by its values, not by
+        # its row in the deduplicated batch that knn searches
+        prog.run(facts={"question": [(1, [1.0, 0.0, 0.0, 0.0]), (2, [3e19, 0.0, 0.0, 0.0])]})
+    assert ("knn on index 'memory': the query vector [3e+19, 0, 0, 0] has a squared norm past "
+            "float32's range") in info.value.render()
 
 
 def test_a_program_reads_an_index_directory_without_writing_to_it(tmp_path, monkeypatch):
