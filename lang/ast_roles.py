@@ -9,7 +9,7 @@ in ``ast_builder`` mixes it in.
 """
 from __future__ import annotations
 
-import ast as pyast
+import re
 
 from nsl.lang import ast as A
 from nsl.lang.diagnostics import error
@@ -52,8 +52,86 @@ entails solve index check_ir import query not and or forall exists exactly_one i
 minimize maximize python int float real bool str tensor""".split())
 
 
-def _unquote(token: str) -> str:
-    return pyast.literal_eval(token)
+class BadString(Exception):
+    """A string literal that does not decode: ``message`` and the 1-based ``line`` and
+    columns ``col``..``end_col`` of the offending escape or character (``parse`` knows the
+    file and turns it into a diagnostic)."""
+
+    def __init__(self, message: str, line: int, col: int, end_col: int):
+        super().__init__(message)
+        self.message, self.line, self.col, self.end_col = message, line, col, end_col
+
+
+# docs/language.md, Lexical: the escapes a string may hold (Python's, less the unknown ones,
+# octal past \377, and code points that are not Unicode scalar values).
+_SIMPLE_ESCAPES = {"\\": "\\", '"': '"', "'": "'", "n": "\n", "r": "\r", "t": "\t",
+                   "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
+_ESCAPE = re.compile(r'\\(?:[0-7]{1,3}|x[0-9A-Fa-f]{0,2}|u[0-9A-Fa-f]{0,4}|U[0-9A-Fa-f]{0,8}'
+                     r'|N\{[^{}"\\]*\}|.?)', re.DOTALL)
+_HEX_DIGITS = {"x": 2, "u": 4, "U": 8}
+_ESCAPES_HELP = ("a string's escapes are \\\\ \\\" \\' \\n \\r \\t \\a \\b \\f \\v, \\ooo (octal), "
+                 "\\xhh, \\uhhhh, \\Uhhhhhhhh and \\N{name}")
+
+
+def _unquote(token) -> str:
+    """The value of a STRING token (quotes included). A bad escape, a code point that is
+    not a Unicode scalar value (a lone surrogate, one past U+10FFFF) or a raw NUL raises
+    :class:`BadString` at that spot, placed by the token's ``line``/``column`` (a lark
+    Token's; 1:1 for a plain str)."""
+    line, first = getattr(token, "line", None) or 1, getattr(token, "column", None) or 1
+    body, out, pos = token[1:-1], [], 0
+
+    def bad(message, start, end):  # start..end: 0-based, end exclusive, within ``body``
+        raise BadString(message, line, first + 1 + start, first + end)
+
+    for m in _ESCAPE.finditer(body):
+        out.append(_plain(body[pos:m.start()], pos, bad))
+        out.append(_escape(m.group(), m.start(), m.end(), bad))
+        pos = m.end()
+    out.append(_plain(body[pos:], pos, bad))
+    return "".join(out)
+
+
+def _plain(text: str, offset: int, bad) -> str:
+    for i, ch in enumerate(text):
+        if ch == "\0":
+            bad("a string cannot hold a raw NUL character; write it as \\0", offset + i, offset + i + 1)
+        if "\ud800" <= ch <= "\udfff":
+            bad(f"a string cannot hold the lone surrogate U+{ord(ch):04X} (not a Unicode character)",
+                offset + i, offset + i + 1)
+    return text
+
+
+def _escape(seq: str, start: int, end: int, bad) -> str:
+    """The character the escape sequence ``seq`` (its backslash included) stands for."""
+    shown = seq if seq.isprintable() else "\\" + seq[1:].encode("unicode_escape").decode("ascii")
+    kind = seq[1:2]
+    if kind in _SIMPLE_ESCAPES:
+        return _SIMPLE_ESCAPES[kind]
+    if "0" <= kind <= "7":
+        code = int(seq[1:], 8)
+        if code > 0o377:
+            bad(f"invalid escape '{shown}': an octal escape goes up to \\377", start, end)
+        return chr(code)
+    if kind in _HEX_DIGITS:
+        digits = _HEX_DIGITS[kind]
+        if len(seq) != 2 + digits:
+            bad(f"invalid escape '{shown}': \\{kind} takes exactly {digits} hex digits", start, end)
+        code = int(seq[2:], 16)
+        if 0xD800 <= code <= 0xDFFF:
+            bad(f"invalid escape '{shown}': a lone surrogate is not a Unicode character", start, end)
+        if code > 0x10FFFF:
+            bad(f"invalid escape '{shown}': past the last Unicode character (\\U0010ffff)", start, end)
+        return chr(code)
+    if kind == "N":
+        if len(seq) == 2:
+            bad("invalid escape '\\N': write a character's name in braces, \\N{name}", start, end)
+        import unicodedata
+        try:
+            return unicodedata.lookup(seq[3:-1])
+        except KeyError:
+            bad(f"invalid escape '{shown}': no Unicode character has that name", start, end)
+    bad(f"invalid escape '{shown}'; {_ESCAPES_HELP}", start, end)
 
 
 class RoleReader:

@@ -37,7 +37,7 @@ def parse(text: str, file: str = "<input>", sources: SourceMap | None = None) ->
     from lark.exceptions import UnexpectedInput, VisitError
 
     from nsl.lang.ast_builder import AstBuilder
-    from nsl.lang.ast_roles import BuildError
+    from nsl.lang.ast_roles import BadString, BuildError
 
     if sources is not None:
         sources.add(file, text)
@@ -54,9 +54,13 @@ def parse(text: str, file: str = "<input>", sources: SourceMap | None = None) ->
         try:
             item = builder.transform(statement)
         except VisitError as exc:
-            if not isinstance(exc.orig_exc, BuildError):
+            bad = exc.orig_exc
+            if isinstance(bad, BadString):
+                errors.append(error(bad.message, Span(file, bad.line, bad.col, bad.line, bad.end_col)))
+                continue
+            if not isinstance(bad, BuildError):
                 raise
-            errors.append(exc.orig_exc.diagnostic)
+            errors.append(bad.diagnostic)
             continue
         if item is not None:
             items.append(item)
