@@ -97,7 +97,12 @@ class SourceMap:
         self._lines: dict[str, list[str]] = {}
 
     def add(self, file: str, text: str) -> None:
-        self._lines[file] = text.splitlines()
+        # Lines as the lexer numbers them: only "\n" ends one (a file is read with universal
+        # newlines, so a "\r\n" or lone "\r" in it is already a "\n"; a "\r\n" in text
+        # given as a string shows without its "\r"). ``str.splitlines`` would also split at
+        # "\v", "\f", "\x1c"-"\x1e", "\x85", U+2028 and U+2029, which a string or a comment
+        # may hold, and so show the wrong line under every later diagnostic.
+        self._lines[file] = [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
 
     def line(self, file: str, line: int) -> str | None:
         lines = self._lines.get(file)
