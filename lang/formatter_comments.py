@@ -16,10 +16,14 @@ of different kinds as :func:`nsl.lang.formatter.format_program` does.
 """
 from __future__ import annotations
 
+import dataclasses
+import math
 import re
 from dataclasses import dataclass, field
 
-from nsl.lang.formatter import format_statement, group_of
+from nsl.lang import ast as A
+from nsl.lang.diagnostics import CompileError, SourceMap, Span, error
+from nsl.lang.formatter import Unprintable, format_statement, group_of
 from nsl.lang.parser import parse
 
 # Strings first, so that `//` or `/*` inside a string is not taken for a comment.
@@ -45,8 +49,10 @@ class _Slot:
 
 
 def format_source(text: str, file: str = "<input>") -> str:
-    """Format NSL source text, keeping its comments; raises ``CompileError`` if it does not parse."""
-    program = parse(text, file)
+    """Format NSL source text, keeping its comments; raises ``CompileError`` (rendering the
+    source line and carets) if it does not parse, or holds a literal no NSL text can write."""
+    sources = SourceMap()
+    program = parse(text, file, sources)
     lines = text.split("\n")
     comments = _comments(text)
     slots = [_Slot(s) for s in program.statements]
@@ -68,7 +74,7 @@ def format_source(text: str, file: str = "<input>") -> str:
                 if changed or blank(previous[1], start):
                     out.append("")
             if comment is None:
-                stmt_text = format_statement(slot.stmt)
+                stmt_text = _format(slot.stmt, sources)
                 if slot.trailing:
                     stmt_text += "  " + " ".join(c.text for c in slot.trailing)
                 out.append(stmt_text)
@@ -81,6 +87,38 @@ def format_source(text: str, file: str = "<input>") -> str:
         out.append(c.text)
         previous = (None, c.end_line)
     return "\n".join(out) + "\n" if out else ""
+
+
+def _format(stmt, sources: SourceMap) -> str:
+    try:
+        return format_statement(stmt)
+    except Unprintable as exc:
+        raise CompileError([_unprintable(stmt, exc)], sources) from None
+
+
+def _unprintable(stmt, exc: Unprintable):
+    """The error for a statement fmt cannot print, as `nslc check` reports it: a float past
+    64 bits (``1e400`` reads as inf, which has no literal) as a probability or a literal;
+    else at the statement."""
+    start = Span(stmt.span.file, stmt.span.line, stmt.span.col, stmt.span.line, stmt.span.col)
+    probs = ([(stmt.prob, start, "")] if isinstance(stmt, A.Rule) and stmt.prob is not None else
+             [(p, start if k == 0 else atom.span, "" if k == 0 else " of this choice")
+              for k, (p, atom) in enumerate(stmt.choices)]
+             if isinstance(stmt, A.AnnotatedDisjunction) else [])
+    for prob, span, whose in probs:
+        if not math.isfinite(prob):
+            return error(f"probability {prob!r}{whose} is not between 0 and 1", span)
+    stack = [stmt]
+    while stack:  # iterative: an expression nests as deep as it is long
+        node = stack.pop()
+        if isinstance(node, A.Const) and isinstance(node.value, float) and not math.isfinite(node.value):
+            return error("this float is too large for 64 bits", node.span)
+        if isinstance(node, (tuple, list)):
+            stack.extend(reversed(node))
+        elif dataclasses.is_dataclass(node) and not isinstance(node, type):
+            stack.extend(getattr(node, f.name) for f in reversed(dataclasses.fields(node))
+                         if f.name != "span")
+    return error(f"cannot format this statement: {exc}", stmt.span)
 
 
 def _comments(text: str) -> list[_Comment]:
