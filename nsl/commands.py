@@ -83,8 +83,8 @@ def cmd_run(args) -> int:
                          queries=args.query, max_iterations=args.max_iterations,
                          progress=ProgressPrinter(sys.stderr) if args.progress else None)
     if args.json:
-        json.dump(result.to_json(), sys.stdout, ensure_ascii=False)
-        sys.stdout.write("\n")
+        # one write of the whole text: a value that cannot be printed fails before any output
+        sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(format_result(result))
     return 0  # a verdict (a counterexample too) is a result of the program, not an error
@@ -298,16 +298,36 @@ def cmd_repl(args) -> int:
 
 
 def _write_atomically(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file beside it, so that a reader never
+    sees half a file; a path that cannot be written (no such folder, a folder, no permission)
+    is the user's error, naming the path."""
     import os
     import tempfile
 
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".nslc-")
+    if os.path.isdir(path):  # os.replace would say so only after writing the whole text
+        raise UsageError(f"cannot write '{path}': Is a directory")
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), prefix=".nslc-")
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
+        os.chmod(tmp, _mode_for(path))  # mkstemp makes it 0600
         os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
+    except OSError as exc:
+        raise UsageError(f"cannot write '{path}': {exc.strerror or exc}") from None
+    finally:
+        if tmp is not None and os.path.exists(tmp):
             os.unlink(tmp)
-        raise
+
+
+def _mode_for(path: str) -> int:
+    """The permissions ``path`` has (``fmt -i`` keeps them), or those a new file gets."""
+    import os
+    import stat
+
+    try:
+        return stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
