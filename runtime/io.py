@@ -7,13 +7,14 @@ parsed, a whole column at a time.
 """
 from __future__ import annotations
 
+import codecs
 import json
 import math
 import re
 from dataclasses import dataclass
 
 from .errors import FactFileError
-from .io_records import BadField, JsonConstant, delimited_fields, element_col, jsonl_fields, records
+from .io_records import BadField, JsonConstant, _lines, delimited_fields, element_col, jsonl_fields, records
 
 _INT = re.compile(r"[+-]?[0-9]+\Z")
 # float() also takes "1_0", "١" and other digits; a CSV float is written as in C or JSON
@@ -62,13 +63,7 @@ def load_facts(path, types, domains=None, names=None) -> list[tuple]:
     else:
         sep = "\t" if lower.endswith((".tsv", ".tab")) else ","
         parse = lambda line_no, line, end, lines: delimited_fields(line_no, line, end, lines, sep)  # noqa: E731
-    try:
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            text = f.read()
-    except OSError as e:
-        raise FactFileError(path, 0, 0, f"cannot read facts file: {e.strerror or e}") from None
-    except UnicodeDecodeError as e:
-        raise FactFileError(path, 0, 0, f"not UTF-8 text: {e.reason}") from None
+    text = _read_text(path)
     is_json = lower.endswith((".jsonl", ".ndjson", ".json"))
     rows = []
     shapes: dict = {}  # shapeless tensor column -> (its first row's shape, that row's line)
@@ -94,6 +89,27 @@ def load_facts(path, types, domains=None, names=None) -> list[tuple]:
     if domains and rows:
         _check_domains(path, text, rows, domains, parse)
     return rows
+
+
+def _read_text(path: str) -> str:
+    """The file's text, line breaks as written (``records`` splits them); not UTF-8: an error
+    at the line and column of the first bad byte."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise FactFileError(path, 0, 0, f"cannot read facts file: {e.strerror or e}") from None
+    bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0  # not text
+    try:
+        return data[bom:].decode("utf-8")
+    except UnicodeDecodeError as e:
+        before = data[bom:bom + e.start].decode("utf-8")  # valid up to the bad byte
+        line_no, col = 1, 1
+        for line_no, line, eol in _lines(before):
+            line_no, col = (line_no + 1, 1) if eol else (line_no, len(line) + 1)
+        offset = bom + e.start
+        raise FactFileError(path, line_no, col, f"not UTF-8 text: byte 0x{data[offset]:02x} "
+                                                f"at offset {offset} ({e.reason})") from None
 
 
 def _check_domains(path, text, rows, domains, parse) -> None:

@@ -175,8 +175,19 @@ def jsonl_fields(line_no, line, names, arity):
     return fields, (line_no, len(line) + 1)
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _decode(line, i):
+    """The JSON value at ``line[i]`` and the index past it. A string must be Unicode text:
+    JSON lets ``"\\ud800"`` through as a lone surrogate, which no UTF-8 output can hold."""
     try:
-        return _DECODER.raw_decode(line, i)
+        value, end = _DECODER.raw_decode(line, i)
     except json.JSONDecodeError as e:
         raise BadField(f"invalid JSON: {e.msg}", e.colno) from None
+    if isinstance(value, str):
+        bad = _SURROGATE.search(value)
+        if bad:
+            raise BadField(f"invalid string: \\u{ord(bad.group()):04x} is a lone surrogate, "
+                           "not a Unicode character", i + 1)
+    return value, end
