@@ -62,16 +62,27 @@ def print_module(module: ir.Module, with_locations: bool = False) -> str:
 
 def format_expr(expr: ir.Expr) -> str:
     """One expression in the text form (used in diagnostics, too)."""
-    if isinstance(expr, ir.ColRef):
-        return f"{format_name(expr.name)}:{format_type(expr.type)}"
-    if isinstance(expr, ir.Lit):
-        return f"{format_value(expr.value)}:{format_type(expr.type)}"
-    if isinstance(expr, ir.BinExpr):
-        inner = f"{format_name(expr.op)} {format_expr(expr.left)} {format_expr(expr.right)}"
-        return f"({inner}):{format_type(expr.type)}"
-    if isinstance(expr, ir.UnExpr):
-        return f"({format_name(expr.op)} {format_expr(expr.operand)}):{format_type(expr.type)}"
-    raise TypeError(f"not an IR expression: {expr!r}")
+    # An explicit stack, not recursion: an expression nests as deep as it is long
+    # (``y + 1 + 1 + ...``). Entries are nodes still to write, or text written as it is.
+    parts: list[str] = []
+    stack: list = [expr]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, str):
+            parts.append(e)
+        elif isinstance(e, ir.ColRef):
+            parts.append(f"{format_name(e.name)}:{format_type(e.type)}")
+        elif isinstance(e, ir.Lit):
+            parts.append(f"{format_value(e.value)}:{format_type(e.type)}")
+        elif isinstance(e, ir.BinExpr):
+            parts.append(f"({format_name(e.op)} ")
+            stack += (f"):{format_type(e.type)}", e.right, " ", e.left)
+        elif isinstance(e, ir.UnExpr):
+            parts.append(f"({format_name(e.op)} ")
+            stack += (f"):{format_type(e.type)}", e.operand)
+        else:
+            raise TypeError(f"not an IR expression: {e!r}")
+    return "".join(parts)
 
 
 def format_term(term: ir.Term) -> str:

@@ -11,6 +11,7 @@ from typing import Callable
 
 from nsl.compiler import ir
 from nsl.compiler.ir_printer import format_expr, format_value
+from nsl.lang.walk import run_recursive
 
 NUMERIC_TYPES = ("int", "float")
 _TENSOR_TYPE = re.compile(r"tensor\[[A-Za-z0-9_,?]*\]\Z")
@@ -69,6 +70,11 @@ class ExprChecker:
 
     def check(self, expr) -> str | None:
         """The annotated type of ``expr`` after checking it (None for a non-expression)."""
+        # Run by the trampoline, not recursion: an expression nests as deep as it is long.
+        return run_recursive(self._check(expr))
+
+    def _check(self, expr):
+        """``check`` as a generator: ``yield self._check(sub)`` stands for the recursive call."""
         if isinstance(expr, ir.ColRef):
             return self.colref(expr)
         if isinstance(expr, ir.Lit):
@@ -78,11 +84,12 @@ class ExprChecker:
                             + out_of_range(expr.value, expr.type))
             return expr.type
         if isinstance(expr, ir.BinExpr):
-            left, right = self.check(expr.left), self.check(expr.right)
+            left = yield self._check(expr.left)
+            right = yield self._check(expr.right)
             self.expect(expr, self.binary_type(expr, left, right))
             return expr.type
         if isinstance(expr, ir.UnExpr):
-            operand = self.check(expr.operand)
+            operand = yield self._check(expr.operand)
             if expr.op not in ir.UNARY_OPS:
                 self.report(f"unknown unary operator {expr.op!r} in {format_expr(expr)}")
             elif operand is not None and operand not in NUMERIC_TYPES:
@@ -111,28 +118,31 @@ class ExprChecker:
 
     def binary_type(self, expr: ir.BinExpr, left, right) -> str | None:
         """The type ``expr`` must have given its operand types; None after reporting."""
-        shown = format_expr(expr)
+        # The text form only where a report needs it: formatting every node of a deep
+        # expression would cost time quadratic in its depth.
         both_numeric = left in NUMERIC_TYPES and right in NUMERIC_TYPES
         if expr.op in ir.CMP_OPS:
             ordered = expr.op not in ("eq", "ne")
             if not (both_numeric or (left == right and left in ir.SCALAR_TYPES)):
-                self.report(f"{expr.op} compares {left} with {right} in {shown}")
+                self.report(f"{expr.op} compares {left} with {right} in {format_expr(expr)}")
             elif ordered and left == "bool":
-                self.report(f"{expr.op} does not order bools in {shown}")
+                self.report(f"{expr.op} does not order bools in {format_expr(expr)}")
             return "bool"
         if expr.op == "concat":
             if (left, right) != ("str", "str"):
-                self.report(f"concat needs two strs, not {left} and {right}, in {shown}")
+                self.report(f"concat needs two strs, not {left} and {right}, "
+                            f"in {format_expr(expr)}")
                 return None
             return "str"
         if expr.op in ("min", "max") and left == right == "str":
             return "str"
         if expr.op in ir.ARITH_OPS:
             if not both_numeric:
-                self.report(f"{expr.op} needs numbers, not {left} and {right}, in {shown}")
+                self.report(f"{expr.op} needs numbers, not {left} and {right}, "
+                            f"in {format_expr(expr)}")
                 return None
             return _numeric_result(left, right)
-        self.report(f"unknown binary operator {expr.op!r} in {shown}")
+        self.report(f"unknown binary operator {expr.op!r} in {format_expr(expr)}")
         return None
 
     def expect(self, expr, computed: str | None) -> None:
