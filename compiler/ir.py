@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Union
 
+from nsl.lang import structural
 from nsl.lang.diagnostics import Span
 
 # Column types: "int", "float", "str", "bool", or "tensor[d1,d2,...]".
@@ -326,3 +327,8 @@ class Module:
             if r.name == name:
                 return r
         raise KeyError(name)
+
+
+# Compare, hash and print nodes with a loop, not recursion: an expression nests as deep
+# as it is long (see structural.py). Equal results, equal hashes, equal text.
+structural.install(globals())

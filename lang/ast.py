@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Union
 
+from nsl.lang import structural
 from nsl.lang.diagnostics import Span
 
 _NOSPAN = Span.unknown()
@@ -367,3 +368,8 @@ Statement = Union[TypeDecl, RelDecl, Rule, AnnotatedDisjunction, NeuralDecl, Tra
 class Program:
     statements: tuple[Statement, ...]
     file: str = "<input>"
+
+
+# Compare, hash and print nodes with a loop, not recursion: an expression nests as deep
+# as it is long (see structural.py). Equal results, equal hashes, equal text.
+structural.install(globals())
