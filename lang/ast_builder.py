@@ -84,7 +84,8 @@ class AstBuilder(RoleReader, Transformer):
     def signed_int(self, meta, minus, value=None):
         if value is None:  # maybe_placeholders gives None for the absent "-"
             minus, value = None, minus
-        return -int(value) if minus is not None else int(value)
+        value = _int(value, self._span(meta))
+        return -value if minus is not None else value
 
     def type_expr(self, meta, name, *dims):
         dims = tuple(d for d in dims if d is not None)
@@ -194,13 +195,13 @@ class AstBuilder(RoleReader, Transformer):
 
     # -- literal values -----------------------------------------------------
     def int(self, meta, tok):
-        return A.Const(int(tok), self._tok_span(tok))
+        return A.Const(_int(tok, self._tok_span(tok)), self._tok_span(tok))
 
     def float(self, meta, tok):
         return A.Const(float(tok), self._tok_span(tok))
 
     def neg_int(self, meta, tok):
-        return A.Const(-int(tok), self._span(meta))
+        return A.Const(-_int(tok, self._span(meta)), self._span(meta))
 
     def neg_float(self, meta, tok):
         return A.Const(-float(tok), self._span(meta))
@@ -323,3 +324,16 @@ class AstBuilder(RoleReader, Transformer):
         if not isinstance(atom, A.Atom):
             raise BuildError(error("a query names a relation atom, e.g. `query path(1, x).`", self._span(meta)))
         return A.Query(atom, self._span(meta))
+
+
+# Far past 64 bits and past any float too, yet short of Python's limit on converting digits
+# (``sys.int_max_str_digits``, 4300), which would raise ValueError.
+_MAX_INT_DIGITS = 1000
+
+
+def _int(tok, span: Span) -> int:
+    """The value of an INT token; one too long to convert is the usual 64-bit range error."""
+    digits = str(tok).lstrip("0") or "0"
+    if len(digits) > _MAX_INT_DIGITS:
+        raise BuildError(error(f"int literal of {len(digits)} digits does not fit in 64 bits", span))
+    return int(digits)

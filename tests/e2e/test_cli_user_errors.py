@@ -142,3 +142,14 @@ def test_a_nul_in_a_data_file_path_is_an_error_at_the_declaration(tmp_path, decl
     proc = nslc("run", write(tmp_path, "p.nsl", decl + "\n"), cwd=str(tmp_path))
     assert_positioned(proc, "p.nsl:1:1", what, decl, "^" * len(decl))
     assert "a path cannot hold a NUL character" in proc.stderr and "\0" not in proc.stderr
+
+
+@pytest.mark.parametrize("template, where", [("p({}).", "1:3"), ("p(-{}).", "1:4"),
+                                             ("q(x) :- q(x), x = {}.", "1:19"), ("type D = 0..{}", "1:13")])
+def test_an_int_literal_past_pythons_digit_limit_is_the_usual_range_error(tmp_path, template, where):
+    name = write(tmp_path, "h.nsl", template.format("9" * 5000) + "\n")
+    for command in ("check", "fmt"):
+        proc = nslc(command, name, cwd=str(tmp_path))
+        assert proc.returncode == 1, proc.stderr[:300]
+        assert proc.stderr.startswith(f"h.nsl:{where}: error: int literal of 5000 digits does not "
+                                      "fit in 64 bits\n"), proc.stderr[:300]
