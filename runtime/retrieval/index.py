@@ -346,7 +346,8 @@ def _as_matrix(values, dim, what):
     import numpy as np
 
     try:
-        array = np.asarray(values, dtype=np.float32)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow: inf, refused below by row
+            array = np.asarray(values, dtype=np.float32)
     except (TypeError, ValueError):
         raise RetrievalError(f"{what} must be numeric") from None
     if array.ndim == 1:

@@ -153,3 +153,30 @@ def test_an_int_literal_past_pythons_digit_limit_is_the_usual_range_error(tmp_pa
         assert proc.returncode == 1, proc.stderr[:300]
         assert proc.stderr.startswith(f"h.nsl:{where}: error: int literal of 5000 digits does not "
                                       "fit in 64 bits\n"), proc.stderr[:300]
+
+
+def test_an_npy_index_past_float32s_range_is_a_diagnostic_without_a_numpy_warning(tmp_path):
+    import numpy as np
+
+    vectors = np.ones((3, 4))
+    vectors[1, 2] = 1e300
+    np.save(tmp_path / "big.npy", vectors)
+    decl = 'index memory(dim = 4, quant = int8, metric = l2) from "big.npy"'
+    program = write(tmp_path, "k.nsl", decl + "\ninput question(q: int, v: tensor[4])\n"
+                                       "recall(q, d, s) :- question(q, v), knn(memory, v, 2, d, s).\n")
+    proc = nslc("run", program, cwd=str(tmp_path))
+    assert_positioned(proc, "k.nsl:1:1", "cannot load index 'memory' from 'big.npy': row 1 holds a "
+                                         "value past float32's range", decl, "^" * len(decl))
+
+
+def test_building_an_index_from_values_past_float32_raises_no_numpy_warning():
+    import warnings
+
+    import numpy as np
+
+    from nsl.runtime.retrieval import RetrievalError, VectorIndex
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(RetrievalError, match="NaN or infinity"):
+            VectorIndex.build(np.full((2, 4), 1e300), "l2")
