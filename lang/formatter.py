@@ -371,7 +371,7 @@ _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
 
 def quote(s: str) -> str:
-    """A STRING token that Python's ``literal_eval`` (the parser's unquoting) reads back as ``s``."""
+    """A STRING token that the parser's unquoting (``ast_roles._unquote``) reads back as ``s``."""
     out = []
     for ch in s:
         if ch in _ESCAPES:
