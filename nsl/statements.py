@@ -54,7 +54,8 @@ def _file_errors(stmt: A.CheckIrStmt, opts: dict) -> list[Diagnostic]:
             continue
         span = next(o.value.span for o in stmt.options if o.name == key)
         if not os.path.exists(opts[key]):
-            out.append(error(f"no such file: {opts[key]}", span))
+            shown = str(opts[key]).replace("\0", "\\0")  # a NUL cannot be shown raw
+            out.append(error(f"no such file: {shown}", span))
         elif os.path.isdir(opts[key]):
             out.append(error(f"is a directory, not an .ll file: {opts[key]}", span))
     return out

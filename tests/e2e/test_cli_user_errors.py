@@ -180,3 +180,10 @@ def test_building_an_index_from_values_past_float32_raises_no_numpy_warning():
         warnings.simplefilter("error")
         with pytest.raises(RetrievalError, match="NaN or infinity"):
             VectorIndex.build(np.full((2, 4), 1e300), "l2")
+
+
+def test_a_nul_in_a_check_ir_path_is_shown_escaped(tmp_path):
+    source = 'check_ir t { reference: "a\\0.ll", candidate: "b.ll" }'
+    proc = nslc("check", write(tmp_path, "c.nsl", source + "\n"), cwd=str(tmp_path))
+    assert proc.returncode == 1 and "\0" not in proc.stderr, proc.stderr
+    assert "no such file:" in proc.stderr and "a\\0.ll" in proc.stderr, proc.stderr

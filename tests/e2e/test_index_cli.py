@@ -266,3 +266,12 @@ def test_duplicate_ids_are_refused_naming_the_ids_file(workdir):
     added = nslc("add", "dups", "--from", "three.npy", "--ids", "old_ids.npy", cwd=workdir)
     assert added.returncode == 1
     assert added.stderr.startswith("old_ids.npy: error: id 3 is already in the index")
+
+
+def test_build_from_float64_values_past_float32_names_the_row_without_a_numpy_warning(workdir):
+    vectors = np.ones((3, 24))
+    vectors[2, 5] = 1e300
+    np.save(workdir / "big64.npy", vectors)
+    proc = nslc("build", workdir / "big_idx", "--from", "big64.npy", cwd=workdir)
+    assert proc.returncode == 1
+    assert proc.stderr == "big64.npy: error: row 2 holds a value past float32's range\n"
