@@ -198,7 +198,8 @@ def _tensor_value(v, ty):
         depth = len(path)
         if depth == len(dims):
             if isinstance(value, (int, float)) and not isinstance(value, bool):
-                return _finite(value, f"expected finite numbers in {ty}, found {{}}", path)
+                return _float32(_finite(value, f"expected finite numbers in {ty}, found {{}}", path),
+                                ty, path)
             raise BadField(f"expected {ty}, found {json.dumps(value)} where a number belongs",
                        path=path)
         if not isinstance(value, list):
@@ -221,7 +222,8 @@ def _tensor_value(v, ty):
 def _loose_tensor(value, path):
     """``(floats, shape)`` of a shapeless ``tensor`` value: any rectangular nesting of numbers."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return _finite(value, "expected finite numbers in a tensor, found {}", path), []
+        return _float32(_finite(value, "expected finite numbers in a tensor, found {}", path),
+                        "tensor", path), []
     if not isinstance(value, list):
         raise BadField(f"expected tensor, found {json.dumps(value)}"
                    + (" where a number belongs" if path else ""), path=path)
@@ -243,6 +245,20 @@ def _finite(value, message: str, path=None) -> float:
     if not math.isfinite(v):
         shown = value.name if isinstance(value, JsonConstant) else "a number too large for a float"
         raise BadField(message.format(shown), path=path)
+    return v
+
+
+# The smallest magnitude that rounds to infinity in float32 (the largest float32
+# plus half an ulp: the tie goes to the even neighbour, infinity).
+_FLOAT32_OVERFLOW = 3.4028235677973366e38
+
+
+def _float32(v: float, ty: str, path) -> float:
+    """A tensor element, which is stored as float32: one that would become
+    infinity there is an error at the element, not a silent infinity."""
+    if abs(v) >= _FLOAT32_OVERFLOW:
+        raise BadField(f"expected numbers within float32's range in {ty} (tensors hold "
+                       f"float32), found {v!r}", path=path)
     return v
 
 

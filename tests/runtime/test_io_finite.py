@@ -16,6 +16,9 @@ from nsl.runtime import FactFileError, load_facts
     ("f.jsonl", "[1, " + "9" * 400 + "]\n", ("int", "float"), 5, "found a number too large"),
     ("f.jsonl", "[1, [1, Infinity]]\n", ("int", "tensor[2]"), 9, "found Infinity"),
     ("f.jsonl", "[1, [[1], [NaN]]]\n", ("int", "tensor[]"), 12, "found NaN"),
+    # tensors hold float32: a finite float64 past its range is refused at the element
+    ("f.jsonl", "[1, [1, -1e39]]\n", ("int", "tensor[2]"), 9, "float32's range in tensor[2]"),
+    ("f.jsonl", "[1, [[1e39]]]\n", ("int", "tensor[]"), 7, "float32's range in tensor"),
     ("f.csv", "1,nan\n", ("int", "float"), 3, "found 'nan'"),
     ("f.tsv", "1\t-inf\n", ("int", "float"), 3, "found '-inf'"),
 ])
