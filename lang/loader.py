@@ -29,10 +29,22 @@ def read_source(path: str) -> str:
     except IsADirectoryError:
         raise CompileError([error("is a directory, not an NSL file", Span.unknown(path))]) from None
     except UnicodeDecodeError as exc:
-        raise CompileError([error(f"not UTF-8 text ({exc.reason} at byte {exc.start})",
-                                  Span.unknown(path))]) from None
+        raise CompileError([_decode_error(path, exc)]) from None
     except OSError as exc:
         raise CompileError([error(exc.strerror or str(exc), Span.unknown(path))]) from None
+
+
+def _decode_error(path: str, exc: UnicodeDecodeError):
+    """A not-UTF-8 error at the line and column of the first bad byte (``exc``
+    counts bytes after a byte order mark, which the codec skips)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    start = exc.start + (3 if data.startswith(b"\xef\xbb\xbf") else 0)
+    before = data[:start].decode("utf-8-sig", errors="replace")
+    line = before.count("\n") + 1
+    col = len(before) - (before.rfind("\n") + 1) + 1
+    return error(f"not UTF-8 text: byte 0x{data[start]:02x} at offset {start} ({exc.reason})",
+                 Span(path, line, col, line, col))
 
 
 def load_program(text: str, file: str, sources: SourceMap) -> A.Program:

@@ -67,4 +67,4 @@ def test_subprocess_shows_no_traceback_on_garbage(tmp_path):
     (tmp_path / "g.nsl").write_bytes(b"\xff\xfe p(:- \x00")
     proc = nslc("run", "g.nsl", cwd=str(tmp_path))
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
-    assert proc.stderr.startswith("g.nsl: error: not UTF-8 text")
+    assert proc.stderr.startswith("g.nsl:1:1: error: not UTF-8 text: byte 0xff at offset 0")

@@ -187,3 +187,15 @@ def test_a_nul_in_a_check_ir_path_is_shown_escaped(tmp_path):
     proc = nslc("check", write(tmp_path, "c.nsl", source + "\n"), cwd=str(tmp_path))
     assert proc.returncode == 1 and "\0" not in proc.stderr, proc.stderr
     assert "no such file:" in proc.stderr and "a\\0.ll" in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("data, where, offset", [
+    (b'p(1).\nq("\xff").\n', "2:4", 9),
+    (b'\xef\xbb\xbfp(1).\n\xfe', "2:1", 9),  # the byte order mark is not a column
+])
+def test_a_program_that_is_not_utf8_is_an_error_at_its_first_bad_byte(tmp_path, data, where, offset):
+    (tmp_path / "b.nsl").write_bytes(data)
+    proc = nslc("check", "b.nsl", cwd=str(tmp_path))
+    assert proc.returncode == 1
+    assert proc.stderr.startswith(f"b.nsl:{where}: error: not UTF-8 text: byte "
+                                  f"0x{data[offset]:02x} at offset {offset}"), proc.stderr
