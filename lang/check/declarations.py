@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from nsl.lang import ast as A
+from nsl.lang.check.facts import INT_MAX, INT_MIN
 from nsl.lang.check.symbols import SymbolTable
 from nsl.lang.diagnostics import Diagnostic, error
 
@@ -24,7 +25,12 @@ def check_declarations(program: A.Program, table: SymbolTable, diags: list[Diagn
 
 def _check_type(decl: A.TypeDecl, diags) -> None:
     d = decl.definition
-    if isinstance(d, A.RangeType) and d.lo > d.hi:
+    bounds = (d.lo, d.hi) if isinstance(d, A.RangeType) else ()
+    out_of_range = [b for b in bounds if not INT_MIN <= b <= INT_MAX]
+    if out_of_range:
+        diags.append(error(f"range type bound {out_of_range[0]} does not fit in 64 bits "
+                           "(a range type holds ints)", decl.span))
+    elif isinstance(d, A.RangeType) and d.lo > d.hi:
         diags.append(error(f"empty range type: {d.lo}..{d.hi} (the lower bound exceeds the upper)", decl.span))
     elif isinstance(d, A.EnumType):
         kinds = {type(v) for v in d.values}
