@@ -368,15 +368,10 @@ def squared_norms(vectors, what):
     bias of the scan and part of every distance)."""
     import numpy as np
 
+    from nsl.runtime.retrieval.quantization import finite_squared_norms
+
     with np.errstate(over="ignore"):
-        norms = np.einsum("ij,ij->i", vectors, vectors).astype(np.float32)
-    if not np.isfinite(norms).all():
-        bad = int(np.argwhere(~np.isfinite(norms))[0][0])
-        error = RetrievalError(f"{what}: the squared norm of row {bad} overflows float32 (the l2 "
-                               "metric needs it); scale the vectors down")
-        error.row = bad
-        raise error
-    return norms
+        return finite_squared_norms(np.einsum("ij,ij->i", vectors, vectors), what)
 
 
 def _normalize(vectors):

@@ -105,7 +105,7 @@ class Quantizer:
                 part *= self.dim_scale[None, :]
             out[start:start + len(part)] = np.einsum("ij,ij->i", part, part)
         out *= np.square(row_scale.astype(np.float64))
-        return _finite_norms(out, what)
+        return finite_squared_norms(out, what)
 
     def decoded_query_norms(self, queries, what: str = "queries"):
         """``‖q̂‖²`` (float32 ``[B]``) of the queries as the kernel quantizes them:
@@ -117,11 +117,13 @@ class Quantizer:
         decoded = codes[:, :self.dim].astype(np.float64) * query_scale.astype(np.float64)[:, None]
         if self.dim_scale is not None:
             decoded /= self.dim_scale[None, :]  # the query was scaled by dim_scale to quantize
-        return _finite_norms(np.einsum("ij,ij->i", decoded, decoded), what)
+        return finite_squared_norms(np.einsum("ij,ij->i", decoded, decoded), what)
 
 
-def _finite_norms(out, what: str):
-    """float64 squared norms as float32, or a RetrievalError naming the first overflow."""
+def finite_squared_norms(out, what: str):
+    """Squared norms as float32, or a RetrievalError naming the first row whose
+    squared norm overflows float32 (l2 needs it finite: it is the row bias of
+    the scan and part of every distance); the error's ``row`` is that row."""
     import numpy as np
 
     with np.errstate(over="ignore"):
