@@ -181,17 +181,8 @@ def atoms_in_literal(lit, through: str | None = None) -> Iterator[tuple[A.Atom, 
 
 
 def atoms_in_expr(e) -> Iterator[tuple[A.Atom, str | None]]:
-    stack = [e]  # explicit: an expression nests as deep as it is long
-    while stack:
-        e = stack.pop()
-        if isinstance(e, A.Aggregate):
-            yield from atoms_in_aggregate(e)
-        elif isinstance(e, A.BinOp):
-            stack += (e.right, e.left)
-        elif isinstance(e, A.Neg):
-            stack.append(e.operand)
-        elif isinstance(e, A.Call):
-            stack.extend(reversed(e.args))
+    for agg in aggregates_in(e):
+        yield from atoms_in_aggregate(agg)
 
 
 def atoms_in_aggregate(agg: A.Aggregate) -> Iterator[tuple[A.Atom, str]]:
@@ -236,3 +227,19 @@ def atoms_in_formula(f) -> Iterator[A.Atom]:
                 yield atom
             for atom, _ in atoms_in_expr(f.right):
                 yield atom
+
+
+def aggregates_in(e) -> Iterator[A.Aggregate]:
+    """The aggregates of an expression (arithmetic and calls; not inside another aggregate),
+    left to right; with an explicit stack, as an expression nests as deep as it is long."""
+    stack = [e]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, A.Aggregate):
+            yield e
+        elif isinstance(e, A.BinOp):
+            stack += (e.right, e.left)
+        elif isinstance(e, A.Neg):
+            stack.append(e.operand)
+        elif isinstance(e, A.Call):
+            stack.extend(reversed(e.args))

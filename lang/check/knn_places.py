@@ -11,7 +11,7 @@ from __future__ import annotations
 from nsl.lang import ast as A
 from nsl.lang.check.symbols import SymbolTable
 from nsl.lang.diagnostics import Diagnostic, error
-from nsl.lang.walk import atoms_in_formula
+from nsl.lang.walk import aggregates_in, atoms_in_formula
 
 _DERIVE = "`near(q, d) :- question(q, v), knn(INDEX, v, k, d, _).`"
 _FORMULAS = {A.ConstraintStmt: "constraint", A.ProveStmt: "prove", A.EntailsStmt: "entails",
@@ -71,14 +71,5 @@ def _aggregates(lit):
     elif isinstance(lit, A.Negation) and isinstance(lit.atom, A.Aggregate):
         yield lit.atom
     elif isinstance(lit, A.Comparison):
-        stack = [lit.left, lit.right]
-        while stack:
-            e = stack.pop()
-            if isinstance(e, A.Aggregate):
-                yield e
-            elif isinstance(e, A.BinOp):
-                stack += (e.right, e.left)
-            elif isinstance(e, A.Neg):
-                stack.append(e.operand)
-            elif isinstance(e, A.Call):
-                stack.extend(reversed(e.args))
+        for side in (lit.right, lit.left):  # the order they were always visited in
+            yield from aggregates_in(side)

@@ -14,7 +14,7 @@ from nsl.lang.check.knn_places import is_builtin
 from nsl.lang.check.symbols import SymbolTable
 from nsl.lang.diagnostics import Diagnostic, error, note
 from nsl.lang.schedule import needs_and_binds
-from nsl.lang.walk import aggregate_inner_vars, expr_vars, literal_vars
+from nsl.lang.walk import aggregate_inner_vars, aggregates_in, expr_vars, literal_vars
 
 
 def check_safety(program: A.Program, table: SymbolTable, diags: list[Diagnostic]) -> None:
@@ -120,25 +120,9 @@ def _one_value(agg: A.Aggregate, diags) -> None:
 
 
 def _no_nested_aggregate(e, diags) -> None:
-    for agg in _aggregates_in(e):
+    for agg in aggregates_in(e):
         diags.append(error(f"bind the {agg.op} to a variable first (`n = {agg.op}(...)`), then use "
                            "the variable in the expression", agg.span))
-
-
-def _aggregates_in(e):
-    """The aggregates of an expression (arithmetic and calls; not inside another aggregate),
-    left to right; with an explicit stack, as an expression nests as deep as it is long."""
-    stack = [e]
-    while stack:
-        e = stack.pop()
-        if isinstance(e, A.Aggregate):
-            yield e
-        elif isinstance(e, A.BinOp):
-            stack += (e.right, e.left)
-        elif isinstance(e, A.Neg):
-            stack.append(e.operand)
-        elif isinstance(e, A.Call):
-            stack.extend(reversed(e.args))
 
 
 def _outer_vars(lit: A.Comparison):
