@@ -287,8 +287,11 @@ class _Checker:
         for conj in alternatives:
             env: dict = {}
             self.knn_atoms: list = []
+            self.unsettled: list = []  # comparisons met before a side's type was known
             for lit in conj:
                 self.literal(lit, env)
+            for lit in self.unsettled:  # `count(...) < x, x = true`: x is bool by now
+                self.compare(lit, self.expr(lit.left, env), self.expr(lit.right, env))
             if not is_knn(rule.head, self.table):  # facts or rules for knn: symbols' error
                 self.atom(rule.head, env)
             for atom in self.knn_atoms:  # once every variable's type is known
@@ -334,10 +337,18 @@ class _Checker:
                 env[lit.left.name] = rt
             elif lit.op == "=" and isinstance(lit.right, A.Var) and lit.right.name not in env and lt:
                 env[lit.right.name] = lt
-            elif lt and rt and not (compatible(lt, rt) or compatible(rt, lt)):
-                self.report(f"cannot compare {lt} with {rt}", lit.span)
-            elif lt and rt and lit.op in ("<", "<=", ">", ">=") and lt == "bool":
-                self.report("ordering comparison on bool values", lit.span)
+            elif lt and rt:
+                self.compare(lit, lt, rt)
+            else:
+                self.unsettled.append(lit)
+
+    def compare(self, lit: A.Comparison, lt, rt) -> None:
+        if not (lt and rt):
+            return
+        if not (compatible(lt, rt) or compatible(rt, lt)):
+            self.report(f"cannot compare {lt} with {rt}", lit.span)
+        elif lit.op in ("<", "<=", ">", ">=") and lt == "bool":
+            self.report("ordering comparison on bool values", lit.span)
 
     def aggregate(self, agg: A.Aggregate, env: dict) -> None:
         for body in (agg.body, agg.consequent):
