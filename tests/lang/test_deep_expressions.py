@@ -19,7 +19,7 @@ from nsl.lang.formatter import format_source
 from nsl.lang.parser import MAX_AGGREGATE_NESTING, parse
 from tests.helpers import expect_error, nslc
 
-DEPTH = 5000  # five times the default recursion limit
+DEPTH = 3000  # three times the default recursion limit
 
 
 @pytest.mark.parametrize("kind", ["int_sum", "float_sum", "parens", "minus", "product"])
@@ -125,7 +125,7 @@ def test_every_cli_command_handles_a_deep_program(tmp_path, args):
 
 def test_the_ir_of_a_deep_program_prints_verifies_and_parses_back():
     limit = sys.getrecursionlimit()
-    n = 20000
+    n = 10000
     source = "u(1).\nr(y) :- u(x), y = " + " + ".join(["x"] * n) + ", y > " + " - ".join(["x"] * n) + ".\n"
     module = nsl.compile(source).ir
     assert verify_module(module) == []
