@@ -188,12 +188,10 @@ def _load_vectors(path: str, allow_empty: bool = False):
         _fail(path, "contains no vectors")
     if not (np.issubdtype(array.dtype, np.floating) or np.issubdtype(array.dtype, np.integer)):
         _fail(path, f"expected numbers, got dtype {array.dtype}")
-    with np.errstate(over="ignore"):  # overflow becomes inf, refused by name just after
-        vectors = array.astype(np.float32)
-    overflow = np.isfinite(array).all(axis=1) & ~np.isfinite(vectors).all(axis=1)
-    if overflow.any():
-        _fail(path, f"row {int(overflow.argmax())} holds a value past float32's range")
-    return vectors
+    from nsl.runtime.retrieval.index import float32_rows
+
+    with _blame(path):
+        return float32_rows(array)
 
 
 def _load_ids(path: str, count: int):

@@ -86,16 +86,9 @@ def _read_npy(path: str, shown: str, origin):
         what = f"a {array.ndim}-d {array.dtype} array" if isinstance(array, np.ndarray) else "no array"
         raise IndexLoadError(f"'{shown}' holds {what}; an index needs a 2-d float matrix "
                              "(one vector per row)", origin)
-    with np.errstate(over="ignore", invalid="ignore"):  # no RuntimeWarning before the diagnostic
-        cast = array.astype(np.float32, copy=False)
-        overflow = np.isinf(cast) & np.isfinite(array) if array.dtype.itemsize > 4 else None
-    if overflow is not None and overflow.any():
-        row = int(np.argwhere(overflow)[0][0])
-        from nsl.runtime.retrieval import RetrievalError  # load_index names the index
+    from nsl.runtime.retrieval.index import float32_rows
 
-        raise RetrievalError(f"row {row} holds a value past float32's range (about 3.4e38), "
-                             "the precision an index keeps")
-    return cast
+    return float32_rows(array)  # its RetrievalError: load_index names the index
 
 
 def knn(op: ir.Knn, table: Table, prov, index, rerank, interner) -> Table:

@@ -288,7 +288,7 @@ def _check_float32_range(values, out, ty: str, rel: str, j: int) -> None:
 
 def _tensor_column(values: list, ty: str, rel: str, j: int) -> torch.Tensor:
     try:
-        wide = torch.stack([torch.as_tensor(v, dtype=torch.float64) for v in values])
+        wide = _convert(values, ty, torch.float64)  # float32's range is checked below
     except _CONVERSION_ERRORS:
         for i, v in enumerate(values):
             problem = _value_problem(v, ty, values[0])
@@ -300,9 +300,9 @@ def _tensor_column(values: list, ty: str, rel: str, j: int) -> torch.Tensor:
     return out
 
 
-def _convert(values: list, ty: str) -> torch.Tensor:
+def _convert(values: list, ty: str, dtype=torch.float32) -> torch.Tensor:
     """A tensor-typed column from its row values (tensors, arrays or nested lists)."""
-    return torch.stack([torch.as_tensor(v, dtype=torch.float32) for v in values])
+    return torch.stack([torch.as_tensor(v, dtype=dtype) for v in values])
 
 
 def _first_bad_value(rows, types):

@@ -362,6 +362,24 @@ def _as_matrix(values, dim, what):
     return np.ascontiguousarray(array)
 
 
+def float32_rows(array):
+    """A 2-d number array as float32 (the precision an index keeps), or a
+    RetrievalError naming the first row with a finite value past float32's
+    range, which would become an infinity; numpy prints no warning first."""
+    import numpy as np
+
+    with np.errstate(over="ignore", invalid="ignore"):
+        cast = array.astype(np.float32, copy=False)
+        overflow = np.isinf(cast) & np.isfinite(array) if array.dtype.itemsize > 4 else None
+    if overflow is not None and overflow.any():
+        row = int(np.argwhere(overflow)[0][0])
+        error = RetrievalError(f"row {row} holds a value past float32's range (about 3.4e38), "
+                               "the precision an index keeps")
+        error.row = row
+        raise error
+    return cast
+
+
 def squared_norms(vectors, what):
     """``‖x‖²`` per row in float32, or a RetrievalError naming the first row
     whose squared norm overflows float32 (l2 needs it finite: it is the row

@@ -87,7 +87,6 @@ class Quantizer:
             values *= self.dim_scale[None, :]
         return values
 
-
     def decoded_squared_norms(self, codes, row_scale, what: str = "vectors"):
         """``‖x̂‖²`` (float32 ``[n]``) of the rows as the kernel sees them.
 

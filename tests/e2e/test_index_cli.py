@@ -274,4 +274,5 @@ def test_build_from_float64_values_past_float32_names_the_row_without_a_numpy_wa
     np.save(workdir / "big64.npy", vectors)
     proc = nslc("build", workdir / "big_idx", "--from", "big64.npy", cwd=workdir)
     assert proc.returncode == 1
-    assert proc.stderr == "big64.npy: error: row 2 holds a value past float32's range\n"
+    assert proc.stderr == ("big64.npy: error: row 2 holds a value past float32's range "
+                           "(about 3.4e38), the precision an index keeps\n")
