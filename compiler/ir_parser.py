@@ -82,38 +82,17 @@ def _unescape(body: str) -> str | None:
 
 
 def _make_builder():
-    from lark import Token, Transformer, Tree, v_args
-    from lark.visitors import Discard
+    from lark import v_args
+
+    from nsl.lang.lark_transform import IterativeTransformer
 
     @v_args(inline=True, meta=True)
-    class Builder(Transformer):
+    class Builder(IterativeTransformer):
         """Lark tree → IR dataclasses; positions come from ``meta`` only for errors."""
 
         def __init__(self, file: str):
             super().__init__()
             self.file = file
-
-        def transform(self, tree):
-            """Lark's ``transform`` without its recursion: a long flat expression is a parse
-            tree as deep as it is long, so the tree is walked with an explicit stack, children
-            before parents, each rule method called as lark would call it."""
-            results: list = []  # built values; a tree's children are the entries past its start
-            stack: list = [(tree, None)]
-            while stack:
-                node, start = stack.pop()
-                if not isinstance(node, Tree):
-                    visit = self.__visit_tokens__ and isinstance(node, Token)
-                    res = self._call_userfunc_token(node) if visit else node
-                elif start is None:  # first visit: its children go first
-                    stack.append((node, len(results)))
-                    stack.extend((child, None) for child in reversed(node.children))
-                    continue
-                else:
-                    children = [c for c in results[start:] if c is not Discard]
-                    del results[start:]
-                    res = self._call_userfunc(node, children)
-                results.append(res)
-            return None if results[0] is Discard else results[0]
 
         def _fail(self, meta_or_token, message: str):
             line = getattr(meta_or_token, "line", 0) or 0

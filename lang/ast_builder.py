@@ -5,41 +5,20 @@ setting) is decided by :class:`nsl.lang.ast_roles.RoleReader`.
 """
 from __future__ import annotations
 
-from lark import Token, Transformer, Tree, v_args
-from lark.visitors import Discard
+from lark import Token, v_args
 
 from nsl.lang import ast as A
 from nsl.lang.ast_roles import BuildError, RoleReader, _Call, _Name, _unquote
 from nsl.lang.constant_arith import in_int64, wrap64
 from nsl.lang.diagnostics import Span, error
+from nsl.lang.lark_transform import IterativeTransformer
 
 
 @v_args(meta=True, inline=True)
-class AstBuilder(RoleReader, Transformer):
+class AstBuilder(RoleReader, IterativeTransformer):
     def __init__(self, file: str):
         super().__init__()
         self.file = file
-
-    def transform(self, tree):
-        """Lark's ``transform`` without its recursion: a long flat expression (`y + 1 + 1 ...`)
-        is a parse tree as deep as it is long, so the tree is walked with an explicit stack,
-        children before parents, each rule method called as lark would call it."""
-        results: list = []  # built nodes; a tree's children are the entries past its start
-        stack: list = [(tree, None)]
-        while stack:
-            node, start = stack.pop()
-            if not isinstance(node, Tree):
-                res = self._call_userfunc_token(node) if isinstance(node, Token) else node
-            elif start is None:  # first visit: its children go first
-                stack.append((node, len(results)))
-                stack.extend((c, None) for c in reversed(node.children))
-                continue
-            else:
-                children = [c for c in results[start:] if c is not Discard]
-                del results[start:]
-                res = self._call_userfunc(node, children)
-            results.append(res)
-        return None if results[0] is Discard else results[0]
 
     # -- spans --------------------------------------------------------------
     def _span(self, meta) -> Span:
