@@ -29,7 +29,7 @@ def run_recursive(call):
             value = None
 
 
-def _children(e, aggregates: bool = True):
+def _children(e):
     """The sub-expressions ``expr_vars`` descends into, left to right (an aggregate's own
     scope excluded)."""
     if isinstance(e, A.BinOp):
