@@ -113,6 +113,7 @@ class Program:
             _reraise_runtime_error(exc, self.sources)
             raise
         result = Result(module, db, name)
+        result.warnings.extend(_index_warnings(module, indexes))
         from nsl.statements import run_verdict_statements
         result.verdicts.extend(run_verdict_statements(self._comp.ast, self.folder_of, self.sources))
         return result
@@ -354,6 +355,9 @@ class Result:
         self._db = db
         self.provenance = provenance
         self.verdicts: list[dict] = []
+        # Diagnostics about the run's inputs that did not stop it (e.g. an index
+        # whose log ends in a damaged record); render them with Program.sources.
+        self.warnings: list = []
         self.relations = _LazyRelations(module.outputs, self._reported_rows)
 
     def _reported_rows(self, name: str) -> list[tuple]:
@@ -390,3 +394,23 @@ class Result:
         return {"relations": {name: [{"args": list(r)} for r in rows]
                               for name, rows in self.relations.items()},
                 "verdicts": list(self.verdicts)}
+
+
+def _index_warnings(module, indexes: dict) -> list:
+    """A warning at each index declaration whose log ends in a record that was
+    skipped (torn or failing its checksum): the rows it held are not searched."""
+    from nsl.lang.diagnostics import Diagnostic
+
+    out = []
+    for decl in module.indexes:
+        damage = getattr(indexes.get(decl.name), "log_damage", None)
+        if damage is None:
+            continue
+        out.append(Diagnostic(
+            "warning", f"index '{decl.name}': the last record of its write-ahead log "
+            f"({damage['bytes']} bytes from byte {damage['offset']}) is incomplete or fails its "
+            "checksum and was skipped (a crash mid-append, or an append still in progress, "
+            "leaves such a record; it was never acknowledged; the next `nslc index add` cuts it)",
+            decl.origin))
+    return out
+

@@ -82,6 +82,8 @@ def cmd_run(args) -> int:
     result = program.run(facts=_parse_facts(args.facts), provenance=args.provenance,
                          queries=args.query, max_iterations=args.max_iterations,
                          progress=ProgressPrinter(sys.stderr) if args.progress else None)
+    for w in result.warnings:
+        print(w.render(program.sources), file=sys.stderr)
     if args.json:
         # one write of the whole text: a value that cannot be printed fails before any output
         sys.stdout.write(json.dumps(result.to_json(), ensure_ascii=False) + "\n")

@@ -270,7 +270,9 @@ class ReplSession:
         from nsl.commands import format_result
 
         try:
-            return format_result(program.run()).rstrip("\n")
+            result = program.run()
+            warnings = [w.render(self._sources) for w in result.warnings]
+            return "\n".join([*warnings, format_result(result).rstrip("\n")])
         except CompileError as exc:
             self.errors += 1
             return exc.render()

@@ -64,6 +64,40 @@ def test_index_directory_keeps_its_ids(tmp_path):
     assert nsl.compile(tmp_path / "p.nsl").run()["near"] == [(1, 100), (1, 103), (2, 101), (2, 102)]
 
 
+def test_a_damaged_log_tail_is_a_warning_at_the_index_declaration(tmp_path):
+    """A reader skips a log record that is torn or fails its checksum (the rows it
+    held are not searched): `nslc run` says so at the declaration and still runs."""
+    write(tmp_path)
+    index = nsl.VectorIndex.build(MEMORY[:3], "cosine")
+    index.save(tmp_path / "idx")
+    index.close()
+    writer = nsl.VectorIndex.open(tmp_path / "idx")
+    writer.add(MEMORY[3:])  # row 3 lives only in the log
+    writer.close()
+    log = tmp_path / "idx" / "wal.log"
+    data = bytearray(log.read_bytes())
+    data[-4:] = b"XXXX"  # the record keeps its length and fails its checksum
+    log.write_bytes(bytes(data))
+    (tmp_path / "p.nsl").write_text(PROGRAM.format(metric="cosine", source="idx"))
+
+    proc = nslc("run", "p.nsl", cwd=str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr.startswith("p.nsl:1:1: warning: index 'memory': the last record of its "
+                                  f"write-ahead log ({len(data)} bytes from byte 0) is incomplete "
+                                  "or fails its checksum and was skipped"), proc.stderr
+    assert "near(1, 0).\nnear(1, 1).\n" in proc.stdout  # not row 3 (0.9, 0.1, 0, 0): skipped
+    assert log.read_bytes() == bytes(data)  # a program only reads
+    repl = nslc("repl", "p.nsl", input="query near(1, d).\n", cwd=str(tmp_path))
+    assert "p.nsl:1:1: warning: index 'memory': the last record" in repl.stdout + repl.stderr
+    assert "near(1, 1)." in repl.stdout, repl.stdout + repl.stderr
+
+    result = nsl.compile(tmp_path / "p.nsl").run()
+    assert [w.severity for w in result.warnings] == ["warning"]
+    assert result.warnings[0].span.line == 1
+    (tmp_path / "clean").mkdir()
+    assert nsl.compile(write(tmp_path / "clean")).run().warnings == []
+
+
 @pytest.mark.parametrize("setup, message", [
     (dict(source="missing.npy"), "p.nsl:1:1: error: index file 'missing.npy' does not exist"),
     (dict(memory=np.zeros((3, 5), np.float32)),
