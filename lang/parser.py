@@ -201,4 +201,8 @@ def _syntax_diagnostic(exc, text: str, file: str):
         msg += f" (a number starts with a digit: write 0{digits})"
     if tok.type == "NAME" and "DOT" in expected:
         msg += " (is a '.' missing at the end of the previous statement?)"
+    if str(tok) == ";" and "RPAR" in expected:
+        msg += (" (`;` joins alternatives only at the top level of a rule or aggregate body, "
+                "not inside parentheses: write `h(x) :- a(x), b(x) ; a(x), c(x).` "
+                "or one rule per alternative)")
     return error(msg, Span(file, line, col, line, end_col))

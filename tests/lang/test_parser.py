@@ -221,6 +221,16 @@ def test_truncated_program_points_at_its_end():
     assert (line, caret) == ("edge(1, 2)", "         ^")
 
 
+def test_disjunction_inside_parentheses_says_where_it_may_stand():
+    head, line, caret = syntax_error("s(x) :- e(x), (f(x) ; g(x)).").split("\n")
+    assert head == ("t.nsl:1:21: error: unexpected ';'; expected ')' (`;` joins alternatives only at "
+                    "the top level of a rule or aggregate body, not inside parentheses: write "
+                    "`h(x) :- a(x), b(x) ; a(x), c(x).` or one rule per alternative)")
+    assert caret == " " * 20 + "^"
+    rule = parse("h(x) :- a(x), b(x) ; a(x), c(x).", "t.nsl", SourceMap()).statements[0]
+    assert len(rule.body.alternatives) == 2  # the suggested form parses
+
+
 def test_unexpected_character():
     head, line, caret = syntax_error("p(x) :- q(x) & r(x).").split("\n")
     assert head.startswith("t.nsl:1:14: error: unexpected character '&'")
