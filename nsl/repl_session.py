@@ -113,8 +113,9 @@ class _Chunk:
     """One accepted input: a typed statement group or a loaded file."""
 
     label: str               # the file name its spans carry: "<repl:N>" or the loaded path
-    text: str                # what was typed or loaded, for :show and carets
+    text: str                # what was typed or loaded, for carets
     statements: tuple        # parsed, imports expanded, queries removed
+    shown: str               # the text without its queries, for :show (queries are never kept)
 
 
 COMMAND_HELP = {
@@ -187,6 +188,7 @@ class ReplSession:
         """``:load``: add a file's statements and run its queries."""
         from nsl.lang.loader import read_source
 
+        path = os.path.expanduser(path)  # the completer offers `~/` paths
         text = read_source(path)
         previous = self._file_dirs.get(path)
         self._file_dirs[path] = os.path.dirname(os.path.abspath(path))
@@ -220,7 +222,7 @@ class ReplSession:
         # Dropped first: after a Ctrl-C below, the next use recompiles rather than trust a stale one.
         self._program = None
         if kept:
-            self._chunks.append(_Chunk(label, text, kept))
+            self._chunks.append(_Chunk(label, text, kept, _without_queries(text, statements, label)))
         # The program just compiled carries this input's queries, so it is the session only without them.
         if not has_queries:
             self._program = program
@@ -288,17 +290,17 @@ class ReplSession:
     def _command(self, line: str) -> str:
         name, _, arg = line.partition(" ")
         arg = arg.strip()
-        if name in (":quit", ":q", ":exit"):
-            self.finished = True
-            return ""
-        if name == ":help":
-            return HELP
         if name == ":load":
             if not arg:
                 raise UsageError(":load needs a file name, e.g. `:load examples/graph.nsl`")
             return self.load(arg.strip("'\""))
         if arg:
             raise UsageError(f"{name} takes no argument")
+        if name in (":quit", ":q", ":exit"):
+            self.finished = True
+            return ""
+        if name == ":help":
+            return HELP
         if name == ":reset":
             self._chunks, self._sources, self._program = [], SourceMap(), None
             self._file_dirs, self._index_cache = {}, {}
@@ -310,7 +312,7 @@ class ReplSession:
         if name == ":run":
             return self._run(self._current())
         if name == ":show":
-            return "\n".join(f"// {c.label}\n{c.text.strip()}" for c in self._chunks)
+            return "\n".join(f"// {c.label}\n{c.shown}" for c in self._chunks)
         from nsl.lang.check.symbols import suggest
 
         raise UsageError(f"unknown command '{name}'" + suggest(name, COMMANDS) + " (:help lists them)")
@@ -361,6 +363,16 @@ def _with_declare_hints(exc: CompileError, statements: tuple, label: str) -> Com
                 f"declare it first: `rel {name}{params if n else ''}`{types}"),))
         out.append(d)
     return CompileError(out, exc.sources)
+
+
+def _without_queries(text: str, statements: tuple, label: str) -> str:
+    """``text`` with the queries of this input (``query p(x).``, ``p(x)?``) cut out."""
+    starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
+    for q in reversed([s for s in statements if isinstance(s, A.Query) and s.span.file == label]):
+        first = starts[q.span.line - 1] + q.span.col - 1
+        last = starts[q.span.end_line - 1] + q.span.end_col - 1
+        text = text[:first] + text[last + 1:]
+    return text.strip()
 
 
 def _parse_input(text: str, label: str, sources: SourceMap) -> tuple:
