@@ -2,14 +2,17 @@
 
 A session is the list of inputs accepted so far. Every input is checked by
 re-compiling the whole session with it, so the session never holds a program
-that ``nslc run`` would reject; an input that fails to parse or check is
-reported (carets and all) and dropped, leaving the session as it was.
+that ``nslc run`` would reject or refuse to run (a construct that cannot run
+yet, a ``from`` file or index that does not load); an input that fails is
+reported (carets and all) and dropped, leaving the session as it was. A file
+loaded again replaces its earlier statements in place.
 
 Queries (``query p(x).`` or ``p(x)?``) run against the session and print their
 facts; they are never kept, so each one prints only what it asked for.
 """
 from __future__ import annotations
 
+import copy
 import os
 import re
 from dataclasses import dataclass
@@ -115,6 +118,7 @@ class _Chunk:
     label: str               # the file name its spans carry: "<repl:N>" or the loaded path
     text: str                # what was typed or loaded, for carets
     statements: tuple        # parsed, imports expanded, queries removed
+    path: str | None         # a loaded file's absolute path (None for typed input): a reload replaces it
     shown: str               # the text without its queries, for :show (queries are never kept)
 
 
@@ -204,51 +208,86 @@ class ReplSession:
     # ---- adding statements ----------------------------------------------------
 
     def _add(self, text: str, label: str) -> str:
-        statements = _parse_input(text, label, self._sources)
+        """Check ``text`` with the session, keep its statements and run its queries. On an
+        error or a Ctrl-C (even during its queries) the session is left as it was."""
+        saved = (list(self._chunks), self._accepted, self._program)
+        replaced = self._loaded(label)
         try:
-            program, warnings = self._compile(self._statements() + statements)
+            return self._add_checked(text, label, replaced)
+        except BaseException as exc:
+            self._chunks, self._accepted, self._program = saved
+            if replaced is not None:  # the kept statements' carets show the text they came from
+                if isinstance(exc, CompileError):  # while this error's show the new one
+                    exc.sources = copy.deepcopy(self._sources)
+                self._sources.add(replaced.label, replaced.text)
+            raise
+
+    def _loaded(self, label: str) -> _Chunk | None:
+        """The chunk of the file ``label`` names when it was loaded before (a reload replaces it)."""
+        if label == INPUT_FILE:
+            return None
+        path = os.path.abspath(label)
+        return next((c for c in self._chunks if c.path == path), None)
+
+    def _add_checked(self, text: str, label: str, replaced: _Chunk | None) -> str:
+        statements = _parse_input(text, label, self._sources)
+        path = None if label == INPUT_FILE else os.path.abspath(label)
+        # A reloaded file keeps its place: inputs typed after it may use what it declares.
+        at = self._chunks.index(replaced) if replaced is not None else len(self._chunks)
+        before, after = self._chunks[:at], self._chunks[at + 1:]
+        shown = _without_queries(text, statements, label)
+        try:
+            program, checked, lowered = self._compile(
+                _statements([*before, _Chunk(label, text, statements, path, shown), *after]))
         except CompileError as exc:
             raise _with_declare_hints(exc, statements, label) from None
+        self._refuse_unrunnable(program, checked, lowered, label)
         # The whole session is re-checked each time: show only the warnings about this input.
-        out = [w.render(self._sources) for w in warnings if w.span is not None and w.span.file == label]
+        out = [w.render(self._sources) for w in checked.warnings
+               if w.span is not None and w.span.file == label]
         has_queries = any(isinstance(s, A.Query) for s in statements)
-        adds_statements = not all(isinstance(s, A.Query) for s in statements)
-        if label == INPUT_FILE and adds_statements:
+        kept = tuple(s for s in statements if not isinstance(s, A.Query))
+        if label == INPUT_FILE and kept:
             # re-label it, so messages about it can be told from messages about the next input
             self._accepted += 1
             label = f"<repl:{self._accepted}>"
-            statements = _parse_input(text, label, self._sources)
-        kept = tuple(s for s in statements if not isinstance(s, A.Query))
-        # Dropped first: after a Ctrl-C below, the next use recompiles rather than trust a stale one.
-        self._program = None
-        if kept:
-            self._chunks.append(_Chunk(label, text, kept, _without_queries(text, statements, label)))
-        # The program just compiled carries this input's queries, so it is the session only without them.
-        if not has_queries:
-            self._program = program
+            kept = tuple(s for s in _parse_input(text, label, self._sources) if not isinstance(s, A.Query))
+        self._chunks = [*before, *([_Chunk(label, text, kept, path, shown)] if kept else []), *after]
+        # The program just compiled is the session only without queries and under the same
+        # labels (a typed input was re-labeled above); else the next use compiles it again.
+        self._program = program if path is not None and not has_queries else None
         if has_queries:
             out.append(self._run(program))
         return "\n".join(o for o in out if o)
 
+    def _refuse_unrunnable(self, program, checked, lowered, label: str) -> None:
+        """Refuse at entry what `nslc run` would refuse before running (a construct this
+        version cannot run, a missing `from` file, an index that does not load): kept, it
+        would make every later query fail until `:reset`."""
+        from types import SimpleNamespace
+
+        from nsl.lang.check.features import unavailable
+
+        problems = unavailable(program.ast, checked.symbols)  # the session holds none: all are new
+        if problems:
+            raise CompileError(problems, self._sources)
+        # Load only what this input declares (the session's own files loaded when they came in);
+        # an index stays in the session's cache for the queries to come.
+        new = SimpleNamespace(
+            relations=tuple(r for r in lowered.relations if r.origin is not None and r.origin.file == label),
+            indexes=tuple(d for d in lowered.indexes if d.origin is not None and d.origin.file == label))
+        program._inputs({}, new)
+        program._indexes(new)
+
     def _statements(self) -> tuple:
-        """Every stored statement; a standard module imported twice is spliced in once."""
-        out, included = [], set()
-        for chunk in self._chunks:
-            spliced_here = set()
-            for stmt in chunk.statements:
-                file = stmt.span.file
-                if file != chunk.label:
-                    if file in included:
-                        continue
-                    spliced_here.add(file)
-                out.append(stmt)
-            included |= spliced_here
-        return tuple(out)
+        """Every stored statement."""
+        return _statements(self._chunks)
 
     def _compile(self, statements: tuple) -> tuple:
         """The driver's pipeline from the AST on: inputs are parsed one by one, each
         under its own file name, so a diagnostic points into the input it is about.
-        Returns the :class:`nsl.Program` and the checker's warnings."""
+        Returns the :class:`nsl.Program`, the checked program (its warnings and symbols)
+        and the lowered IR."""
         from nsl.api import Program
         from nsl.compiler.driver import Compilation
         from nsl.compiler.lower import lower
@@ -261,11 +300,11 @@ class ReplSession:
         module = run_passes(lowered)
         compilation = Compilation(self._sources, program, checked, lowered, module)
         return Program(compilation, self.base_dir, file_dirs=self._file_dirs,
-                       index_cache=self._index_cache), checked.warnings
+                       index_cache=self._index_cache), checked, lowered
 
     def _current(self):
         if self._program is None:
-            self._program, _ = self._compile(self._statements())
+            self._program = self._compile(self._statements())[0]
         return self._program
 
     def _run(self, program) -> str:
@@ -363,6 +402,22 @@ def _with_declare_hints(exc: CompileError, statements: tuple, label: str) -> Com
                 f"declare it first: `rel {name}{params if n else ''}`{types}"),))
         out.append(d)
     return CompileError(out, exc.sources)
+
+
+def _statements(chunks) -> tuple:
+    """Every statement of ``chunks``; a standard module imported twice is spliced in once."""
+    out, included = [], set()
+    for chunk in chunks:
+        spliced_here = set()
+        for stmt in chunk.statements:
+            file = stmt.span.file
+            if file != chunk.label:
+                if file in included:
+                    continue
+                spliced_here.add(file)
+            out.append(stmt)
+        included |= spliced_here
+    return tuple(out)
 
 
 def _without_queries(text: str, statements: tuple, label: str) -> str:
