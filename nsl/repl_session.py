@@ -379,28 +379,47 @@ def _with_declare_hints(exc: CompileError, statements: tuple, label: str) -> Com
     """``exc`` with a note on each unknown relation of this input: as in a file, a rule can
     only use a relation the program defines, so rules that use each other (``odd`` from
     ``even``, ``even`` from ``odd``) are entered in one input, or after a ``rel`` that
-    declares the first one."""
+    declares the first one. A standard module imported before the relation it uses
+    (``import std.graph`` before ``edge``) gets the note once, on its first use."""
     from dataclasses import replace
 
     from nsl.lang.diagnostics import note
     from nsl.lang.walk import atoms_in_literal
 
+    if label != INPUT_FILE:
+        return exc
     arity = {atom.rel: len(atom.args)
              for stmt in statements if isinstance(stmt, A.Rule) and stmt.body is not None
              for conj in stmt.body.alternatives for lit in conj
              for atom, _ in atoms_in_literal(lit)}
+    spliced = {s.span.file for s in statements} - {label}  # the modules this input imports
+    uses: dict = {}  # (module, relation) -> how to declare it, its unknown-relation errors
     out = []
     for d in exc.diagnostics:
         m = _UNKNOWN.match(d.message)
-        if m and label == INPUT_FILE and d.span is not None and d.span.file == label \
-                and m.group(1) in arity:
-            name, n = m.group(1), arity[m.group(1)]
-            params = "(" + ", ".join(f"{chr(97 + i % 26)}{i // 26 or ''}: int" for i in range(n)) + ")"
-            types = " (with its column types)" if n else ""
-            d = replace(d, notes=d.notes + (note(
+        file = d.span.file if d.span is not None else None
+        if not (m and m.group(1) in arity and (file == label or file in spliced)):
+            out.append(d)
+            continue
+        name, n = m.group(1), arity[m.group(1)]
+        params = "(" + ", ".join(f"{chr(97 + i % 26)}{i // 26 or ''}: int" for i in range(n)) + ")"
+        declare = f"declare it first: `rel {name}{params if n else ''}`" + (" (with its column types)" if n else "")
+        if file == label:
+            out.append(replace(d, notes=d.notes + (note(
                 f"to define '{name}' after this rule (rules that use each other, one at a time), "
-                f"declare it first: `rel {name}{params if n else ''}`{types}"),))
-        out.append(d)
+                f"{declare}"),)))
+        elif (file, name) not in uses:
+            uses[(file, name)] = declare, [d]
+            out.append(d)
+        else:
+            uses[(file, name)][1].append(d)
+    for (file, name), (declare, found) in uses.items():
+        module = file.strip("<>")
+        more = f"; {len(found) - 1} more uses of '{name}' in {module} are not shown" if len(found) > 1 else ""
+        first = out.index(found[0])
+        out[first] = replace(found[0], notes=found[0].notes + (note(
+            f"{module} uses '{name}', which the session does not define yet: define it in the same "
+            f"input as the import, or {declare}{more}"),))
     return CompileError(out, exc.sources)
 
 
