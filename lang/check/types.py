@@ -267,6 +267,9 @@ def infer_and_check(program: A.Program, table: SymbolTable, diags: list[Diagnost
     checker = _Checker(table, diags)
     for rule in rules:
         checker.rule(rule)
+    for s in program.statements:  # a query's constants are typed as a rule body's are:
+        if isinstance(s, A.Query) and not is_knn(s.atom, table):  # the runtime would coerce them
+            checker.atom(s.atom, {})
 
 
 class _Checker:
