@@ -6,6 +6,14 @@ import math
 
 
 def format_value(value) -> str:
+    """``value`` as NSL writes it. A tensor (anything with ``tolist``) prints as the nested
+    list of its numbers, each a float in full (a float32 element's exact value), as a
+    JSONL input file writes a tensor: no NSL literal holds a tensor, so this text is for
+    reading, and it loses nothing (unlike torch's rounded, elided repr)."""
+    if hasattr(value, "tolist"):  # torch or numpy, never imported here
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(format_value(v) for v in value) + "]"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):

@@ -391,9 +391,15 @@ class Result:
 
     def to_json(self) -> dict:
         """The machine-readable result of ``nslc run --json``."""
-        return {"relations": {name: [{"args": list(r)} for r in rows]
+        return {"relations": {name: [{"args": [_json_value(v) for v in r]} for r in rows]
                               for name, rows in self.relations.items()},
                 "verdicts": list(self.verdicts)}
+
+
+def _json_value(value):
+    """A row's value as JSON holds it: a tensor as the nested list of its numbers (a float32
+    element as the float of exactly its value), as a JSONL input file gives a tensor."""
+    return value.tolist() if hasattr(value, "tolist") else value
 
 
 def _index_warnings(module, indexes: dict) -> list:
