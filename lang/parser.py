@@ -78,16 +78,25 @@ def parse(text: str, file: str = "<input>", sources: SourceMap | None = None) ->
 # with a few Python calls per level.
 MAX_NESTING = 100_000
 MAX_AGGREGATE_NESTING = 50
+# The parse-tree nodes that count as a level of an expression or formula. The
+# levels above them (statement, body, literal, ...) are not counted, so the
+# limit does not depend on where the expression stands; they are few, and
+# MAX_AGGREGATE_NESTING bounds how often an aggregate's body repeats them.
+_NESTING_NODES = frozenset({
+    "binop", "neg", "compare", "compare_chain", "concat_op", "index_op", "call", "list_expr",
+    "negation", "iff", "implies", "f_or", "f_and", "f_not", "quantified"})
 
 
 def _check_depth(tree, file: str):
     """An error at the first node nested past the limits above, or None. Iterative: it must
     not recurse itself."""
-    stack = [(tree, 1, 0)]
+    stack = [(tree, 0, 0)]
     while stack:
         node, depth, aggregates = stack.pop()
         if node.data == "agg_body":
             aggregates += 1
+        if node.data in _NESTING_NODES:
+            depth += 1
         if depth > MAX_NESTING or aggregates > MAX_AGGREGATE_NESTING:
             meta = node.meta
             line, col = getattr(meta, "line", 1), getattr(meta, "column", 1)
@@ -96,7 +105,7 @@ def _check_depth(tree, file: str):
                        f"aggregates nest more than {MAX_AGGREGATE_NESTING} deep here")
             return error(f"{message}; split it into steps with intermediate variables (`t = ...`)",
                          Span(file, line, col, line, col))
-        stack.extend((c, depth + 1, aggregates) for c in node.children if hasattr(c, "children"))
+        stack.extend((c, depth, aggregates) for c in node.children if hasattr(c, "children"))
     return None
 
 

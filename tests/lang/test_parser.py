@@ -316,6 +316,22 @@ def test_a_long_flat_expression_compiles_checks_formats_and_runs():
     assert dump(parse(once), with_spans=False) == dump(parse(format_source(once)), with_spans=False)
 
 
+@pytest.mark.parametrize("frame, levels_above", [
+    ("o(1).\nq(x) :- o(y), x = {}.\n", 1),                # `=`
+    ("o(1).\nq(c) :- c = count(z: o(y), z = {}).\n", 3),  # `=`, count, `=`
+    ("constraint c: forall y: o(y) -> {} > 0.\n", 3),      # forall, `->`, `>`
+])
+def test_the_nesting_limit_counts_expression_levels_only(monkeypatch, frame, levels_above):
+    import nsl.lang.parser as parser
+    monkeypatch.setattr(parser, "MAX_NESTING", 40)
+    # `y + 1 + ... + 1` with n ones nests n binary operations under the expression's
+    # own levels above it; the statement, body and literal around it do not count
+    ones = 40 - levels_above
+    parse(frame.format("y" + " + 1" * ones), "t.nsl", SourceMap())
+    text = syntax_error(frame.format("y" + " + 1" * (ones + 1)))
+    assert "error: this expression nests more than 40 levels deep" in text
+
+
 def test_an_expression_past_the_nesting_limit_is_a_positioned_error():
     from nsl.lang.parser import MAX_NESTING
     from tests.helpers import expect_error
