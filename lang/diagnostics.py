@@ -119,6 +119,11 @@ class CompileError(Exception):
         self.sources = sources
         super().__init__(self.render())
 
+    def __reduce__(self):
+        # ``args`` holds the rendered text, which __init__ does not take: pickle and copy
+        # (so a multiprocessing worker's error reaches its pool) rebuild from the diagnostics
+        return type(self), (self.diagnostics, self.sources)
+
     def render(self) -> str:
         return "\n".join(d.render(self.sources) for d in self.diagnostics)
 

@@ -85,11 +85,17 @@ class Program:
         ``progress``, if given, is called with a ``nsl.runtime.StratumProgress``
         as each stratum starts, after each of its iterations and when it is done.
         """
+        from nsl.lang import ast as A
         from nsl.lang.check.declarations import PROVENANCES
         from nsl.lang.check.features import unavailable
         from nsl.runtime import execute
+        from nsl.runtime.provenance import make_provenance
 
         problems = unavailable(self._comp.ast, self._comp.checked.symbols)
+        if provenance is not None:  # it overrides the file's @provenance, runnable or not
+            pragmas = {d.span for d in self._comp.ast.statements
+                       if isinstance(d, A.Directive) and d.name == "provenance"}
+            problems = [p for p in problems if p.span not in pragmas]
         name = provenance or self._comp.checked.provenance[0]
         if provenance is not None and provenance not in PROVENANCES:
             raise UsageError(f"unknown provenance '{provenance}' (known: {', '.join(PROVENANCES)})")
@@ -108,7 +114,8 @@ class Program:
         indexes = self._indexes(module)
         try:
             db = execute(module, inputs=inputs, indexes=indexes, max_iterations=max_iterations,
-                         progress=progress)
+                         progress=progress,
+                         provenance=make_provenance(provenance) if provenance is not None else None)
         except Exception as exc:
             _reraise_runtime_error(exc, self.sources)
             raise
