@@ -7,7 +7,10 @@ from nsl.lang.diagnostics import Span
 
 
 def dump(node, with_spans: bool = True) -> str:
+    """Spans in the dumped program's own file print as ``@line:col``; spans in another
+    file (a statement spliced in by ``import``) as ``@file:line:col``."""
     lines: list[str] = []
+    home = getattr(node, "file", None)
     # An explicit stack, not recursion: an expression nests as deep as it is long. Each
     # entry is a node to dump (depth, label) or, as a str, a line to write as it is.
     stack: list = [(node, 0, "")]
@@ -16,16 +19,19 @@ def dump(node, with_spans: bool = True) -> str:
         if isinstance(entry, str):
             lines.append(entry)
         else:
-            stack.extend(reversed(_dump(*entry, lines, with_spans)))
+            stack.extend(reversed(_dump(*entry, lines, with_spans, home)))
     return "\n".join(lines) + "\n"
 
 
-def _dump(node, depth: int, label: str, lines: list[str], with_spans: bool) -> list:
+def _dump(node, depth: int, label: str, lines: list[str], with_spans: bool, home) -> list:
     """Write ``node``'s own line; what follows it, in order (children and closing lines)."""
     pad = "  " * depth + (f"{label}: " if label else "")
     if dataclasses.is_dataclass(node) and not isinstance(node, type):
         span = getattr(node, "span", None)
-        where = f"  @{span.line}:{span.col}" if with_spans and isinstance(span, Span) and span.line else ""
+        where = ""
+        if with_spans and isinstance(span, Span) and span.line:
+            file = f"{span.file}:" if home is not None and span.file != home else ""
+            where = f"  @{file}{span.line}:{span.col}"
         scalars, children = [], []
         for f in dataclasses.fields(node):
             if f.name == "span":
