@@ -41,6 +41,10 @@ class Domain:
         if self.lo is not None:
             arr = np.asarray(column, dtype=np.int64)
             bad = (arr < self.lo) | (arr > self.hi)
+        elif isinstance(column, (list, tuple)):
+            # a set, not np.isin: numpy's <U dtype drops trailing NULs ("red\\0" -> "red")
+            allowed = set(self.values)
+            bad = ~np.fromiter(map(allowed.__contains__, column), dtype=bool, count=len(column))
         else:
             arr = np.asarray(column)
             bad = ~np.isin(arr, np.asarray(self.values))  # no common dtype: it could cut strings
