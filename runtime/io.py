@@ -71,7 +71,7 @@ def load_facts(path, types, domains=None, names=None) -> list[tuple]:
     is_json = lower.endswith((".jsonl", ".ndjson", ".json"))
     rows = []
     shapes: dict = {}  # shapeless tensor column -> (its first row's shape, that row's line)
-    for line_no, line, fields, end in records(path, text, parse):
+    for line_no, line, fields, end in records(path, text, parse, is_json):
         if len(fields) != len(types):
             at = fields[len(types)][:2] if len(fields) > len(types) else end
             raise FactFileError(path, *at, f"expected {len(types)} values, found {len(fields)}")
@@ -91,7 +91,7 @@ def load_facts(path, types, domains=None, names=None) -> list[tuple]:
                 raise FactFileError(path, at_line, col, bad.message) from None
         rows.append(tuple(row))
     if domains and rows:
-        _check_domains(path, text, rows, domains, parse)
+        _check_domains(path, text, rows, domains, parse, is_json)
     return rows
 
 
@@ -116,7 +116,7 @@ def _read_text(path: str) -> str:
                                                 f"at offset {offset} ({e.reason})") from None
 
 
-def _check_domains(path, text, rows, domains, parse) -> None:
+def _check_domains(path, text, rows, domains, parse, is_json) -> None:
     for j, domain in enumerate(domains):
         if domain is None:
             continue
@@ -124,7 +124,7 @@ def _check_domains(path, text, rows, domains, parse) -> None:
         if i is None:
             continue
         # only now find the row's record (blank lines hold no row) and the value's column
-        for k, (_, _, fields, _) in enumerate(records(path, text, parse)):
+        for k, (_, _, fields, _) in enumerate(records(path, text, parse, is_json)):
             if k == i:
                 break
         line_no, col, field = fields[j]

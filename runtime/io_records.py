@@ -25,12 +25,14 @@ def _lines(text: str):
         yield line_no + 1, text[pos:], ""
 
 
-def records(path, text, parse):
-    """``(line_no, line, fields, end)`` of each record (blank lines hold none): ``fields`` are
-    ``(line, col, value)``, ``end`` the ``(line, col)`` just past the record."""
+def records(path, text, parse, is_json=False):
+    """``(line_no, line, fields, end)`` of each record: ``fields`` are ``(line, col, value)``,
+    ``end`` the ``(line, col)`` just past the record. An empty line holds no record; in CSV/TSV
+    any other line is one (a line of spaces or a lone tab is a row of such fields), in JSONL a
+    line of JSON whitespace (spaces, tabs) holds none either, as it can hold no value."""
     lines = _lines(text)
     for line_no, line, eol in lines:
-        if not line.strip():
+        if not line or (is_json and _WS.fullmatch(line)):
             continue
         try:
             fields, end = parse(line_no, line, eol, lines)
