@@ -65,9 +65,41 @@ def _check_directive(d: A.Directive, program: A.Program, diags) -> None:
     names = [a for a in d.args if isinstance(a, str)]
     if len(names) != 1 or names[0] not in PROVENANCES:
         diags.append(error("@provenance names one of: " + ", ".join(PROVENANCES), d.span))
+    else:
+        _check_provenance_options(names[0], [a for a in d.args if isinstance(a, A.KwArg)], diags)
     directives = [s for s in program.statements if isinstance(s, A.Directive) and s.name == "provenance"]
     if directives and directives[0] is not d:
         diags.append(error("@provenance is given more than once", d.span))
+    elif d.span.file == program.file and program.statements and program.statements[0] is not d:
+        diags.append(error("@provenance must come before every other statement of the file "
+                           "(it sets how all of them are evaluated)", d.span))
+
+
+# The options each provenance takes: name -> (type, check, what it must be).
+_PROVENANCE_OPTIONS = {
+    "topk_proofs": {"k": (int, lambda v: v >= 1, "a positive int")},
+    "diff_topk_proofs": {"k": (int, lambda v: v >= 1, "a positive int")},
+}
+
+
+def _check_provenance_options(name: str, options: list, diags) -> None:
+    allowed = _PROVENANCE_OPTIONS.get(name, {})
+    seen = set()
+    for opt in options:
+        if opt.name not in allowed:
+            takes = (f"takes only {', '.join(f'`{k}`' for k in allowed)}" if allowed
+                     else "takes no options")
+            diags.append(error(f"provenance '{name}' has no option '{opt.name}' (it {takes})",
+                               opt.span))
+            continue
+        if opt.name in seen:
+            diags.append(error(f"option '{opt.name}' is given more than once", opt.span))
+        seen.add(opt.name)
+        kind, valid, what = allowed[opt.name]
+        value = getattr(opt.value, "value", opt.value)
+        if type(value) is not kind or not valid(value):
+            diags.append(error(f"option '{opt.name}' of provenance '{name}' must be {what}",
+                               opt.span))
 
 
 CHECK_IR_OPTIONS = {"reference": "str", "candidate": "str", "function": "str", "mode": "mode",
