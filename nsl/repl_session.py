@@ -13,6 +13,7 @@ facts; they are never kept, so each one prints only what it asked for.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 import re
 from dataclasses import dataclass
@@ -120,6 +121,13 @@ class _Chunk:
     statements: tuple        # parsed, imports expanded, queries removed
     path: str | None         # a loaded file's absolute path (None for typed input): a reload replaces it
     shown: str               # the text without its queries, for :show (queries are never kept)
+    kinds: tuple = ()        # (kind of fact or None, statement) per statement, see _FactKinds
+
+
+def _chunk(label: str, text: str, statements: tuple, path: str | None, shown: str) -> _Chunk:
+    """A chunk, with the kind of each of its plain facts worked out once."""
+    kinds = tuple(((s.head.rel, _shape(s.head.args)) if _plain_fact(s) else None, s) for s in statements)
+    return _Chunk(label, text, statements, path, shown, kinds)
 
 
 COMMAND_HELP = {
@@ -157,6 +165,7 @@ class ReplSession:
         self._file_dirs: dict[str, str] = {}  # a loaded file's label -> its folder
         # Indexes outlive the per-input Programs: keyed by path and file version, as in Program.
         self._index_cache: dict = {}
+        self._fact_kinds = _FactKinds()  # what checking a fact input needs of the session
         self.errors = 0               # inputs that were rejected or failed to run
         self.finished = False         # set by :quit
 
@@ -237,11 +246,16 @@ class ReplSession:
         before, after = self._chunks[:at], self._chunks[at + 1:]
         shown = _without_queries(text, statements, label)
         try:
-            program, checked, lowered = self._compile(
-                _statements([*before, _Chunk(label, text, statements, path, shown), *after]))
+            if replaced is None and all(_plain_fact(s) for s in statements):
+                # Typing (or piping) facts one by one must not re-check every fact typed before:
+                # check them with a fact of each kind the session holds, compile at the next query.
+                program, checked = None, self._check(self._fact_kinds.of(before) + statements)
+            else:
+                program, checked, lowered = self._compile(
+                    _statements([*before, _Chunk(label, text, statements, path, shown), *after]))
+                self._refuse_unrunnable(program, checked, lowered, label)
         except CompileError as exc:
             raise _with_declare_hints(exc, statements, label) from None
-        self._refuse_unrunnable(program, checked, lowered, label)
         # The whole session is re-checked each time: show only the warnings about this input.
         out = [w.render(self._sources) for w in checked.warnings
                if w.span is not None and w.span.file == label]
@@ -252,7 +266,7 @@ class ReplSession:
             self._accepted += 1
             label = f"<repl:{self._accepted}>"
             kept = tuple(s for s in _parse_input(text, label, self._sources) if not isinstance(s, A.Query))
-        self._chunks = [*before, *([_Chunk(label, text, kept, path, shown)] if kept else []), *after]
+        self._chunks = [*before, *([_chunk(label, text, kept, path, shown)] if kept else []), *after]
         # The program just compiled is the session only without queries and under the same
         # labels (a typed input was re-labeled above); else the next use compiles it again.
         self._program = program if path is not None and not has_queries else None
@@ -292,6 +306,7 @@ class ReplSession:
         from nsl.compiler.driver import Compilation
         from nsl.compiler.lower import lower
         from nsl.compiler.pipeline import run_passes
+
         from nsl.lang.check import check_program
 
         program = A.Program(statements, INPUT_FILE)
@@ -301,6 +316,12 @@ class ReplSession:
         compilation = Compilation(self._sources, program, checked, lowered, module)
         return Program(compilation, self.base_dir, file_dirs=self._file_dirs,
                        index_cache=self._index_cache), checked, lowered
+
+    def _check(self, statements: tuple):
+        """Only the checks (a fact input's path: lowering waits for the next query)."""
+        from nsl.lang.check import check_program
+
+        return check_program(A.Program(statements, INPUT_FILE), self._sources)
 
     def _current(self):
         if self._program is None:
@@ -437,6 +458,58 @@ def _statements(chunks) -> tuple:
             out.append(stmt)
         included |= spliced_here
     return tuple(out)
+
+
+def _plain_fact(stmt) -> bool:
+    return isinstance(stmt, A.Rule) and stmt.body is None and stmt.prob is None
+
+
+class _FactKinds:
+    """The statements of some chunks with only the first plain fact of each relation and
+    shape of values, and a standard module spliced in once; grown a chunk at a time.
+
+    Checking a new fact needs its relation's column types, which the facts already kept
+    fix (or their declaration does), not every fact: no check relates one fact to another
+    beyond their types, and facts of the same shape (``e(1, 2)``, ``e(3, 4)``) give the same.
+    """
+
+    def __init__(self):
+        self.chunks: list[_Chunk] = []
+        self.statements: list = []
+        self._seen, self._included = set(), set()
+
+    def of(self, chunks: list) -> tuple:
+        """The statements for ``chunks``, reusing the work done for a prefix of them."""
+        view = self if self.chunks == chunks[:len(self.chunks)] else _FactKinds()
+        for chunk in chunks[len(view.chunks):]:
+            view._add(chunk)
+        self.__dict__.update(view.__dict__)
+        return tuple(self.statements)
+
+    def _add(self, chunk: _Chunk) -> None:
+        self.chunks.append(chunk)
+        spliced_here = set()
+        for kind, stmt in chunk.kinds:
+            if kind is not None:
+                if kind in self._seen:
+                    continue
+                self._seen.add(kind)
+            elif stmt.span.file != chunk.label:
+                if stmt.span.file in self._included:
+                    continue
+                spliced_here.add(stmt.span.file)
+            self.statements.append(stmt)
+        self._included |= spliced_here
+
+
+def _shape(node):
+    """A node's structure with every leaf replaced by its type (spans left out)."""
+    if isinstance(node, (tuple, list)):
+        return tuple(_shape(n) for n in node)
+    if dataclasses.is_dataclass(node) and not isinstance(node, Span):
+        return (type(node).__name__,) + tuple(_shape(getattr(node, f.name))
+                                             for f in dataclasses.fields(node) if f.name != "span")
+    return type(node).__name__
 
 
 def _without_queries(text: str, statements: tuple, label: str) -> str:

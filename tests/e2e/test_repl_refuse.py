@@ -20,7 +20,6 @@ def session(*inputs: str) -> ReplSession:
     ("constraint sym: forall a, b: friend(a, b) -> friend(b, a).", "constraints cannot run yet"),
     ("prove add_comm: forall x: int, y: int: x + y == y + x.", "provers (`prove`) cannot run yet"),
     ("entails e: friend(1, 2).", "`entails` cannot run yet"),
-    ("@provenance(minmax)", "provenance 'minmax' cannot run yet"),
 ])
 def test_a_statement_that_cannot_run_is_refused_at_entry(statement, message):
     s = session("friend(1, 2).")
@@ -38,6 +37,16 @@ def test_a_statement_that_cannot_run_is_refused_with_the_query_typed_with_it():
     out = s.feed("constraint c: forall a, b: friend(a, b) -> friend(b, a). friend(x, y)?")
     assert out.startswith("<repl>:1:1: error: constraints cannot run yet")
     assert "// friend" not in out
+
+
+def test_a_provenance_that_cannot_run_is_refused_at_entry():
+    s = ReplSession()
+    out = s.feed("@provenance(minmax)")
+    assert out.startswith("<repl>:1:1: error: provenance 'minmax' cannot run yet"), out
+    assert "@provenance(minmax)\n^" in out
+    assert s.feed(":show") == "" and s.feed("e(1).") == ""
+    assert s.feed("e(x)?") == "// e: 1 fact\ne(1)."
+    assert s.errors == 1
 
 
 def test_an_available_provenance_is_accepted():
