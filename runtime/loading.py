@@ -15,6 +15,7 @@ caller says how to round (``.long()``, ``.round()``), as a cast would in the pro
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -28,8 +29,8 @@ _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 _REJECT = object()  # what _python_value returns for a value its column cannot hold
 # the Python types a column of each type takes as they are (a list of them goes to torch whole)
 _PLAIN = {"int": {int}, "float": {int, float}, "bool": {bool}, "str": {str}}
-_FORMS = ("rows (a list of tuples), columns (a dict of them keyed 0..k-1, or a list of 1-D "
-          "tensors or arrays, one per column) or a 2-D tensor or array (one row per fact)")
+_FORMS = ("rows (a list of tuples), columns (a dict of them keyed by column name or 0..k-1) "
+          "or a 2-D tensor or array (one row per fact)")
 
 
 class FactRowError(NslRuntimeError):
@@ -63,14 +64,19 @@ def _is_array(value) -> bool:
 
 def split_facts(data, types, rel: str = "?"):
     """``("rows", [tuple])`` or ``("columns", [column])`` of facts given from Python: rows (any
-    iterable of tuples or lists; for a one-column relation a bare value is a row), columns (a
-    dict keyed ``0..k-1`` -- or by names, taken in order --, or a list or tuple of 1-D tensors or arrays, one per column, when
-    no column is tensor-typed), or a 2-D tensor or array, one row per fact (1-D for a
-    one-column relation). Anything else raises :class:`NslRuntimeError`."""
+    iterable of tuples, lists or 1-D tensors or arrays; for a one-column relation a bare value
+    is a row), columns (a dict keyed ``0..k-1`` -- or by names, taken in order --), or a 2-D
+    tensor or array, one row per fact (1-D for a one-column relation). Anything else raises
+    :class:`NslRuntimeError`.
+
+    A list is rows whatever its length: ``list(np.array([[1, 2], [3, 4]]))`` is two rows,
+    never two columns (columns are only ever a dict), so no form depends on the data."""
     k = len(types)
     if isinstance(data, Mapping):
         return "columns", _keyed_columns(data, k, rel)
     if _is_array(data):
+        if data.ndim == 2 and data.shape[1] == 0 and k == 0:
+            return "rows", [()] * int(data.shape[0])  # a nullary relation: one fact per row
         if data.ndim == 2:
             return "columns", list(data.unbind(1)) if isinstance(data, torch.Tensor) else list(data.T)
         if data.ndim == 1 and k == 1:
@@ -80,12 +86,8 @@ def split_facts(data, types, rel: str = "?"):
     if isinstance(data, (str, bytes)) or not hasattr(data, "__iter__"):
         raise NslRuntimeError(f"the facts of relation '{rel}' must be {_FORMS}, not "
                               f"{type(data).__name__} {_show(data)}")
-    if (isinstance(data, (list, tuple)) and k and len(data) == k
-            and all(_is_array(c) and c.ndim == 1 for c in data)
-            and not any(ty.startswith("tensor") for ty in types)):
-        return "columns", list(data)
     loose = not any(ty.startswith("tensor") for ty in types)  # a 1-D tensor can be a row
-    rows = [r if type(r) is tuple else _row(r, loose) for r in data]
+    rows = [r if type(r) is tuple else _row(r, loose, i, rel) for i, r in enumerate(data)]
     if any(n != k for n in set(map(len, rows))):
         i = next(i for i, r in enumerate(rows) if len(r) != k)
         count = f"{len(rows[i])} value" + "s" * (len(rows[i]) != 1)
@@ -93,9 +95,12 @@ def split_facts(data, types, rel: str = "?"):
     return "rows", rows
 
 
-def _row(r, loose: bool) -> tuple:
+def _row(r, loose: bool, i: int, rel: str) -> tuple:
     if isinstance(r, (tuple, list)):
         return tuple(r)
+    if isinstance(r, Mapping):
+        raise BadValue(rel, i, None, None, "is a dict; a row is a tuple or list of values in "
+                       "column order (columns by name are one dict: {name: values})")
     if loose and _is_array(r) and r.ndim == 1:
         return tuple(r)  # 0-d tensors / numpy scalars, judged value by value
     return (r,)
@@ -174,6 +179,7 @@ def _column(values, ty: str, interner, rel: str, j: int) -> torch.Tensor:
     if not set(map(type, values)) <= _PLAIN[ty]:  # one C pass; the common case ends here
         values = [_checked(v, ty, rel, i, j) for i, v in enumerate(values)]
     if ty == "str":
+        _check_unicode(values, rel, j)
         return interner.intern_many(values)
     try:
         dtype = np.float64 if ty == "float" else np.int64
@@ -184,6 +190,23 @@ def _column(values, ty: str, interner, rel: str, j: int) -> torch.Tensor:
             if problem:
                 raise BadValue(rel, i, j, ty, problem) from None
         raise
+
+
+def _check_unicode(values: list, rel: str, j: int) -> None:
+    """Strings hold Unicode characters only, as in a program or a JSONL file: a lone surrogate
+    (``"\\ud800"``, which Python allows) cannot be printed as UTF-8. One C-level encode of
+    the whole column; the row is looked for only when it fails."""
+    try:
+        "".join(values).encode("utf-8")
+    except UnicodeEncodeError:
+        for i, v in enumerate(values):
+            bad = _SURROGATE.search(v)
+            if bad:
+                raise BadValue(rel, i, j, "str", f"is {_show(v)}, which holds a lone surrogate "
+                               f"(\\u{ord(bad.group()):04x}), not a Unicode character") from None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _checked(value, ty: str, rel: str, i: int, j: int):
@@ -287,6 +310,9 @@ def _check_float32_range(values, out, ty: str, rel: str, j: int) -> None:
 
 
 def _tensor_column(values: list, ty: str, rel: str, j: int) -> torch.Tensor:
+    if any(map(_is_complex, values)):  # torch would keep the real part (numpy: silently)
+        i = next(i for i, v in enumerate(values) if _is_complex(v))
+        raise BadValue(rel, i, j, ty, "holds complex values, which have no order")
     try:
         wide = _convert(values, ty, torch.float64)  # float32's range is checked below
     except _CONVERSION_ERRORS:
@@ -298,6 +324,12 @@ def _tensor_column(values: list, ty: str, rel: str, j: int) -> torch.Tensor:
     out = wide.to(torch.float32)
     _check_float32_range(wide, out, ty, rel, j)
     return out
+
+
+def _is_complex(value) -> bool:
+    if isinstance(value, torch.Tensor):
+        return value.dtype.is_complex
+    return isinstance(value, np.ndarray) and value.dtype.kind == "c"
 
 
 def _convert(values: list, ty: str, dtype=torch.float32) -> torch.Tensor:

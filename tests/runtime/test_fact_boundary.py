@@ -26,6 +26,10 @@ ss(x) :- s(x).
 """
 
 
+FORMS = ("rows (a list of tuples), columns (a dict of them keyed by column name or 0..k-1) or "
+         "a 2-D tensor or array (one row per fact)")
+
+
 def run_typed(facts):
     return nsl.compile(TYPED).run(facts=facts, queries=("ii", "ff", "bb", "ss"))
 
@@ -81,9 +85,9 @@ FLOAT_TENSOR = ("column 1 of relation 'i' has type int, but the tensor given for
      "column 1 of relation 'i' has type int, but the tensor given for it holds bool values"),
     ({"b": torch.tensor([[1], [0]])},
      "column 1 of relation 'b' has type bool, but the tensor given for it holds int64 values"),
-    ({"f": [torch.tensor([True])]},
+    ({"f": {0: torch.tensor([True])}},
      "column 1 of relation 'f' has type float, but the tensor given for it holds bool values"),
-    ({"s": [torch.tensor([1, 2])]},
+    ({"s": {0: torch.tensor([1, 2])}},
      "column 1 of relation 's' has type str, but the tensor given for it holds int64 values"),
     ({"f": torch.tensor([[1.0], [math.inf]])},
      "row 2 of relation 'f': column 1 has type float, but its value is inf; inputs must be finite"),
@@ -137,15 +141,9 @@ def test_a_one_column_relation_takes_a_1d_tensor_and_a_nullary_one_empty_rows():
 
 
 @pytest.mark.parametrize("facts, message", [
-    ({"edge": 5}, "the facts of relation 'edge' must be rows (a list of tuples), columns (a dict "
-                  "of them keyed 0..k-1, or a list of 1-D tensors or arrays, one per column) or "
-                  "a 2-D tensor or array (one row per fact), not int 5"),
-    ({"go": True}, "the facts of relation 'go' must be rows (a list of tuples), columns (a dict "
-                   "of them keyed 0..k-1, or a list of 1-D tensors or arrays, one per column) or "
-                   "a 2-D tensor or array (one row per fact), not bool True"),
-    ({"edge": None}, "the facts of relation 'edge' must be rows (a list of tuples), columns (a "
-                     "dict of them keyed 0..k-1, or a list of 1-D tensors or arrays, one per "
-                     "column) or a 2-D tensor or array (one row per fact), not NoneType None"),
+    ({"edge": 5}, f"the facts of relation 'edge' must be {FORMS}, not int 5"),
+    ({"go": True}, f"the facts of relation 'go' must be {FORMS}, not bool True"),
+    ({"edge": None}, f"the facts of relation 'edge' must be {FORMS}, not NoneType None"),
     ({"edge": [(1, 2, 3)]}, "row 1 of relation 'edge' has 3 values, but the relation has arity 2"),
     ({"edge": [(1, 2), (1,)]}, "row 2 of relation 'edge' has 1 value, but the relation has arity 2"),
     ({"edge": torch.zeros(2, 2, 2, dtype=torch.int64)},
