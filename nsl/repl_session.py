@@ -225,8 +225,9 @@ class ReplSession:
             return self._add_checked(text, label, replaced)
         except BaseException as exc:
             self._chunks, self._accepted, self._program = saved
-            if replaced is not None:  # the kept statements' carets show the text they came from
-                if isinstance(exc, CompileError):  # while this error's show the new one
+            if replaced is not None:
+                # This error's carets show the new text of the file, the kept statements' the old.
+                if isinstance(exc, CompileError):
                     exc.sources = copy.deepcopy(self._sources)
                 self._sources.add(replaced.label, replaced.text)
             raise
