@@ -191,7 +191,7 @@ class _Inference:
         if t is not None and name not in env:
             env[name] = t
 
-    def atom(self, atom: A.Atom, env: dict) -> None:
+    def atom(self, atom: A.Atom, env: dict, head: bool = False) -> None:
         if is_knn(atom, self.table):
             infer_knn(atom, env, self.set_var)
             return
@@ -201,6 +201,8 @@ class _Inference:
         for i, arg in enumerate(atom.args):
             if isinstance(arg, A.Var):
                 if cols[i] is not None:
+                    if head:  # a float the head puts into an inferred int column widens it
+                        self.set_col(atom.rel, i, env.get(arg.name))
                     self.set_var(env, arg.name, cols[i])
                 else:
                     self.set_col(atom.rel, i, env.get(arg.name))
@@ -238,7 +240,7 @@ class _Inference:
             for _ in range(3):  # a few sweeps settle bindings that depend on later literals
                 for lit in conj:
                     self.literal(lit, env)
-            self.atom(rule.head, env)
+            self.atom(rule.head, env, head=True)
 
 
 def infer_and_check(program: A.Program, table: SymbolTable, diags: list[Diagnostic]) -> None:
