@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import json
 import math
+import os
 import re
 from dataclasses import dataclass
 
@@ -21,6 +22,26 @@ _INT = re.compile(r"[+-]?[0-9]+\Z")
 _FLOAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
 _NOT_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)\Z", re.IGNORECASE)
 _BOOL = {"true": True, "false": False, "1": True, "0": False}
+
+
+# How a facts file is read is told by its extension, the same set everywhere: `from` (checked
+# with these in nsl.lang.check.declarations), --facts and a path given to the API.
+FACT_FILE_SUFFIXES = (".csv", ".tsv", ".jsonl")
+
+
+def fact_file_problem(path, types=None) -> str | None:
+    """Why the file at ``path`` cannot be read as the facts of a relation with column
+    ``types`` at all, worded to follow "fact file 'PATH' " (``must be .csv, ...``), or None.
+    A missing file is left to the caller, which names it as the user wrote it."""
+    lower = str(path).lower()
+    if not lower.endswith(FACT_FILE_SUFFIXES):
+        return "must be .csv, .tsv or .jsonl (its extension says how it is read)"
+    if os.path.isdir(path):
+        return "is a directory, not a file"
+    if types is not None and not types and not lower.endswith(".jsonl"):
+        return ("cannot hold the facts of a nullary relation: a CSV/TSV row has at least one "
+                "value (an empty line holds none); use a .jsonl file with a line [] for the fact")
+    return None
 
 
 @dataclass(frozen=True)
@@ -59,16 +80,21 @@ def load_facts(path, types, domains=None, names=None) -> list[tuple]:
     (``()`` for a relation declared without them: an object row is then an error; None,
     where the caller has no names -- the IR has none --: the keys are taken in order).
 
-    A UTF-8 byte order mark is skipped; a quoted CSV/TSV field may span lines (RFC 4180)."""
+    A UTF-8 byte order mark is skipped; a quoted CSV/TSV field may span lines (RFC 4180).
+    A file that cannot be read at all (:func:`fact_file_problem`, or an OS error) raises
+    ``FactFileError`` at line 0, and its ``problem`` completes "fact file 'PATH' "."""
     path = str(path)
     lower = path.lower()
-    if lower.endswith((".jsonl", ".ndjson", ".json")):
+    problem = fact_file_problem(path, types)
+    if problem:
+        raise _whole_file_error(path, problem)
+    is_json = lower.endswith(".jsonl")
+    if is_json:
         parse = lambda line_no, line, end, lines: jsonl_fields(line_no, line, names, len(types))  # noqa: E731
     else:
-        sep = "\t" if lower.endswith((".tsv", ".tab")) else ","
+        sep = "\t" if lower.endswith(".tsv") else ","
         parse = lambda line_no, line, end, lines: delimited_fields(line_no, line, end, lines, sep)  # noqa: E731
     text = _read_text(path)
-    is_json = lower.endswith((".jsonl", ".ndjson", ".json"))
     rows = []
     shapes: dict = {}  # shapeless tensor column -> (its first row's shape, that row's line)
     for line_no, line, fields, end in records(path, text, parse, is_json):
@@ -102,7 +128,7 @@ def _read_text(path: str) -> str:
         with open(path, "rb") as f:
             data = f.read()
     except OSError as e:
-        raise FactFileError(path, 0, 0, f"cannot read facts file: {e.strerror or e}") from None
+        raise _whole_file_error(path, f"cannot be read: {e.strerror or e}") from None
     bom = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0  # not text
     try:
         return data[bom:].decode("utf-8")
@@ -114,6 +140,12 @@ def _read_text(path: str) -> str:
         offset = bom + e.start
         raise FactFileError(path, line_no, col, f"not UTF-8 text: byte 0x{data[offset]:02x} "
                                                 f"at offset {offset} ({e.reason})") from None
+
+
+def _whole_file_error(path: str, problem: str) -> FactFileError:
+    error = FactFileError(path, 0, 0, f"fact file '{path}' {problem}")
+    error.problem = problem
+    return error
 
 
 def _check_domains(path, text, rows, domains, parse, is_json) -> None:
@@ -278,4 +310,4 @@ def _shape_of(value) -> list:
     return shape
 
 
-__all__ = ["Domain", "load_facts", "FactFileError"]
+__all__ = ["Domain", "load_facts", "FactFileError", "FACT_FILE_SUFFIXES", "fact_file_problem"]
