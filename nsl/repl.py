@@ -15,13 +15,14 @@ import re
 import sys
 from typing import Iterable, TextIO
 
-from nsl.repl_session import COMMANDS, KEYWORDS, ReplSession, is_complete, tokenize
+from nsl.repl_lex import KEYWORDS, is_complete, tokenize
+from nsl.repl_session import COMMANDS, ReplSession
 
 HISTORY_FILE = "~/.nsl_history"
 PROMPT = "nsl> "
 CONTINUATION = "...  "
 
-# Token kinds from repl_session.tokenize → prompt_toolkit style classes.
+# Token kinds from repl_lex.tokenize → prompt_toolkit style classes.
 STYLES = {
     "comment": "italic #808080",
     "string": "#2e8b57",
@@ -149,7 +150,7 @@ def _make_lexer(session: ReplSession):
     from prompt_toolkit.lexers import Lexer
 
     class NslLexer(Lexer):
-        """Highlights with repl_session.tokenize; relations known to the session count as relations."""
+        """Highlights with repl_lex.tokenize; relations known to the session count as relations."""
 
         def lex_document(self, document):
             relations = frozenset(session.relation_names())

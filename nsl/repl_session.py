@@ -13,122 +13,12 @@ facts; they are never kept, so each one prints only what it asked for.
 from __future__ import annotations
 
 import copy
-import dataclasses
 import os
-import re
-from dataclasses import dataclass
 
 from nsl.lang import ast as A
 from nsl.lang.diagnostics import CompileError, SourceMap, Span, UsageError, error
-
-INPUT_FILE = "<repl>"  # the file name diagnostics give the input just typed
-_ENDED_EARLY = "the program ended unexpectedly"  # lang/parser.py's message for a cut-short input
-
-KEYWORDS = frozenset("""type rel input from not query import neural python train on constraint
-    soft prove using consistent entails solve minimize maximize index check_ir forall exists
-    exactly_one and or in true false""".split())
-TYPE_NAMES = frozenset("int float real bool str tensor".split())
-BUILTINS = frozenset("count sum min max argmin argmax abs knn".split())
-
-# One regex over everything the lexer needs to tell apart; unknown characters
-# (`?`, stray symbols) come out as one-character `punct` tokens.
-_TOKEN = re.compile(r"""
-    (?P<comment>//[^\n]*|/\*[\s\S]*?(?:\*/|\Z))
-  | (?P<string>"(?:[^"\\\n]|\\.)*"?)
-  | (?P<number>\d+(?:\.\d+)?(?:[eE][+-]?\d+)?(?:ms|s)?(?![A-Za-z_]))
-  | (?P<directive>@[A-Za-z_]\w*)
-  | (?P<name>[A-Za-z_]\w*)
-  | (?P<space>\s+)
-  | (?P<operator>:-|::|\.\.|<->|->|==|!=|<=|>=|\*\*|\+\+|[-+*/%<>=])
-  | (?P<punct>.)
-""", re.VERBOSE)
-
-
-@dataclass(frozen=True)
-class Token:
-    kind: str   # comment string number directive keyword type builtin relation variable operator punct space
-    text: str
-    start: int  # offset in the tokenized text
-
-
-def tokenize(text: str, relations: frozenset[str] = frozenset()) -> list[Token]:
-    """Split ``text`` into highlighting tokens; names are classified by keyword
-    tables, by a following ``(``, and by the ``relations`` known so far."""
-    raw = [(m.lastgroup, m.group(), m.start()) for m in _TOKEN.finditer(text)]
-    tokens = []
-    for i, (kind, tok, start) in enumerate(raw):
-        if kind == "name":
-            kind = _classify_name(tok, raw[i + 1:], relations)
-        tokens.append(Token(kind, tok, start))
-    return tokens
-
-
-def _classify_name(name: str, rest, relations) -> str:
-    if name in KEYWORDS:
-        return "keyword"
-    if name in TYPE_NAMES:
-        return "type"
-    following = next((tok for kind, tok, _ in rest if kind != "space"), "")
-    if name in BUILTINS and following == "(":
-        return "builtin"
-    if following == "(" or name in relations:
-        return "relation"
-    return "variable"
-
-
-def _significant(tokens: list[Token]) -> list[Token]:
-    return [t for t in tokens if t.kind not in ("space", "comment")]
-
-
-def _question_mark(text: str) -> int | None:
-    """The offset of a final ``?`` (``path(1, x)?``), or None when the input is not a question."""
-    tokens = _significant(tokenize(text))
-    if tokens and tokens[-1].text == "?":
-        return tokens[-1].start
-    return None
-
-
-def is_complete(text: str) -> bool:
-    """Whether ``text`` should be submitted rather than continued on another line.
-
-    Only input the parser finds cut short (an open ``(``, a rule without its
-    final ``.``, an open block comment) continues; a real syntax error is
-    complete, so it is reported at once instead of trapping the user.
-    """
-    stripped = text.strip()
-    if not stripped or stripped.startswith(":") or _question_mark(text) is not None:
-        return True
-    tokens = tokenize(text)
-    last = tokens[-1] if tokens else None
-    if last is not None and last.kind == "comment" and last.text.startswith("/*") \
-            and not last.text.endswith("*/"):
-        return False
-    from nsl.lang.parser import parse
-
-    try:
-        parse(text, INPUT_FILE)
-    except CompileError as exc:
-        return not any(d.message.startswith(_ENDED_EARLY) for d in exc.diagnostics)
-    return True
-
-
-@dataclass(frozen=True)
-class _Chunk:
-    """One accepted input: a typed statement group or a loaded file."""
-
-    label: str               # the file name its spans carry: "<repl:N>" or the loaded path
-    text: str                # what was typed or loaded, for carets
-    statements: tuple        # parsed, imports expanded, queries removed
-    path: str | None         # a loaded file's absolute path (None for typed input): a reload replaces it
-    shown: str               # the text without its queries, for :show (queries are never kept)
-    kinds: tuple = ()        # (kind of fact or None, statement) per statement, see _FactKinds
-
-
-def _chunk(label: str, text: str, statements: tuple, path: str | None, shown: str) -> _Chunk:
-    """A chunk, with the kind of each of its plain facts worked out once."""
-    kinds = tuple(((s.head.rel, _shape(s.head.args)) if _plain_fact(s) else None, s) for s in statements)
-    return _Chunk(label, text, statements, path, shown, kinds)
-
+from nsl.repl_inputs import Chunk, FactKinds, make_chunk, plain_fact, with_declare_hints
+from nsl.repl_lex import INPUT_FILE, question_mark
 
 COMMAND_HELP = {
     ":help": "show this help",
@@ -155,7 +45,7 @@ class ReplSession:
     """The program built up in a REPL: ``feed`` one input, get the text to print."""
 
     def __init__(self, base_dir: str | None = None):
-        self._chunks: list[_Chunk] = []
+        self._chunks: list[Chunk] = []
         self._sources = SourceMap()   # every accepted chunk's text, for rendering carets
         self._program = None          # the compiled session, or None until next needed
         self._accepted = 0            # numbers the `<repl:N>` labels of stored inputs
@@ -165,7 +55,7 @@ class ReplSession:
         self._file_dirs: dict[str, str] = {}  # a loaded file's label -> its folder
         # Indexes outlive the per-input Programs: keyed by path and file version, as in Program.
         self._index_cache: dict = {}
-        self._fact_kinds = _FactKinds()  # what checking a fact input needs of the session
+        self._fact_kinds = FactKinds()  # what checking a fact input needs of the session
         self.errors = 0               # inputs that were rejected or failed to run
         self.finished = False         # set by :quit
 
@@ -232,14 +122,14 @@ class ReplSession:
                 self._sources.add(replaced.label, replaced.text)
             raise
 
-    def _loaded(self, label: str) -> _Chunk | None:
+    def _loaded(self, label: str) -> Chunk | None:
         """The chunk of the file ``label`` names when it was loaded before (a reload replaces it)."""
         if label == INPUT_FILE:
             return None
         path = os.path.abspath(label)
         return next((c for c in self._chunks if c.path == path), None)
 
-    def _add_checked(self, text: str, label: str, replaced: _Chunk | None) -> str:
+    def _add_checked(self, text: str, label: str, replaced: Chunk | None) -> str:
         statements = _parse_input(text, label, self._sources)
         path = None if label == INPUT_FILE else os.path.abspath(label)
         # A reloaded file keeps its place: inputs typed after it may use what it declares.
@@ -247,16 +137,16 @@ class ReplSession:
         before, after = self._chunks[:at], self._chunks[at + 1:]
         shown = _without_queries(text, statements, label)
         try:
-            if replaced is None and all(_plain_fact(s) for s in statements):
+            if replaced is None and all(plain_fact(s) for s in statements):
                 # Typing (or piping) facts one by one must not re-check every fact typed before:
                 # check them with a fact of each kind the session holds, compile at the next query.
                 program, checked = None, self._check(self._fact_kinds.of(before) + statements)
             else:
                 program, checked, lowered = self._compile(
-                    _statements([*before, _Chunk(label, text, statements, path, shown), *after]))
+                    _statements([*before, Chunk(label, text, statements, path, shown), *after]))
                 self._refuse_unrunnable(program, checked, lowered, label)
         except CompileError as exc:
-            raise _with_declare_hints(exc, statements, label) from None
+            raise with_declare_hints(exc, statements, label) from None
         # The whole session is re-checked each time: show only the warnings about this input.
         out = [w.render(self._sources) for w in checked.warnings
                if w.span is not None and w.span.file == label]
@@ -267,7 +157,7 @@ class ReplSession:
             self._accepted += 1
             label = f"<repl:{self._accepted}>"
             kept = tuple(s for s in _parse_input(text, label, self._sources) if not isinstance(s, A.Query))
-        self._chunks = [*before, *([_chunk(label, text, kept, path, shown)] if kept else []), *after]
+        self._chunks = [*before, *([make_chunk(label, text, kept, path, shown)] if kept else []), *after]
         # The program just compiled is the session only without queries and under the same
         # labels (a typed input was re-labeled above); else the next use compiles it again.
         self._program = program if path is not None and not has_queries else None
@@ -394,57 +284,6 @@ class ReplSession:
         return print_module(program.ir).rstrip("\n")
 
 
-_UNKNOWN = re.compile(r"unknown relation '(\w+)'")
-
-
-def _with_declare_hints(exc: CompileError, statements: tuple, label: str) -> CompileError:
-    """``exc`` with a note on each unknown relation of this input: as in a file, a rule can
-    only use a relation the program defines, so rules that use each other (``odd`` from
-    ``even``, ``even`` from ``odd``) are entered in one input, or after a ``rel`` that
-    declares the first one. A standard module imported before the relation it uses
-    (``import std.graph`` before ``edge``) gets the note once, on its first use."""
-    from dataclasses import replace
-
-    from nsl.lang.diagnostics import note
-    from nsl.lang.walk import atoms_in_literal
-
-    if label != INPUT_FILE:
-        return exc
-    arity = {atom.rel: len(atom.args)
-             for stmt in statements if isinstance(stmt, A.Rule) and stmt.body is not None
-             for conj in stmt.body.alternatives for lit in conj
-             for atom, _ in atoms_in_literal(lit)}
-    spliced = {s.span.file for s in statements} - {label}  # the modules this input imports
-    uses: dict = {}  # (module, relation) -> how to declare it, its unknown-relation errors
-    out = []
-    for d in exc.diagnostics:
-        m = _UNKNOWN.match(d.message)
-        file = d.span.file if d.span is not None else None
-        if not (m and m.group(1) in arity and (file == label or file in spliced)):
-            out.append(d)
-            continue
-        name, n = m.group(1), arity[m.group(1)]
-        params = "(" + ", ".join(f"{chr(97 + i % 26)}{i // 26 or ''}: int" for i in range(n)) + ")"
-        declare = f"declare it first: `rel {name}{params if n else ''}`" + (" (with its column types)" if n else "")
-        if file == label:
-            out.append(replace(d, notes=d.notes + (note(
-                f"to define '{name}' after this rule (rules that use each other, one at a time), "
-                f"{declare}"),)))
-        elif (file, name) not in uses:
-            uses[(file, name)] = declare, [d]
-            out.append(d)
-        else:
-            uses[(file, name)][1].append(d)
-    for (file, name), (declare, found) in uses.items():
-        module = file.strip("<>")
-        more = f"; {len(found) - 1} more uses of '{name}' in {module} are not shown" if len(found) > 1 else ""
-        first = out.index(found[0])
-        out[first] = replace(found[0], notes=found[0].notes + (note(
-            f"{module} uses '{name}', which the session does not define yet: define it in the same "
-            f"input as the import, or {declare}{more}"),))
-    return CompileError(out, exc.sources)
-
-
 def _statements(chunks) -> tuple:
     """Every statement of ``chunks``; a standard module imported twice is spliced in once."""
     out, included = [], set()
@@ -459,58 +298,6 @@ def _statements(chunks) -> tuple:
             out.append(stmt)
         included |= spliced_here
     return tuple(out)
-
-
-def _plain_fact(stmt) -> bool:
-    return isinstance(stmt, A.Rule) and stmt.body is None and stmt.prob is None
-
-
-class _FactKinds:
-    """The statements of some chunks with only the first plain fact of each relation and
-    shape of values, and a standard module spliced in once; grown a chunk at a time.
-
-    Checking a new fact needs its relation's column types, which the facts already kept
-    fix (or their declaration does), not every fact: no check relates one fact to another
-    beyond their types, and facts of the same shape (``e(1, 2)``, ``e(3, 4)``) give the same.
-    """
-
-    def __init__(self):
-        self.chunks: list[_Chunk] = []
-        self.statements: list = []
-        self._seen, self._included = set(), set()
-
-    def of(self, chunks: list) -> tuple:
-        """The statements for ``chunks``, reusing the work done for a prefix of them."""
-        view = self if self.chunks == chunks[:len(self.chunks)] else _FactKinds()
-        for chunk in chunks[len(view.chunks):]:
-            view._add(chunk)
-        self.__dict__.update(view.__dict__)
-        return tuple(self.statements)
-
-    def _add(self, chunk: _Chunk) -> None:
-        self.chunks.append(chunk)
-        spliced_here = set()
-        for kind, stmt in chunk.kinds:
-            if kind is not None:
-                if kind in self._seen:
-                    continue
-                self._seen.add(kind)
-            elif stmt.span.file != chunk.label:
-                if stmt.span.file in self._included:
-                    continue
-                spliced_here.add(stmt.span.file)
-            self.statements.append(stmt)
-        self._included |= spliced_here
-
-
-def _shape(node):
-    """A node's structure with every leaf replaced by its type (spans left out)."""
-    if isinstance(node, (tuple, list)):
-        return tuple(_shape(n) for n in node)
-    if dataclasses.is_dataclass(node) and not isinstance(node, Span):
-        return (type(node).__name__,) + tuple(_shape(getattr(node, f.name))
-                                             for f in dataclasses.fields(node) if f.name != "span")
-    return type(node).__name__
 
 
 def _without_queries(text: str, statements: tuple, label: str) -> str:
@@ -531,7 +318,7 @@ def _parse_input(text: str, label: str, sources: SourceMap) -> tuple:
     """
     from nsl.lang.loader import load_program
 
-    mark = _question_mark(text)
+    mark = question_mark(text)
     source = text if mark is None else text[:mark] + "." + text[mark + 1:]
     try:
         statements = list(load_program(source, label, sources).statements)

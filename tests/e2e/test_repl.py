@@ -8,7 +8,8 @@ import sys
 import pytest
 
 from nsl.repl import run_piped
-from nsl.repl_session import ReplSession, is_complete, tokenize
+from nsl.repl_lex import is_complete, tokenize
+from nsl.repl_session import ReplSession
 from tests.helpers import nslc
 
 GRAPH = """
