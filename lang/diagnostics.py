@@ -134,7 +134,8 @@ class CompileError(Exception):
 
 
 class UsageError(Exception):
-    """A mistake in how a command was invoked (exit status 2), not in a program."""
+    """A mistake in how a command or a library function was called (``nslc``: exit status
+    2), not in a program: exported as ``nsl.UsageError``."""
 
 
 def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:

@@ -1,7 +1,10 @@
 """The library interface: ``nsl.compile(path_or_text).run(facts=...)``.
 
-Errors a user can cause raise :class:`nsl.CompileError`, whose diagnostics
-render as ``file:line:col: error: ...`` with the source line and a caret.
+Errors in a program or in its data raise :class:`nsl.CompileError`, whose
+diagnostics render as ``file:line:col: error: ...`` with the source line and a
+caret; a wrong argument to a function here (an unknown relation in ``queries``,
+``max_iterations=0``) raises :class:`nsl.UsageError`, and a source that is no
+text or path a :class:`TypeError`.
 """
 from __future__ import annotations
 
@@ -14,17 +17,39 @@ from nsl.lang.diagnostics import CompileError, Span, UsageError, error
 
 
 def compile(source: str | os.PathLike, *, verify: bool = False) -> "Program":
-    """Compile a program given as a path to a ``.nsl`` file or as source text."""
-    from nsl.compiler.driver import compile_source
-    from nsl.lang.loader import looks_like_path, read_source
+    """Compile a program given as a path to a ``.nsl`` file or as source text.
 
-    if isinstance(source, os.PathLike) or looks_like_path(str(source)):
+    A :class:`os.PathLike` is always a path. A str is a path when it names an existing
+    file, or when it is one line ending in ``.nsl`` that holds no ``(`` and no ``//``
+    (so ``"edge(1,2). // see graph.nsl"`` is a program); any other str is program text.
+    """
+    from nsl.compiler.driver import compile_source
+    from nsl.lang.loader import read_source
+
+    if not isinstance(source, (str, os.PathLike)):
+        raise TypeError("nsl.compile takes program text (a str) or a path (a str or "
+                        f"os.PathLike), not {type(source).__name__}")
+    if isinstance(source, os.PathLike) or _looks_like_path(source):
         path = os.fspath(source)
+        if not isinstance(path, str):
+            raise TypeError(f"nsl.compile takes a str path, not {type(path).__name__}")
+        if "\0" in path:  # open() would raise ValueError: no file has such a name
+            raise CompileError([error("no such file (a path cannot hold a NUL character)",
+                                      Span.unknown(_no_nul(path)))])
         text, file = read_source(path), path
         base = os.path.dirname(os.path.abspath(path))
     else:
         text, file, base = str(source), "<input>", os.getcwd()
     return Program(compile_source(text, file, verify=verify), base, verify)
+
+
+def _looks_like_path(text: str) -> bool:
+    s = text.strip()
+    if "\n" in s:
+        return False
+    if "\0" not in s and len(s) < 4096 and os.path.isfile(s):
+        return True
+    return s.endswith(".nsl") and "(" not in s and "//" not in s
 
 
 class Program:
@@ -66,8 +91,15 @@ class Program:
         """Every stored relation's column types."""
         return {r.name: r.types for r in self._comp.lowered.relations}
 
+    def __repr__(self) -> str:
+        outputs = ", ".join(self._comp.module.outputs)
+        return f"<nsl.Program {self._file()!r}: {len(self.relations)} relations, outputs: {outputs or 'none'}>"
+
+    def _file(self) -> str:
+        return getattr(self.ast, "file", None) or "<input>"
+
     def run(self, facts: Mapping[str, Any] | None = None, provenance: str | None = None,
-            queries: Iterable[str] = (), max_iterations: int | None = None,
+            queries: Iterable[str] | str = (), max_iterations: int | None = None,
             progress=None) -> "Result":
         """Evaluate the program.
 
@@ -78,7 +110,9 @@ class Program:
         takes ints, numpy integers and integer tensors, never floats or bools; a float
         column ints and finite floats; a bool column bools; a str column strings): any
         other value is a :class:`CompileError` naming the relation, row and column. ``queries``
-        names extra relations to report besides the program's own outputs.
+        names extra relations to report besides the program's own outputs (one name may be
+        given as a str). A wrong argument (an unknown relation, facts for a derived one, an
+        unknown provenance) raises :class:`nsl.UsageError`.
         ``max_iterations`` bounds the semi-naive iterations of each recursive
         stratum that still derive new facts (None: no bound); a stratum that
         needs more is an error pointing at a rule that kept deriving.
@@ -97,6 +131,8 @@ class Program:
                        if isinstance(d, A.Directive) and d.name == "provenance"}
             problems = [p for p in problems if p.span not in pragmas]
         name = provenance or self._comp.checked.provenance[0]
+        if provenance is not None and not isinstance(provenance, str):
+            raise UsageError(f"provenance must be a name (a str), not {provenance!r}")
         if provenance is not None and provenance not in PROVENANCES:
             raise UsageError(f"unknown provenance '{provenance}' (known: {', '.join(PROVENANCES)})")
         if provenance is not None and provenance != "bool":
@@ -104,12 +140,13 @@ class Program:
                                   "(available: bool)", None))
         if problems:
             raise CompileError(problems, self.sources)
-        if max_iterations is not None and (not isinstance(max_iterations, int) or max_iterations < 1):
+        if max_iterations is not None and (not isinstance(max_iterations, int) or
+                                           isinstance(max_iterations, bool) or max_iterations < 1):
             raise UsageError(f"max_iterations must be a positive integer, not {max_iterations!r}")
         if facts is not None and not isinstance(facts, Mapping):
             raise UsageError("facts must be a dict from relation names to their facts, not "
                              f"{type(facts).__name__}")
-        module = self._module_with_outputs(tuple(queries))
+        module = self._module_with_outputs(_query_names(queries))
         inputs = self._inputs(dict(facts or {}), module)
         indexes = self._indexes(module)
         try:
@@ -119,7 +156,7 @@ class Program:
         except Exception as exc:
             _reraise_runtime_error(exc, self.sources)
             raise
-        result = Result(module, db, name)
+        result = Result(module, db, name, {r.name for r in self._comp.lowered.relations})
         result.warnings.extend(_index_warnings(module, indexes))
         from nsl.statements import run_verdict_statements
         result.verdicts.extend(run_verdict_statements(self._comp.ast, self.folder_of, self.sources))
@@ -229,6 +266,23 @@ class Program:
                 Domain(domain_text(*f), values=f[1].values) for f in found]
 
 
+def _query_names(queries) -> tuple[str, ...]:
+    """``queries`` as a tuple of names: a str is one name (not its letters), None is none."""
+    if queries is None:
+        return ()
+    if isinstance(queries, str):
+        return (queries,)
+    try:
+        names = tuple(queries)
+    except TypeError:
+        raise UsageError("queries must be relation names (a list of str), not "
+                         f"{type(queries).__name__} {queries!r}") from None
+    for q in names:
+        if not isinstance(q, str):
+            raise UsageError(f"queries must be relation names (str), not {type(q).__name__} {q!r}")
+    return names
+
+
 def _stamp(path: str) -> tuple:
     """What changes when an index file (or any file of an index directory) changes."""
     try:
@@ -248,6 +302,7 @@ def _given_facts(name: str, data, types, names, domains, sources):
 
     try:
         data = by_position(data, names, name, len(types))
+        _check_column_values(name, data, names)
         if not domains:
             return data
         form, parts = split_facts(data, types, name)
@@ -256,6 +311,26 @@ def _given_facts(name: str, data, types, names, domains, sources):
     columns = parts if form == "columns" else [[r[j] for r in parts] for j in range(len(types))]
     _check_given_domains(name, columns, domains, sources)
     return dict(enumerate(parts)) if form == "columns" else parts
+
+
+def _check_column_values(name: str, data, names) -> None:
+    """A dict of columns holds a sequence of values per column; a dict of single values (one
+    row written as a record) is refused here, not met as ``'int' object is not iterable``."""
+    if not isinstance(data, Mapping):
+        return
+    for key, column in data.items():
+        if isinstance(column, (str, bytes)) or not (hasattr(column, "__iter__") or hasattr(column, "shape")) \
+                or getattr(column, "ndim", 1) == 0:
+            raise CompileError([error(
+                f"column {_column_label(key, names)} of relation '{name}' must be a "
+                f"sequence of values (a list, tensor or array), not {type(column).__name__} "
+                f"{column!r} (a dict holds whole columns; give rows as a list of tuples)", None)])
+
+
+def _column_label(key, names) -> str:
+    if isinstance(key, int) and 0 <= key < len(names):
+        return f"'{names[key]}'"
+    return str(key + 1) if isinstance(key, int) else repr(key)
 
 
 def _check_given_domains(name: str, columns, domains, sources) -> None:
@@ -348,6 +423,11 @@ class _LazyRelations(Mapping):
     def __len__(self):
         return len(self._names)
 
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{n!r}: [{len(self._cache[n])} rows]" if n in self._cache else f"{n!r}: ..."
+                          for n in self._names)
+        return "{" + shown + "}"  # rows decode when read: ... until then
+
 
 class Result:
     """What a run derived: relation rows as Python tuples (and tensors), and verdicts.
@@ -357,9 +437,12 @@ class Result:
     tensors or sizes never builds millions of Python tuples.
     """
 
-    def __init__(self, module, db, provenance: str):
+    def __init__(self, module, db, provenance: str, known: set[str] | None = None):
+        """``known`` names every relation of the program (for the message when one that
+        the run did not compute is asked for)."""
         self._module = module
         self._db = db
+        self._known = set(known or ())
         self.provenance = provenance
         self.verdicts: list[dict] = []
         # Diagnostics about the run's inputs that did not stop it (e.g. an index
@@ -375,22 +458,48 @@ class Result:
             return self._db.query(specs[0])
         return sorted({row for spec in specs for row in self._db.query(spec)})
 
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{n} ({self._db.size(n)} facts)" for n in self.relations)  # as size()
+        verdicts = f", {len(self.verdicts)} verdicts" if self.verdicts else ""
+        return f"<nsl.Result ({self.provenance}): {sizes or 'no relations'}{verdicts}>"
+
     def __getitem__(self, rel: str) -> list[tuple]:
         return self.rows(rel)
 
     def rows(self, rel: str) -> list[tuple]:
-        """Sorted rows of any relation the run computed (query-filtered if reported)."""
+        """Sorted rows of any relation the run computed (query-filtered if reported).
+
+        A new list each call (changing it changes no later result); a tensor value in a
+        row is shared with the result's rows, so treat it as read-only (``.clone()`` it
+        to change it). A relation the run did not compute raises :class:`nsl.UsageError`.
+        """
+        self._computed(rel)
         if rel in self.relations:
-            return self.relations[rel]
+            return list(self.relations[rel])
         return self._db.rows(rel)
 
     def size(self, rel: str) -> int:
         """The number of facts in ``rel`` (no decoding)."""
+        self._computed(rel)
         return self._db.size(rel)
 
     def tensors(self, rel: str):
-        """The relation's columns as torch tensors (strings as interned ids)."""
-        return self._db.columns(rel)
+        """The relation's columns as torch tensors (strings as interned ids), copies that
+        the caller may change without changing the result."""
+        self._computed(rel)
+        return [c.clone() for c in self._db.columns(rel)]
+
+    def _computed(self, rel) -> None:
+        from nsl.lang.check.symbols import suggest
+
+        if isinstance(rel, str) and rel in self._db.relation_names():
+            return
+        if not isinstance(rel, str):
+            raise UsageError(f"a relation is named by a str, not {type(rel).__name__} {rel!r}")
+        if rel in self._known:
+            raise UsageError(f"relation '{rel}' was not computed by this run (no reported "
+                             f"relation depends on it): name it in run(queries=[...]) to get it")
+        raise UsageError(f"unknown relation '{rel}'" + suggest(rel, self._known or self._db.relation_names()))
 
     @property
     def database(self):

@@ -10,6 +10,7 @@ never create, lock or cut the log. Ids are unique (see ``id_set``).
 """
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 from nsl.runtime.retrieval.storage import CorruptIndexError, RowStore
@@ -83,7 +84,8 @@ class VectorIndex:
 
     @classmethod
     def open(cls, path, *, read_only: bool = False) -> "VectorIndex":
-        """Open a saved index: read its data file, replay its write-ahead log.
+        """Open a saved index: read its data file, replay its write-ahead log
+        (:class:`FileNotFoundError` naming ``path`` when there is nothing there).
         Read-only (``writable`` false) while another process has it open.
         ``read_only=True`` opens the log ``O_RDONLY`` with no lock, so it needs
         no write access and changes no file (a damaged log tail is skipped, not
@@ -96,6 +98,8 @@ class VectorIndex:
 
         directory = Path(path)
         data = directory / DATA_FILE
+        if not directory.exists():  # the true reason, and the path: callers that print the
+            raise FileNotFoundError(errno.ENOENT, "no such index", str(path))  # path check first
         if not data.is_file():
             raise CorruptIndexError("not an NSL vector index (no data file)")
         params, arrays = read_data_file(data)
