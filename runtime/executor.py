@@ -37,7 +37,8 @@ class StratumProgress:
     (0-based), after ``iteration`` semi-naive iterations (0: its non-recursive rules);
     ``done`` once, when the stratum is complete. ``facts`` (the rows in its relations)
     is counted when read: a relation may hold one run per iteration until it is next
-    read whole, so counting at every iteration would cost as much as the iteration."""
+    read whole, so counting at every iteration would cost as much as the iteration.
+    (``_counts``: the rows per relation, when the native kernel already counted them.)"""
 
     index: int
     strata: int
@@ -45,9 +46,12 @@ class StratumProgress:
     iteration: int
     done: bool
     _store: dict = field(repr=False, compare=False)
+    _counts: dict | None = field(default=None, repr=False, compare=False)
 
     @property
     def facts(self) -> int:
+        if self._counts is not None:
+            return sum(self._counts[r] for r in self.relations)
         return sum(len(self._store[r]) for r in self.relations)
 
 
@@ -59,7 +63,8 @@ def execute(module: ir.Module, inputs=None, provenance=None, indexes=None,
     stratum may run at most ``max_iterations`` semi-naive iterations that derive new facts
     (None: no limit); one more raises ``NoFixpointError``. ``progress``, if given, is
     called with a :class:`StratumProgress` after each stratum's first rules, after each
-    iteration and when the stratum is done (the native kernel reports only the last two)."""
+    iteration and when the stratum is done (the native kernel reports after a chunk of
+    iterations, about every ``native_fixpoint.PROGRESS_SECONDS``, not after each)."""
     prov = provenance if provenance is not None else make_provenance(module.provenance)
     ex = Executor(module, prov, indexes, max_iterations)
     ex.load(inputs or {})
@@ -71,12 +76,13 @@ def execute(module: ir.Module, inputs=None, provenance=None, indexes=None,
 
 
 def _reporter(progress, index, strata, stratum, store):
-    def report(iteration: int, done: bool = False):
-        progress(StratumProgress(index, strata, stratum.relations, iteration, done, store))
+    def report(iteration: int, done: bool = False, counts=None):
+        progress(StratumProgress(index, strata, stratum.relations, iteration, done, store,
+                                 counts))
     return report
 
 
-def _silent(iteration: int, done: bool = False):
+def _silent(iteration: int, done: bool = False, counts=None):
     """The progress callback when nobody asked for progress."""
 
 
@@ -117,6 +123,7 @@ class Executor:
         self.interner = Interner()
         self.store = {r.name: StoredRelation(r.name, r.types, prov) for r in module.relations}
         self.deltas: dict = {}
+        self.native_iterations, self.native_resume = 0, False  # set by run_native
         self.iterations = 0  # semi-naive iterations run by the torch loop (bench/fixpoint_overhead)
         self._specs: dict = {}
         self._plans: dict = {}   # (id(ops), needed_at_end) -> [(step, op, live columns after it)]
@@ -161,10 +168,8 @@ class Executor:
         self.report(0)
         if stratum.loop and run_native(self, stratum):
             iteration = self.native_iterations
-            # the kernel runs to its fixpoint; its last iteration is the one that found nothing
-            if self.max_iterations is not None and self.native_iterations - 1 > self.max_iterations:
-                raise NoFixpointError(stratum.relations, self.max_iterations, None, None,
-                                      stratum.loop[0].origin)
+            if self.native_resume:  # the kernel stopped at the limit: our next iteration decides
+                iteration = self._loop(stratum, resume=iteration)
         elif stratum.loop:
             iteration = self._loop(stratum)
         for r in stratum.relations:
@@ -172,15 +177,22 @@ class Executor:
             self.store[r].consolidated()
         self.report(iteration, done=True)
 
-    def _loop(self, stratum: ir.Stratum) -> int:
+    def wants_progress(self) -> bool:
+        """Whether ``execute`` was given a progress callback."""
+        return self.report is not _silent
+
+    def _loop(self, stratum: ir.Stratum, resume: int = 0) -> int:
         """Run the ``loop`` rules semi-naively to their fixpoint; return the iterations run.
+        ``resume``: the iterations already run (by the native kernel), whose last deltas
+        are in ``self.deltas``.
 
         Everything that does not change between iterations — each rule's plan, the deltas it
         scans, the insert buffer — is set up once here, so an iteration costs the rules'
         operators and the adds, and little Python around them."""
         deltas, store = self.deltas, self.store
-        for r in stratum.relations:
-            deltas[r] = store[r].consolidated()
+        if not resume:
+            for r in stratum.relations:
+                deltas[r] = store[r].consolidated()
         rules = [(rule, tuple(self._delta_reads_of(rule)), self._plan(rule.ops, frozenset()))
                  for rule in stratum.loop]
         ours = [(r, store[r]) for r in stratum.relations]
@@ -197,7 +209,7 @@ class Executor:
             if n and rel not in derived_by:
                 derived_by[rel] = current[0]
 
-        iteration, limit = 0, self.max_iterations
+        iteration, limit = resume, self.max_iterations
         report = None if self.report is _silent else self.report
         while True:
             self.iterations += 1
@@ -240,12 +252,14 @@ class Executor:
 
     def _no_fixpoint(self, stratum: ir.Stratum, derived_by: dict) -> NoFixpointError:
         """The limit error, at the first rule that derived rows, in the iteration just run,
-        for a relation that grew; with one of the relation's new facts as the example."""
+        for a relation that grew; with the relation's smallest new fact as the example (the
+        same whatever order the rows were derived in: the native kernel's or ours)."""
         grew = [r for r in stratum.relations if self.deltas[r].n]
         rel = next((r for r in grew if r in derived_by), grew[0])
         origin = derived_by[rel].origin if rel in derived_by else stratum.loop[0].origin
         delta = self.deltas[rel]
-        values = ", ".join(self._shown(col[0], ty) for col, ty in zip(delta.cols, self.store[rel].types))
+        row = _smallest(delta.cols)
+        values = ", ".join(self._shown(col[row], ty) for col, ty in zip(delta.cols, self.store[rel].types))
         return NoFixpointError(stratum.relations, self.max_iterations,
                                sum(self.deltas[r].n for r in grew),
                                f"{rel}({values})" if values else rel, origin)
@@ -467,6 +481,23 @@ class Executor:
                      gather_tags(prov, table.tags, idx), int(idx.shape[0]))
             return _only(table, live)
         return step
+
+
+def _smallest(cols) -> int:
+    """The position of the lexicographically smallest row of non-empty columns (the first
+    of them when a column is not one value per row or is not ordered, e.g. NaN)."""
+    rows = None
+    for col in cols:
+        if col.dim() != 1:
+            break
+        values = col if rows is None else col[rows]
+        at = torch.nonzero(values == values.min()).reshape(-1)
+        if not at.shape[0]:
+            break
+        rows = at if rows is None else rows[at]
+        if rows.shape[0] == 1:
+            break
+    return 0 if rows is None else int(rows[0])
 
 
 def _select(prov, table: Table, live, mask) -> Table:

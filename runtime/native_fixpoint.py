@@ -13,7 +13,8 @@ semiring's ``one`` absorbs, e.g. bool), llvmlite is available, the rules fit
    rows derived in an iteration are seen by the next one, as in the torch loop);
 3. the kernel runs every iteration natively (delta scans, probes, bitmap
    dedup, appends; see ``compiler/jit/fixpoint_ir.py``), growing buffers on
-   request;
+   request, up to an iteration budget: the iteration limit, or a chunk of
+   iterations between progress reports;
 4. each relation's rows come back in key order straight from its bitmap (the
    packing is lexicographic), so the stored relation is one sorted run without
    a sort.
@@ -24,6 +25,7 @@ fails; the torch loop in ``executor`` is the reference and the fallback.
 from __future__ import annotations
 
 import os
+import time
 
 import torch
 
@@ -33,6 +35,9 @@ from .keys import KeyCodec
 BITS_LIMIT = 1 << 31           # bitmap bits per relation, snapshot included (256 MiB)
 INITIAL_CAP = 1 << 22          # rows per relation buffer before the kernel asks for more
 ENABLED = True                 # tests switch it off to compare with the torch loop
+NO_LIMIT = 1 << 62             # the kernel's iteration limit when the caller sets none
+PROGRESS_SECONDS = 0.2         # with progress wanted: about how long a chunk of iterations runs
+CHUNK = None                   # tests: a fixed number of iterations per chunk instead
 
 
 def available() -> bool:
@@ -43,108 +48,198 @@ def available() -> bool:
 
 
 def run_native(ex, stratum, kernels=None) -> bool:
-    """Run ``stratum``'s loop rules to fixpoint natively; False (nothing done) if unsupported.
+    """Run ``stratum``'s loop rules natively; False (nothing done) if unsupported.
     ``kernels``: ``(fixpoint, bits_to_keys)`` to call instead of ``compile_fixpoint``'s (the
-    JIT self-check passes those of the library it is checking)."""
+    JIT self-check passes those of the library it is checking).
+
+    The kernel stops after ``ex.max_iterations`` iterations; if the last of them still
+    derived rows, the relations and their deltas go to the store and ``ex.native_resume``
+    is set: the torch loop runs the next iteration, which finds the fixpoint or raises its
+    NoFixpointError, so the limit bounds the work and the error is the torch loop's. When
+    ``ex`` wants progress, the kernel runs in chunks of iterations sized to end about every
+    ``PROGRESS_SECONDS``, and each chunk ends with a report of the facts so far."""
+    ex.native_resume = False
     if not ex.prov.one_is_absorbing or not available():
         return False
-    types = {name: rel.types for name, rel in ex.store.items()}
-    plan = plan_stratum(stratum, types, ex.interner)
-    if plan is None:
+    if ex.max_iterations is not None and ex.max_iterations < 1:
+        return False  # a call runs at least one iteration; the torch loop stops before it
+    run = _NativeRun.prepare(ex, stratum, kernels)
+    if run is None:
         return False
-    store = ex.store
-    for name in set(plan.reads) | set(plan.rels):
-        if any(run.tags is not None for run in store[name].runs):
-            return False
-    init = [store[r].consolidated() for r in plan.rels]
-    indexes = [_index(store[s.rel].consolidated(), s) for s in plan.indexes]
-    if any(x is None for x in indexes):
-        return False
-    from nsl.compiler.jit.fixpoint_spec import layout, snapshotted
-    snap = snapshotted(plan.kernel)
-    ranges = _ranges(plan, init, indexes)
-    packs = [_packing(rng, 2 if r in snap else 1) for r, rng in enumerate(ranges)]
-    if any(p is None for p in packs):
-        return False
-    from nsl.compiler.jit.fixpoint_kernels import compile_fixpoint
-    fixpoint, bits_to_keys = kernels or compile_fixpoint(plan.kernel)
-    lay = layout(plan.kernel)
-    P = torch.zeros(max(lay["nP"], 1), dtype=torch.int64)
-    A = torch.zeros(max(lay["nA"], 1), dtype=torch.int64)
-    S = torch.zeros(lay["nS"], dtype=torch.int64)
-    keep = []  # every tensor whose address the kernel holds
-
-    def addr(key, t):
-        keep.append(t)
-        A[lay["A"][key]] = t.data_ptr()
-
-    bufs, bitmaps = [], []
-    for r, (run, (lows, highs, strides, nbits)) in enumerate(zip(init, packs)):
-        for c, (lo, hi, st) in enumerate(zip(lows, highs, strides)):
-            P[lay["P"][("rel", r, "lo", c)]] = lo
-            P[lay["P"][("rel", r, "hi", c)]] = hi
-            P[lay["P"][("rel", r, "stride", c)]] = st
-        bits = torch.zeros((nbits + 63) // 64, dtype=torch.int64)
-        if run.n:
-            key = _pack(run.cols, lows, strides, run.n)
-            one = torch.ones_like(key)
-            bits.index_add_(0, key >> 6, torch.bitwise_left_shift(one, key & 63))
-        cap = min(nbits, max(4 * run.n, INITIAL_CAP))
-        cols = [torch.empty(cap, dtype=torch.int64) for _ in run.cols]
-        for buf, col in zip(cols, run.cols):
-            buf[:run.n] = col
-        bufs.append(cols)
-        bitmaps.append(bits)
-        addr(("rel", r, "bits"), bits)
-        if r in snap:
-            addr(("rel", r, "snap"), bits.clone())
-        for c, buf in enumerate(cols):
-            addr(("rel", r, "col", c), buf)
-        for f, v in (("count", run.n), ("dstart", 0), ("dend", run.n), ("cap", cap)):
-            S[lay["S"][("rel", r, f)]] = v
-    for x, (off, payload, lows, highs, strides) in enumerate(indexes):
-        for c, (lo, hi, st) in enumerate(zip(lows, highs, strides)):
-            P[lay["P"][("idx", x, "lo", c)]] = lo
-            P[lay["P"][("idx", x, "hi", c)]] = hi
-            P[lay["P"][("idx", x, "stride", c)]] = st
-        addr(("idx", x, "off"), off)
-        for c, col in enumerate(payload):
-            addr(("idx", x, "col", c), col)
-    for j, value in enumerate(plan.lits):
-        P[lay["P"][("lit", j)]] = value
-
+    stop = ex.max_iterations if ex.max_iterations is not None else NO_LIMIT
+    report = ex.report if ex.wants_progress() else None
+    chunk = 1
     while True:
-        code = fixpoint(P.data_ptr(), A.data_ptr(), S.data_ptr())
-        if code == 0:
+        start = time.perf_counter()
+        limit = stop if report is None else min(stop, run.iterations + chunk)
+        if run.call(limit):
             break
-        r = code - 1  # relation r's buffers are full: grow them and redo the iteration
-        count = int(S[lay["S"][("rel", r, "count")]])
-        cap = min(packs[r][3], 2 * count)
-        grown = [torch.empty(cap, dtype=torch.int64) for _ in bufs[r]]
-        for new, old in zip(grown, bufs[r]):
-            new[:count] = old[:count]
-        bufs[r] = grown
-        for c, buf in enumerate(grown):
-            addr(("rel", r, "col", c), buf)
-        S[lay["S"][("rel", r, "cap")]] = cap
-    ex.native_iterations = int(S[lay["S"]["iterations"]])
-
-    for r, name in enumerate(plan.rels):
-        lows, highs, strides, nbits = packs[r]
-        count = int(S[lay["S"][("rel", r, "count")]])
-        keys = torch.empty(count, dtype=torch.int64)
-        bits = bitmaps[r]
-        n = bits_to_keys(bits.data_ptr(), bits.shape[0], keys.data_ptr())
-        if n != count:
-            raise AssertionError(f"native fixpoint: {n} keys for {count} rows of {name}")
-        cols = _unpack(keys, lows, highs, strides)
-        if len(cols) > 1:
-            codec = KeyCodec.for_ranges(lows, highs)  # its keys are the kernel's keys
-        else:
-            codec = KeyCodec("single" if cols else "empty")
-            keys = cols[0] if cols else keys
-        store[name].load_sorted(cols, keys, codec)
+        if report is not None:
+            report(run.iterations, counts=run.counts())
+        if run.iterations >= stop:  # the limit: the torch loop's next iteration decides
+            run.store(ex.store)
+            ex.deltas.update(run.deltas())
+            ex.native_iterations, ex.native_resume = run.iterations, True
+            return True
+        chunk = CHUNK or _next_chunk(chunk, time.perf_counter() - start)
+    ex.native_iterations = run.iterations
+    run.store(ex.store)
     return True
+
+
+def _next_chunk(chunk: int, seconds: float) -> int:
+    """Iterations for the next chunk: about ``PROGRESS_SECONDS`` at the last chunk's pace,
+    at most twice as many (an iteration may take much longer than the last ones)."""
+    want = chunk * PROGRESS_SECONDS / seconds if seconds > 0 else 2 * chunk
+    return max(1, min(2 * chunk, int(want)))
+
+
+class _NativeRun:
+    """The kernel's data for one stratum (``P``, ``A``, ``S``, buffers, bitmaps) between calls."""
+
+    @classmethod
+    def prepare(cls, ex, stratum, kernels):
+        """The run, set up with the stratum's rows so far; None if the stratum does not fit."""
+        types = {name: rel.types for name, rel in ex.store.items()}
+        plan = plan_stratum(stratum, types, ex.interner)
+        if plan is None:
+            return None
+        store = ex.store
+        for name in set(plan.reads) | set(plan.rels):
+            if any(run.tags is not None for run in store[name].runs):
+                return None
+        init = [store[r].consolidated() for r in plan.rels]
+        indexes = [_index(store[s.rel].consolidated(), s) for s in plan.indexes]
+        if any(x is None for x in indexes):
+            return None
+        from nsl.compiler.jit.fixpoint_spec import snapshotted
+        snap = snapshotted(plan.kernel)
+        ranges = _ranges(plan, init, indexes)
+        packs = [_packing(rng, 2 if r in snap else 1) for r, rng in enumerate(ranges)]
+        if any(p is None for p in packs):
+            return None
+        from nsl.compiler.jit.fixpoint_kernels import compile_fixpoint
+        return cls(plan, init, indexes, packs, snap, kernels or compile_fixpoint(plan.kernel))
+
+    def __init__(self, plan, init, indexes, packs, snap, kernels):
+        from nsl.compiler.jit.fixpoint_spec import layout
+        self.plan, self.packs = plan, packs
+        self.fixpoint, self.bits_to_keys = kernels
+        self.lay = lay = layout(plan.kernel)
+        self.P = P = torch.zeros(lay["nP"], dtype=torch.int64)
+        self.A = torch.zeros(max(lay["nA"], 1), dtype=torch.int64)
+        self.S = S = torch.zeros(lay["nS"], dtype=torch.int64)
+        self.keep = {}  # the tensor at each address the kernel holds (a grown buffer's is freed)
+        self.bufs, self.bitmaps = [], []
+        for r, (run, (lows, highs, strides, nbits)) in enumerate(zip(init, packs)):
+            for c, (lo, hi, st) in enumerate(zip(lows, highs, strides)):
+                P[lay["P"][("rel", r, "lo", c)]] = lo
+                P[lay["P"][("rel", r, "hi", c)]] = hi
+                P[lay["P"][("rel", r, "stride", c)]] = st
+            bits = torch.zeros((nbits + 63) // 64, dtype=torch.int64)
+            if run.n:
+                key = _pack(run.cols, lows, strides, run.n)
+                one = torch.ones_like(key)
+                bits.index_add_(0, key >> 6, torch.bitwise_left_shift(one, key & 63))
+            cap = min(nbits, max(4 * run.n, INITIAL_CAP))
+            cols = [torch.empty(cap, dtype=torch.int64) for _ in run.cols]
+            for buf, col in zip(cols, run.cols):
+                buf[:run.n] = col
+            self.bufs.append(cols)
+            self.bitmaps.append(bits)
+            self._addr(("rel", r, "bits"), bits)
+            if r in snap:
+                self._addr(("rel", r, "snap"), bits.clone())
+            for c, buf in enumerate(cols):
+                self._addr(("rel", r, "col", c), buf)
+            for f, v in (("count", run.n), ("dstart", 0), ("dend", run.n), ("cap", cap)):
+                S[lay["S"][("rel", r, f)]] = v
+        for x, (off, payload, lows, highs, strides) in enumerate(indexes):
+            for c, (lo, hi, st) in enumerate(zip(lows, highs, strides)):
+                P[lay["P"][("idx", x, "lo", c)]] = lo
+                P[lay["P"][("idx", x, "hi", c)]] = hi
+                P[lay["P"][("idx", x, "stride", c)]] = st
+            self._addr(("idx", x, "off"), off)
+            for c, col in enumerate(payload):
+                self._addr(("idx", x, "col", c), col)
+        for j, value in enumerate(plan.lits):
+            P[lay["P"][("lit", j)]] = value
+
+    def _addr(self, key, t):
+        self.keep[key] = t
+        self.A[self.lay["A"][key]] = t.data_ptr()
+
+    def _state(self, r, field) -> int:
+        return int(self.S[self.lay["S"][("rel", r, field)]])
+
+    @property
+    def iterations(self) -> int:
+        """Iterations run so far (the last one at the fixpoint is the one that found nothing)."""
+        return int(self.S[self.lay["S"]["iterations"]])
+
+    def call(self, limit: int) -> bool:
+        """Run iterations until the fixpoint (True) or until ``limit`` iterations have run and
+        the last derived rows (False), growing buffers on the way."""
+        self.P[self.lay["P"]["limit"]] = limit
+        P, A, S = self.P.data_ptr(), self.A.data_ptr(), self.S.data_ptr()
+        while True:
+            code = self.fixpoint(P, A, S)
+            if code <= 0:
+                return code == 0
+            self._grow(code - 1)  # relation r's buffers are full: the call redoes the iteration
+
+    def _grow(self, r):
+        count = self._state(r, "count")
+        cap = min(self.packs[r][3], 2 * count)
+        grown = [torch.empty(cap, dtype=torch.int64) for _ in self.bufs[r]]
+        for new, old in zip(grown, self.bufs[r]):
+            new[:count] = old[:count]
+        self.bufs[r] = grown
+        for c, buf in enumerate(grown):
+            self._addr(("rel", r, "col", c), buf)
+        self.S[self.lay["S"][("rel", r, "cap")]] = cap
+
+    def counts(self) -> dict:
+        """Rows stored so far, per stratum relation."""
+        return {name: self._state(r, "count") for r, name in enumerate(self.plan.rels)}
+
+    def store(self, store):
+        """Load every relation's rows into ``store``: in key order straight from its bitmap."""
+        for r, name in enumerate(self.plan.rels):
+            lows, highs, strides, nbits = self.packs[r]
+            count = self._state(r, "count")
+            keys = torch.empty(count, dtype=torch.int64)
+            bits = self.bitmaps[r]
+            n = self.bits_to_keys(bits.data_ptr(), bits.shape[0], keys.data_ptr())
+            if n != count:
+                raise AssertionError(f"native fixpoint: {n} keys for {count} rows of {name}")
+            cols = _unpack(keys, lows, highs, strides)
+            codec, keys = _codec(cols, keys, lows, highs)
+            store[name].load_sorted(cols, keys, codec)
+
+    def deltas(self) -> dict:
+        """The rows the last iteration derived, per stratum relation: sorted runs under the
+        codecs of :meth:`store` (what the torch loop's next iteration scans)."""
+        from .table import Run
+        out = {}
+        for r, name in enumerate(self.plan.rels):
+            lows, highs, strides, _ = self.packs[r]
+            start, end = self._state(r, "dstart"), self._state(r, "dend")
+            key = _pack([b[start:end] for b in self.bufs[r]], lows, strides, end - start)
+            key, perm = torch.sort(key)
+            cols = [b[start:end][perm] for b in self.bufs[r]]
+            out[name] = Run(cols, None, _codec(cols, key, lows, highs)[1])
+        return out
+
+
+def _codec(cols, keys, lows, highs):
+    """``(codec, keys under it)`` for rows of the kernel's packing ``keys``: the packing
+    itself for several columns, the value for one."""
+    if len(cols) > 1:
+        return KeyCodec.for_ranges(lows, highs), keys  # its keys are the kernel's keys
+    if cols:
+        return KeyCodec("single"), cols[0]
+    return KeyCodec("empty"), keys
 
 
 def _pack(cols, lows, strides, n=0):

@@ -5,6 +5,8 @@ value of the loop body that binds it; loop counters and the per-relation counter
 allocas that ``mem2reg`` promotes. Params and addresses are loaded once at entry.
 Inserts dedup against a relation's bitmap; membership tests read its snapshot bitmap,
 which the end of each iteration brings up to date from the rows it appended.
+Between iterations the count of iterations is compared with the caller's budget
+(``P``'s ``limit``), so a call can stop with the state of a finished iteration.
 """
 from __future__ import annotations
 
@@ -319,9 +321,12 @@ class _Gen:
                 self.emit(f"  {both} = or i1 {changed}, {ch}")
                 ch = both
             changed = ch
+        # the budget is checked between whole iterations, so stopping loses nothing
         self.emit("  %it0 = load i64, ptr %iters", "  %it1 = add i64 %it0, 1",
-                  "  store i64 %it1, ptr %iters", f"  br i1 {changed}, label %iter, label %done")
-        exits = [("done", 0)] + [(f"ovf_{r}", r + 1) for r in range(len(k.rels))]
+                  "  store i64 %it1, ptr %iters", f"  br i1 {changed}, label %more, label %done",
+                  "more:", f"  %spent = icmp sge i64 %it1, {self.param('limit')}",
+                  "  br i1 %spent, label %budget, label %iter")
+        exits = [("done", 0), ("budget", -1)] + [(f"ovf_{r}", r + 1) for r in range(len(k.rels))]
         for name, code in exits:
             self.open(name)
             for short, r in state:

@@ -10,7 +10,8 @@ Data, all int64 (see :func:`layout`):
 
 * ``P`` (params, constant during a call): per stratum relation and column
   ``lo, hi, stride`` of its bitmap packing; per index and key column
-  ``lo, hi, stride``; then the literals.
+  ``lo, hi, stride``; then the literals; then ``limit``, the iteration count at
+  which the kernel stops (the caller's budget).
 * ``A`` (addresses): per relation its bitmap (bit ``key`` set iff the row is
   stored: the dedup of inserts), then, for a relation some rule tests with
   :class:`Member`, its snapshot bitmap (the rows stored when the iteration
@@ -22,9 +23,13 @@ Data, all int64 (see :func:`layout`):
   iterations run.
 
 ``i64 nsl_fixpoint(ptr P, ptr A, ptr S)`` runs iterations until no delta is
-left and returns 0, or returns ``r + 1`` when relation ``r``'s buffers are full:
+left and returns 0; or returns ``r + 1`` when relation ``r``'s buffers are full:
 the caller grows them and calls again, which redoes the interrupted iteration
-(its rows so far are in the bitmap, so nothing is appended twice).
+(its rows so far are in the bitmap, so nothing is appended twice); or returns
+-1 when an iteration that derived rows brought the count of iterations to
+``limit``: the state is that of a finished iteration (its rows stored, the delta
+they form ready), so a call with a higher ``limit`` goes on exactly where the
+torch loop would. A call runs at least one iteration.
 ``i64 nsl_bits_to_keys(ptr bits, i64 nwords, ptr out)`` writes the set keys in
 increasing order and returns their number.
 
@@ -121,5 +126,6 @@ def layout(k: Kernel) -> dict:
             a[("idx", x, "col", c)] = len(a)
     for j in range(k.nlits):
         p[("lit", j)] = len(p)
+    p["limit"] = len(p)
     s["iterations"] = len(s)
     return {"P": p, "A": a, "S": s, "nP": len(p), "nA": len(a), "nS": len(s)}

@@ -1,7 +1,8 @@
 """``nslc run --max-iterations N`` / ``Program.run(max_iterations=N)``: a recursive
 stratum may run N semi-naive iterations that derive new facts; one more is an error
 at a rule that kept deriving. Both engines (the native fixpoint kernel and the torch
-loop) count the same iterations."""
+loop) count the same iterations and raise the same error: the kernel stops at the limit
+and the torch loop runs the next iteration."""
 from __future__ import annotations
 
 import pathlib
@@ -43,6 +44,18 @@ def test_the_limit_is_exactly_the_iterations_that_derive_facts(engine, n):
     if needed >= 2:
         with pytest.raises(CompileError, match=f"did not reach a fixpoint within {needed - 1} iteration"):
             program.run(max_iterations=needed - 1)
+
+
+def test_both_engines_give_the_same_error(monkeypatch):
+    program = nsl.compile(chain(40))
+    with pytest.raises(CompileError) as native:
+        program.run(max_iterations=10)
+    monkeypatch.setattr(executor, "run_native", lambda ex, stratum: False)
+    with pytest.raises(CompileError) as torch_loop:
+        program.run(max_iterations=10)
+    assert native.value.render() == torch_loop.value.render()
+    assert "the last iteration still derived 28 new facts, e.g. path(0, 12)" \
+        in native.value.render()
 
 
 def test_a_diverging_rule_stops_at_the_limit_with_an_example_fact():

@@ -9,7 +9,7 @@ import pytest
 
 import nsl
 from nsl.commands import ProgressPrinter
-from nsl.runtime import StratumProgress, executor
+from nsl.runtime import StratumProgress, executor, native_fixpoint
 from tests.e2e.test_iteration_limit import chain
 from tests.helpers import nslc
 
@@ -20,6 +20,8 @@ PROGRAM = chain(8) + "long(a) :- path(a, b), b - a > 4.\nquery long.\n"
 def engine(request, monkeypatch):
     if request.param == "torch":
         monkeypatch.setattr(executor, "run_native", lambda ex, stratum: False)
+    else:  # the kernel reports after every chunk of iterations: make chunks one iteration
+        monkeypatch.setattr(native_fixpoint, "PROGRESS_SECONDS", 0)
     return request.param
 
 
@@ -37,11 +39,20 @@ def test_each_stratum_reports_its_start_iterations_and_end(engine):
     assert last[0].done and last[1] == len(result.rows("path")) == 28
     assert last[0].iteration == 7                                           # 6 deriving, 1 empty
     assert [p.done for p, _ in path].count(True) == 1
-    iterations = [p.iteration for p, _ in path]
-    assert iterations == sorted(iterations)
-    if engine == "torch":  # the native kernel reports only its start and its end
-        assert iterations == [0, 1, 2, 3, 4, 5, 6, 7]
-        assert [facts for _, facts in path] == [7, 13, 18, 22, 25, 27, 28, 28]
+    assert [p.iteration for p, _ in path] == [0, 1, 2, 3, 4, 5, 6, 7]
+    assert [facts for _, facts in path] == [7, 13, 18, 22, 25, 27, 28, 28]
+
+
+def test_the_native_kernel_reports_between_chunks_of_iterations(monkeypatch):
+    """Chunks of 1, 2, 4, ... iterations while they take well under PROGRESS_SECONDS (here
+    a day, so the test does not depend on the machine's speed)."""
+    monkeypatch.setattr(native_fixpoint, "PROGRESS_SECONDS", 86400)
+    events = []
+    nsl.compile(chain(40)).run(
+        progress=lambda p: events.append((p.iteration, p.facts, p.done)))
+    paths = [sum(39 - k for k in range(i + 1)) for i in range(39)]  # after i iterations
+    assert events[:-1] == [(i, paths[i], False) for i in (0, 1, 3, 7, 15, 31)]
+    assert events[-1] == (39, paths[38], True)  # 38 derive, the last finds nothing
 
 
 def test_cli_prints_progress_on_stderr_only(tmp_path):

@@ -5,6 +5,8 @@ lower relations, antijoins, comparisons, membership tests, literals, mutual
 recursion), and each test also checks that the kernel did run, so a silent
 fallback cannot make it pass.
 """
+import dataclasses
+
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
@@ -47,6 +49,54 @@ def both(mod, inputs, monkeypatch):
     reference = {r.name: db.rows(r.name) for r in mod.relations}
     monkeypatch.setattr(native_fixpoint, "ENABLED", True)
     return native, reference
+
+
+# how a run is cut up: the iteration limit, progress (in chunks of a fixed number of
+# iterations, or the default time-based ones), buffers small enough to grow mid-chunk
+budgets = st.fixed_dictionaries({
+    "max_iterations": st.none() | st.integers(1, 8), "progress": st.booleans(),
+    "chunk": st.none() | st.integers(1, 4), "cap": st.sampled_from([1, 4, None])})
+
+
+def named(mod):
+    """``mod`` with every rule's name as its origin, so the limit error says which rule."""
+    def rules(rs):
+        return tuple(dataclasses.replace(r, origin=r.name) for r in rs)
+    return dataclasses.replace(mod, strata=tuple(
+        dataclasses.replace(s, init=rules(s.init), loop=rules(s.loop)) for s in mod.strata))
+
+
+def both_cut(mod, inputs, monkeypatch, budget):
+    """The outcome (rows, or the limit error) and the progress reports, with the kernel run
+    as ``budget`` says, then with the torch loop."""
+    from nsl.runtime.errors import NoFixpointError
+    monkeypatch.setattr(native_fixpoint, "CHUNK", budget["chunk"])
+    if budget["cap"] is not None:
+        monkeypatch.setattr(native_fixpoint, "INITIAL_CAP", budget["cap"])
+    runs = []
+    for enabled in (True, False):
+        monkeypatch.setattr(native_fixpoint, "ENABLED", enabled)
+        events = []
+        progress = (lambda p: events.append((p.index, p.iteration, p.facts, p.done))) \
+            if budget["progress"] else None
+        try:
+            db = execute(mod, inputs=inputs, max_iterations=budget["max_iterations"],
+                         progress=progress)
+            result = {r.name: db.rows(r.name) for r in mod.relations}
+        except NoFixpointError as e:
+            result = (str(e), e.notes())
+        runs.append((result, events))
+    monkeypatch.setattr(native_fixpoint, "ENABLED", True)
+    return runs
+
+
+def assert_same_run(native, reference):
+    """Same outcome; the kernel's reports are some of the torch loop's, the end included."""
+    assert native[0] == reference[0]
+    events = iter(reference[1])
+    assert all(e in events for e in native[1]), (native[1], reference[1])  # a subsequence
+    if native[1]:
+        assert native[1][-1] == reference[1][-1]
 
 
 @st.composite
@@ -108,16 +158,16 @@ def native_program(draw):
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
-@given(native_program())
-def test_kernel_matches_torch_loop_on_random_programs(case):
+@given(native_program(), budgets)
+def test_kernel_matches_torch_loop_on_random_programs(case, budget):
     mod, inputs, base = case
     with pytest.MonkeyPatch.context() as mp:
         calls = []
         real = native_fixpoint.run_native
         mp.setattr("nsl.runtime.executor.run_native",
                    lambda ex, s: calls.append(real(ex, s)) or calls[-1])
-        native, reference = both(mod, inputs, mp)
-    assert native == reference
+        native, reference = both_cut(named(mod), inputs, mp, budget)
+    assert_same_run(native, reference)
     if base > -10**9:  # values and literals close together: small bitmaps
         assert calls[0], "the kernel should have run this stratum"
 
@@ -126,14 +176,14 @@ graphs = st.lists(st.tuples(st.integers(0, 30), st.integers(0, 30)), max_size=80
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
-@given(graphs, st.sampled_from([0, -50, 10**12]))
-def test_transitive_closure_on_random_graphs(edges, offset):
-    """Self-loops, duplicate edges, empty graphs, ids far from zero."""
+@given(graphs, st.sampled_from([0, -50, 10**12]), budgets)
+def test_transitive_closure_on_random_graphs(edges, offset, budget):
+    """Self-loops, duplicate edges, empty graphs, ids far from zero; cut up by budgets."""
     edges = [(a + offset, b + offset) for a, b in edges]
-    mod = transitive_closure()
+    mod = named(transitive_closure())
     with pytest.MonkeyPatch.context() as mp:
-        native, reference = both(mod, {"edge": edges}, mp)
-    assert native == reference
+        native, reference = both_cut(mod, {"edge": edges}, mp, budget)
+    assert_same_run(native, reference)
 
 
 def test_buffers_grow_when_full(monkeypatch, native_calls):
