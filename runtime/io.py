@@ -114,6 +114,8 @@ def load_facts(path, types, domains=None, names=None) -> list[tuple]:
             except BadField as bad:
                 if bad.path is not None:  # inside a JSON array: point at the element
                     col = element_col(line, col - 1, bad.path, bad.at_close)
+                elif not is_json and not value[1] and value[0].strip():  # past spaces before it
+                    col += len(value[0]) - len(value[0].lstrip())
                 raise FactFileError(path, at_line, col, bad.message) from None
         rows.append(tuple(row))
     if domains and rows:
@@ -166,6 +168,15 @@ def _check_domains(path, text, rows, domains, parse, is_json) -> None:
                                                 f"{domain.text}")
 
 
+def show_type(ty: str) -> str:
+    """A column type as a program writes it: ``tensor[2, 2]`` (types are kept as ``tensor[2,2]``),
+    ``tensor`` for a shapeless one."""
+    if not ty.startswith("tensor["):
+        return ty
+    dims = [d.strip() for d in ty[len("tensor["):-1].split(",") if d.strip()]
+    return f"tensor[{', '.join(dims)}]" if dims else "tensor"
+
+
 def show_value(value) -> str:
     """A value as NSL writes it."""
     if isinstance(value, bool):
@@ -202,7 +213,7 @@ def _convert(value, ty, is_json):
         if t.lower() not in _BOOL:
             raise BadField(f"expected true or false, found {text!r}")
         return _BOOL[t.lower()]
-    raise BadField(f"a {ty} column needs a JSONL facts file")
+    raise BadField(f"a {show_type(ty)} column needs a JSONL facts file")
 
 
 def _convert_json(v, ty):
@@ -218,7 +229,7 @@ def _convert_json(v, ty):
         return v
     if ty.startswith("tensor"):
         return _tensor_value(v, ty)
-    raise BadField(f"expected {ty}, found {json.dumps(v)}")
+    raise BadField(f"expected {show_type(ty)}, found {json.dumps(v)}")
 
 
 def _tensor_value(v, ty):
@@ -234,19 +245,19 @@ def _tensor_value(v, ty):
         depth = len(path)
         if depth == len(dims):
             if isinstance(value, (int, float)) and not isinstance(value, bool):
-                return _float32(_finite(value, f"expected finite numbers in {ty}, found {{}}", path),
+                return _float32(_finite(value, f"expected finite numbers in {show_type(ty)}, found {{}}", path),
                                 ty, path)
-            raise BadField(f"expected {ty}, found {json.dumps(value)} where a number belongs",
+            raise BadField(f"expected {show_type(ty)}, found {json.dumps(value)} where a number belongs",
                        path=path)
         if not isinstance(value, list):
             where = " where a list belongs" if depth else ""
-            raise BadField(f"expected {ty}, found {json.dumps(value)}{where}", path=path)
+            raise BadField(f"expected {show_type(ty)}, found {json.dumps(value)}{where}", path=path)
         if dims[depth] != "?" and len(value) != int(dims[depth]):
             want = int(dims[depth])
             what = "number" if depth == len(dims) - 1 else "list"
             found = (f"a list of {len(value)} {what}{'s' * (len(value) != 1)}" if value
                      else "an empty list")
-            message = f"expected {ty}, found {found} (dimension {depth + 1} must have {want})"
+            message = f"expected {show_type(ty)}, found {found} (dimension {depth + 1} must have {want})"
             if len(value) > want:  # at the first element too many
                 raise BadField(message, path=path + (want,))
             raise BadField(message, path=path, at_close=True)  # where the next one is missing
@@ -293,7 +304,7 @@ def _float32(v: float, ty: str, path) -> float:
     """A tensor element, which is stored as float32: one that would become
     infinity there is an error at the element, not a silent infinity."""
     if abs(v) >= _FLOAT32_OVERFLOW:
-        raise BadField(f"expected numbers within float32's range in {ty} (tensors hold "
+        raise BadField(f"expected numbers within float32's range in {show_type(ty)} (tensors hold "
                        f"float32), found {v!r}", path=path)
     return v
 

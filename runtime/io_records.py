@@ -163,8 +163,9 @@ def jsonl_fields(line_no, line, names, arity):
                 i += 1
                 break
             raise BadField(f"expected ',' or '{close}'", i + 1)
-    if line[i:].strip():
-        raise BadField("unexpected text after the JSON value", i + 1)
+    rest = line[i:]
+    if rest.strip():  # at the text, past the spaces after the value
+        raise BadField("unexpected text after the JSON value", i + 1 + len(rest) - len(rest.lstrip()))
     if is_obj and names is not None:
         if arity and not names:
             raise BadField("an object row needs the relation's column names, but it was declared "

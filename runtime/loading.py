@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from .errors import NslRuntimeError
+from .io import show_type
 from .relation import empty_column
 
 _CONVERSION_ERRORS = (TypeError, ValueError, OverflowError, RuntimeError)
@@ -55,7 +56,7 @@ class BadValue(NslRuntimeError):
         self.row, self.column, self.problem = row, column, problem
         where = f"row {row + 1} of relation '{rel}'"
         super().__init__(f"{where} {problem}" if column is None else
-                         f"{where}: column {column + 1} has type {ty}, but its value {problem}")
+                         f"{where}: column {column + 1} has type {show_type(ty)}, but its value {problem}")
 
 
 def _is_array(value) -> bool:
@@ -274,19 +275,19 @@ def _array_column(values, ty: str, interner, rel: str, j: int) -> torch.Tensor:
     if ty.startswith("tensor"):
         # the same float32 a row-by-row tensor column gets; complex values have no order
         if _kind(values.dtype) not in ("bool", "int", "float"):
-            raise NslRuntimeError(f"column {j + 1} of relation '{rel}' has type {ty}, but the "
+            raise NslRuntimeError(f"column {j + 1} of relation '{rel}' has type {show_type(ty)}, but the "
                                   f"tensor given for it holds "
                                   f"{str(values.dtype).replace('torch.', '')} values")
         out = values.to(torch.float32)
         _check_float32_range(values, out, ty, rel, j)
         return out
     if values.dim() != 1:
-        raise NslRuntimeError(f"column {j + 1} of relation '{rel}' has type {ty}, but the tensor "
+        raise NslRuntimeError(f"column {j + 1} of relation '{rel}' has type {show_type(ty)}, but the tensor "
                               f"given for it has shape {_shape(values.shape)}, not one value per row")
     if not _kind_fits(_kind(values.dtype), ty):
         hint = (" (an int column takes integer tensors only: convert with .long() or .round() "
                 "to say how)" if ty == "int" and values.is_floating_point() else "")
-        raise NslRuntimeError(f"column {j + 1} of relation '{rel}' has type {ty}, but the tensor "
+        raise NslRuntimeError(f"column {j + 1} of relation '{rel}' has type {show_type(ty)}, but the tensor "
                               f"given for it holds {str(values.dtype).replace('torch.', '')} "
                               f"values{hint}")
     if ty == "float":
@@ -324,7 +325,7 @@ def _tensor_column(values: list, ty: str, rel: str, j: int) -> torch.Tensor:
             problem = _value_problem(v, ty, values[0])
             if problem:
                 raise BadValue(rel, i, j, ty, problem) from None
-        raise NslRuntimeError(f"a {ty} column cannot hold these values") from None
+        raise NslRuntimeError(f"a {show_type(ty)} column cannot hold these values") from None
     out = wide.to(torch.float32)
     _check_float32_range(wide, out, ty, rel, j)
     return out
@@ -396,7 +397,7 @@ def _check_shape(col, ty: str, name: str, j: int) -> None:
         return  # a shapeless `tensor` column takes any shape
     shape = list(col.shape[1:])
     if len(shape) != len(dims) or any(d != "?" and int(d) != s for d, s in zip(dims, shape)):
-        raise NslRuntimeError(f"column {j + 1} of relation '{name}' is {ty}, but its values "
+        raise NslRuntimeError(f"column {j + 1} of relation '{name}' is {show_type(ty)}, but its values "
                               f"have shape {_shape(shape)}")
 
 
@@ -410,7 +411,7 @@ def _check_finite(col, ty: str, name: str, j: int) -> None:
         i = int(torch.nonzero(bad)[0])
         value = col[i].item() if col.dim() == 1 else "a tensor holding " + (
             "NaN" if bool(torch.isnan(col[i]).any()) else "an infinity")
-        raise NslRuntimeError(f"row {i + 1} of relation '{name}': column {j + 1} has type {ty}, "
+        raise NslRuntimeError(f"row {i + 1} of relation '{name}': column {j + 1} has type {show_type(ty)}, "
                               f"but its value is {value}; inputs must be finite")
 
 
@@ -424,7 +425,7 @@ def fact_columns(rows, types, interner, prov):
         cols, n = columns_of(values, types, interner)
     except BadValue as bad:
         what = ("this fact" if bad.column is None
-                else f"argument {bad.column + 1} of this fact has type {types[bad.column]}, but its value")
+                else f"argument {bad.column + 1} of this fact has type {show_type(types[bad.column])}, but its value")
         raise FactRowError(f"{what} {bad.problem}", rows[bad.row].origin) from None
     except NslRuntimeError as exc:  # a column-wide problem (a tensor shape): find its row
         found = _first_bad_value(values, types)
@@ -432,7 +433,7 @@ def fact_columns(rows, types, interner, prov):
             raise FactRowError(str(exc), rows[0].origin if rows else None) from None
         i, j, problem = found
         what = ("this fact" if j is None
-                else f"argument {j + 1} of this fact has type {types[j]}, but its value")
+                else f"argument {j + 1} of this fact has type {show_type(types[j])}, but its value")
         raise FactRowError(f"{what} {problem}", rows[i].origin) from None
     if all(r.prob is None for r in rows):
         return cols, None, n

@@ -34,7 +34,7 @@ def module(types, *rows) -> ir.Module:
     (("tensor[2]",), [((1, 2),), ((1, "a"),)], 2,
      "argument 1 of this fact has type tensor[2], but its value is (1, 'a')"),
     (("tensor[]",), [((1, 2),), ((1, 2, 3),)], 2,
-     "argument 1 of this fact has type tensor[], but its value has shape [3], unlike the first "
+     "argument 1 of this fact has type tensor, but its value has shape [3], unlike the first "
      "row's [2]"),
     (("int", "int"), [(1, 2), (1,)], 2, "this fact has 1 value, but the relation has arity 2"),
 ])
