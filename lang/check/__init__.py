@@ -56,7 +56,7 @@ def check_program(program: A.Program, sources: SourceMap | None = None) -> Check
     infer_and_check(program, table, diags)
     check_facts(program, table, diags)
     check_rule_forms(program, diags)
-    check_query_args(program, diags)
+    check_query_args(program, table, diags)
     check_rule_values(program, table, diags)
     check_safety(program, table, diags)
     check_aggregate_order(program, table, diags)

@@ -269,9 +269,14 @@ def infer_and_check(program: A.Program, table: SymbolTable, diags: list[Diagnost
     checker = _Checker(table, diags)
     for rule in rules:
         checker.rule(rule)
-    for s in program.statements:  # a query's constants are typed as a rule body's are:
-        if isinstance(s, A.Query) and not is_knn(s.atom, table):  # the runtime would coerce them
-            checker.atom(s.atom, {})
+
+
+def check_atom_types(atom: A.Atom, table: SymbolTable, diags: list[Diagnostic]) -> None:
+    """Report each argument of ``atom`` (standing alone, as a query's) whose type does not
+    fit its column, with the message a rule body's argument gets. Call after
+    :func:`infer_and_check`, which settles the column types."""
+    if not is_knn(atom, table):  # a queried knn is knn_places' error
+        _Checker(table, diags).atom(atom, {})
 
 
 class _Checker:

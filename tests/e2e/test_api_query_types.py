@@ -38,3 +38,10 @@ def test_cli_and_repl_report_the_error_with_a_caret(tmp_path):
     shown = repl.stdout + repl.stderr
     assert shown.count("but this value is") == 2 and "internal error" not in shown
     assert "edge(1, 2)." in shown
+
+
+def test_an_expression_argument_is_reported_once_not_also_as_a_type_error():
+    text = expect_error('e("a").\nquery e(1 + 2).\nquery e(-1).\n',
+                        "query arguments are constants, variables or `_`",
+                        "<input>:3:9: error: argument 1 of 'e' has type str, but this value is int")
+    assert text.count("<input>:2:9: error") == 1
