@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from .errors import FactFileError
+from .io_fast import delimited_rows, jsonl_rows
 from .io_records import BadField, JsonConstant, _lines, delimited_fields, element_col, jsonl_fields, records
 
 _INT = re.compile(r"[+-]?[0-9]+\Z")
@@ -88,13 +89,17 @@ def load_facts(path, types, domains=None, names=None) -> list[tuple]:
     problem = fact_file_problem(path, types)
     if problem:
         raise _whole_file_error(path, problem)
-    is_json = lower.endswith(".jsonl")
+    is_json, sep = lower.endswith(".jsonl"), "\t" if lower.endswith(".tsv") else ","
     if is_json:
         parse = lambda line_no, line, end, lines: jsonl_fields(line_no, line, names, len(types))  # noqa: E731
     else:
-        sep = "\t" if lower.endswith(".tsv") else ","
         parse = lambda line_no, line, end, lines: delimited_fields(line_no, line, end, lines, sep)  # noqa: E731
     text = _read_text(path)
+    fast = jsonl_rows(text, types) if is_json else delimited_rows(text, types, sep)
+    if fast is not None:  # a whole column at a time; None: read field by field (errors too)
+        if domains and fast:
+            _check_domains(path, text, fast, domains, parse, is_json)
+        return fast
     rows = []
     shapes: dict = {}  # shapeless tensor column -> (its first row's shape, that row's line)
     for line_no, line, fields, end in records(path, text, parse, is_json):
