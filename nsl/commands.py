@@ -163,6 +163,7 @@ def cmd_check(args) -> int:
     missing = statement_file_errors(comp.ast, comp.base_dir)
     if missing:
         raise CompileError(missing, comp.sources)
+    comp.load_data()  # input files and indexes, read as `run` reads them
     print(f"{args.file}: ok ({len(comp.ir.relations)} relations, {len(comp.ir.strata)} strata)")
     return 0
 

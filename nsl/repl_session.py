@@ -142,9 +142,9 @@ class ReplSession:
                 # check them with a fact of each kind the session holds, compile at the next query.
                 program, checked = None, self._check(self._fact_kinds.of(before) + statements)
             else:
-                program, checked, lowered = self._compile(
+                program, checked, _ = self._compile(
                     _statements([*before, Chunk(label, text, statements, path, shown), *after]))
-                self._refuse_unrunnable(program, checked, lowered, label)
+                self._refuse_unrunnable(program, checked, label)
         except CompileError as exc:
             raise with_declare_hints(exc, statements, label) from None
         # The whole session is re-checked each time: show only the warnings about this input.
@@ -165,12 +165,10 @@ class ReplSession:
             out.append(self._run(program))
         return "\n".join(o for o in out if o)
 
-    def _refuse_unrunnable(self, program, checked, lowered, label: str) -> None:
+    def _refuse_unrunnable(self, program, checked, label: str) -> None:
         """Refuse at entry what `nslc run` would refuse before running (a construct this
         version cannot run, a missing `from` file, an index that does not load): kept, it
         would make every later query fail until `:reset`."""
-        from types import SimpleNamespace
-
         from nsl.lang.check.features import unavailable
 
         problems = unavailable(program.ast, checked.symbols)  # the session holds none: all are new
@@ -178,11 +176,7 @@ class ReplSession:
             raise CompileError(problems, self._sources)
         # Load only what this input declares (the session's own files loaded when they came in);
         # an index stays in the session's cache for the queries to come.
-        new = SimpleNamespace(
-            relations=tuple(r for r in lowered.relations if r.origin is not None and r.origin.file == label),
-            indexes=tuple(d for d in lowered.indexes if d.origin is not None and d.origin.file == label))
-        program._inputs({}, new)
-        program._indexes(new)
+        program.load_data(files=[label])
 
     def _statements(self) -> tuple:
         """Every stored statement."""

@@ -95,6 +95,26 @@ def test_check_reports_ok_and_errors(tmp_path):
     assert bad.stderr.startswith("bad.nsl:4:9: error: unknown relation 'pth'; did you mean 'path'?")
 
 
+def test_check_reads_input_files_and_indexes_as_run_does(tmp_path):
+    """`check` reports what `run` would reject about the data, without running rules."""
+    write(tmp_path, "c.nsl", 'input e(a: int, b: int) from "e.csv"\n'
+                             'index m(dim = 2, quant = int8, metric = ip) from "m.npy"\n'
+                             'p(x) :- e(x, _).\n')
+    missing = nslc("check", "c.nsl", cwd=str(tmp_path))
+    assert missing.returncode == 1
+    assert missing.stderr.startswith("c.nsl:1:1: error: fact file 'e.csv' does not exist"), missing.stderr
+    (tmp_path / "e.csv").write_text("1,2\n3,x\n")
+    bad = nslc("check", "c.nsl", cwd=str(tmp_path))
+    assert bad.returncode == 1 and bad.stderr.startswith("e.csv:2:3: error: expected an int"), bad.stderr
+    (tmp_path / "e.csv").write_text("1,2\n")
+    no_index = nslc("check", "c.nsl", cwd=str(tmp_path))
+    assert no_index.stderr.startswith("c.nsl:2:1: error: index file 'm.npy' does not exist"), no_index.stderr
+    import numpy as np
+    np.save(tmp_path / "m.npy", np.eye(2, dtype=np.float32))
+    ok = nslc("check", "c.nsl", cwd=str(tmp_path))
+    assert ok.returncode == 0 and ok.stdout.startswith("c.nsl: ok"), ok.stderr
+
+
 def test_compile_emits_ast_and_ir(tmp_path):
     name = write(tmp_path, "tc.nsl", TC)
     ast = nslc("compile", name, "--emit", "ast", cwd=str(tmp_path))
