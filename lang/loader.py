@@ -15,12 +15,22 @@ from nsl.lang.parser import parse
 
 
 def looks_like_path(path_or_text: str) -> bool:
-    """A heuristic for ``nsl.compile``: a short single line ending in .nsl, or an existing file."""
+    """How ``nsl.compile`` tells a path from program text: one line naming an existing
+    file, or ending in ``.nsl`` with no ``(`` or ``//`` (which a path rarely holds and
+    a one-line program such as ``edge(1, 2). // see graph.nsl`` does)."""
     s = path_or_text.strip()
-    return "\n" not in s and (s.endswith(".nsl") or (len(s) < 4096 and os.path.isfile(s)))
+    if "\n" in s:
+        return False
+    if "\0" not in s and len(s) < 4096 and os.path.isfile(s):
+        return True
+    return s.endswith(".nsl") and "(" not in s and "//" not in s
 
 
 def read_source(path: str) -> str:
+    if "\0" in str(path):  # no file has such a name (open would raise ValueError)
+        shown = str(path).replace("\0", "\\0")
+        raise CompileError([error("no such file (a path cannot hold a NUL character)",
+                                  Span.unknown(shown))])
     try:
         with open(path, encoding="utf-8-sig") as f:  # a byte order mark is not program text
             return f.read()

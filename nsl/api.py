@@ -25,32 +25,20 @@ def compile(source: str | os.PathLike, *, verify: bool = False) -> "Program":
     (so ``"edge(1,2). // see graph.nsl"`` is a program); any other str is program text.
     """
     from nsl.compiler.driver import compile_source
-    from nsl.lang.loader import read_source
+    from nsl.lang.loader import looks_like_path, read_source
 
     if not isinstance(source, (str, os.PathLike)):
         raise TypeError("nsl.compile takes program text (a str) or a path (a str or "
                         f"os.PathLike), not {type(source).__name__}")
-    if isinstance(source, os.PathLike) or _looks_like_path(source):
+    if isinstance(source, os.PathLike) or looks_like_path(source):
         path = os.fspath(source)
         if not isinstance(path, str):
             raise TypeError(f"nsl.compile takes a str path, not {type(path).__name__}")
-        if "\0" in path:  # open() would raise ValueError: no file has such a name
-            raise CompileError([error("no such file (a path cannot hold a NUL character)",
-                                      Span.unknown(_no_nul(path)))])
-        text, file = read_source(path), path
+        text, file = read_source(path), path  # a NUL in it: "no such file"
         base = os.path.dirname(os.path.abspath(path))
     else:
         text, file, base = str(source), "<input>", os.getcwd()
     return Program(compile_source(text, file, verify=verify), base, verify)
-
-
-def _looks_like_path(text: str) -> bool:
-    s = text.strip()
-    if "\n" in s:
-        return False
-    if "\0" not in s and len(s) < 4096 and os.path.isfile(s):
-        return True
-    return s.endswith(".nsl") and "(" not in s and "//" not in s
 
 
 class Program:

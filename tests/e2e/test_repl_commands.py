@@ -19,6 +19,12 @@ def test_load_expands_the_home_folder(tmp_path, monkeypatch):
     assert ReplSession().feed(":load ~/g.nsl") == "// g: 1 fact\ng(1)."
 
 
+def test_load_of_a_path_with_a_nul_is_no_such_file():
+    s = ReplSession()
+    assert s.feed(":load a\0b.nsl") == "a\\0b.nsl: error: no such file (a path cannot hold a NUL character)"
+    assert s.errors == 1
+
+
 # ---- :show and :q ------------------------------------------------------------------------------
 
 def test_show_leaves_out_queries_typed_with_statements():
