@@ -250,8 +250,8 @@ def _tensor_value(v, ty):
         depth = len(path)
         if depth == len(dims):
             if isinstance(value, (int, float)) and not isinstance(value, bool):
-                return _float32(_finite(value, f"expected finite numbers in {show_type(ty)}, found {{}}", path),
-                                ty, path)
+                finite = _finite(value, f"expected finite numbers in {show_type(ty)}, found {{}}", path)
+                return _float32(finite, ty, path)
             raise BadField(f"expected {show_type(ty)}, found {json.dumps(value)} where a number belongs",
                        path=path)
         if not isinstance(value, list):

@@ -425,7 +425,8 @@ def fact_columns(rows, types, interner, prov):
         cols, n = columns_of(values, types, interner)
     except BadValue as bad:
         what = ("this fact" if bad.column is None
-                else f"argument {bad.column + 1} of this fact has type {show_type(types[bad.column])}, but its value")
+                else f"argument {bad.column + 1} of this fact has type "
+                     f"{show_type(types[bad.column])}, but its value")
         raise FactRowError(f"{what} {bad.problem}", rows[bad.row].origin) from None
     except NslRuntimeError as exc:  # a column-wide problem (a tensor shape): find its row
         found = _first_bad_value(values, types)

@@ -1,6 +1,4 @@
 """Strings are exact values: a trailing NUL is part of the string, in ids and in order."""
-import torch
-
 from nsl.runtime import Interner
 from nsl.runtime.io import Domain
 

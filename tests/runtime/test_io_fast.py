@@ -66,8 +66,8 @@ def test_csv_and_tsv_fast_path_agrees(tmp_path, monkeypatch, seed):
 
 def random_json(rng, ty):
     if rng.random() < 0.15:
-        return rng.choice(["true", "1.0", "1e400", "NaN", "\"\\ud800\"", "null", "[1]", "18446744073709551616",
-                           "{}", "\"x\"", "-Infinity"])
+        return rng.choice(["true", "1.0", "1e400", "NaN", "\"\\ud800\"", "null", "[1]",
+                           "18446744073709551616", "{}", "\"x\"", "-Infinity"])
     if ty == "int":
         return str(rng.choice([0, -5, 2 ** 63 - 1, -(2 ** 63), rng.randrange(-99, 99)]))
     if ty == "float":
