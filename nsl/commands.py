@@ -31,7 +31,9 @@ def register(sub) -> None:
 
     p = sub.add_parser("compile", help="compile a program and print a stage")
     p.add_argument("file")
-    p.add_argument("--emit", choices=("ast", "ir", "llvm"), default="ir")
+    p.add_argument("--emit", choices=("ast", "ir", "llvm"), default="ir",
+                   help="the stage to print (llvm: one LLVM module per JIT kernel, each after a "
+                        "'; ---- kernel NAME ... ----' line)")
     p.add_argument("--no-opt", action="store_true",
                    help="emit the IR straight out of lowering (--emit llvm: the kernels unoptimised)")
     p.add_argument("--verify", action="store_true",
@@ -43,7 +45,8 @@ def register(sub) -> None:
                    help="kill a kernel's --verify self-check after SECONDS and fail it "
                         "(default 60 plus 0.5 per sample)")
     p.add_argument("--print-after", metavar="PASS", action="append", default=[],
-                   help="print the IR after pass PASS (repeatable; 'all' for every pass)")
+                   help="print the IR after pass PASS on stderr (repeatable; 'all' for every "
+                        "pass; with --emit ir)")
     p.add_argument("-o", "--output", metavar="OUT", help="write to OUT instead of standard output")
     p.set_defaults(func=cmd_compile)
 
@@ -175,6 +178,16 @@ def cmd_compile(args) -> int:
     for given, option in ((args.samples, "--samples"), (args.kernel_timeout, "--kernel-timeout")):
         if given is not None and not args.verify:
             raise UsageError(f"{option} sets the kernel self-check: it needs --verify")
+    if args.print_after:
+        if args.emit != "ir":
+            raise UsageError(f"--print-after shows the IR between passes: it needs --emit ir, not "
+                             f"--emit {args.emit}")
+        if args.no_opt:
+            raise UsageError("--print-after shows the IR after optimisation passes, which "
+                             "--no-opt skips")
+        for name in set(args.print_after) - {"all"}:
+            if name not in PASSES:
+                raise UsageError(f"unknown pass '{name}' (passes: {', '.join(DEFAULT_PIPELINE)})")
     text = _read(args.file)
     out = []
     if args.emit == "ast":
@@ -191,13 +204,12 @@ def cmd_compile(args) -> int:
         from nsl.compiler.ir_printer import print_module
 
         wanted = set(args.print_after)
-        for name in wanted - {"all"}:
-            if name not in PASSES:
-                raise UsageError(f"unknown pass '{name}' (passes: {', '.join(DEFAULT_PIPELINE)})")
 
         def after(name, module):
+            # on stderr, as LLVM's -print-after: the output (or -o file) stays one module
+            # that parses back
             if "all" in wanted or name in wanted:
-                out.append(f"// ---- after {name} ----\n" + print_module(module))
+                sys.stderr.write(f"// ---- after {name} ----\n" + print_module(module))
 
         passes = () if args.no_opt else DEFAULT_PIPELINE
         comp = compile_source(text, args.file, passes=passes, verify=args.verify, after=after)

@@ -125,7 +125,12 @@ def test_compile_emits_ast_and_ir(tmp_path):
     unopt = nslc("compile", name, "--emit", "ir", "--no-opt", cwd=str(tmp_path))
     assert "delta" not in unopt.stdout
     after = nslc("compile", name, "--print-after", "semi_naive", cwd=str(tmp_path))
-    assert "after semi_naive" in after.stdout
+    assert "after semi_naive" in after.stderr and after.stdout == ir.stdout  # stdout: one module
+    for wrong in (["--emit", "ast"], ["--emit", "llvm"], ["--no-opt"]):
+        refused = nslc("compile", name, "--print-after", "semi_naive", *wrong, cwd=str(tmp_path))
+        assert refused.returncode == 2 and "--print-after" in refused.stderr, refused.stderr
+    bogus = nslc("compile", name, "--emit", "ast", "--print-after", "bogus", cwd=str(tmp_path))
+    assert bogus.returncode == 2 and "--print-after" in bogus.stderr
 
 
 def test_constructs_of_later_versions_check_but_do_not_run(tmp_path):

@@ -116,11 +116,12 @@ def test_every_cli_command_handles_a_deep_program(tmp_path, args):
         assert "no JIT-compiled kernels" in out
     else:  # the IR text: a map of DEPTH - 1 additions that reads back
         assert out.count("(add ") >= DEPTH - 1
-        if "--print-after" not in args:
-            module = parse_module(out)
-            assert print_module(module) == out
-            [rule] = module.strata[0].init
-            assert sum(isinstance(op, ir.Map) for op in rule.ops) == 1
+        module = parse_module(out)  # one module (--print-after's dumps go to stderr)
+        assert print_module(module) == out
+        [rule] = module.strata[0].init
+        assert sum(isinstance(op, ir.Map) for op in rule.ops) == 1
+        if "--print-after" in args:
+            assert proc.stderr.count("// ---- after ") >= 2
 
 
 def test_the_ir_of_a_deep_program_prints_verifies_and_parses_back():
