@@ -92,10 +92,11 @@ class Program:
             progress=None) -> "Result":
         """Evaluate the program.
 
-        ``facts`` maps a relation name to rows (a list of tuples), to a path of a
-        CSV/TSV/JSONL file, to columns (a dict keyed by the declared column names or by
-        position ``0..k-1``, or a list of 1-D tensors or arrays, one per column), or to a
-        2-D tensor or array of rows. Values must have their column's type (an int column
+        ``facts`` maps a relation name to rows (a list or tuple of rows, each a tuple or
+        list — ``list(array_2d)`` included), to a path of a CSV/TSV/JSONL file, to
+        columns (a dict keyed by the declared column names or by position ``0..k-1``,
+        each a list, 1-D tensor or array: the only form read as columns), or to a 2-D
+        tensor or array of rows. Values must have their column's type (an int column
         takes ints, numpy integers and integer tensors, never floats or bools; a float
         column ints and finite floats; a bool column bools; a str column strings): any
         other value is a :class:`CompileError` naming the relation, row and column. ``queries``
@@ -106,7 +107,9 @@ class Program:
         stratum that still derive new facts (None: no bound); a stratum that
         needs more is an error pointing at a rule that kept deriving.
         ``progress``, if given, is called with a ``nsl.runtime.StratumProgress``
-        as each stratum starts, after each of its iterations and when it is done.
+        as each stratum starts, after its iterations and when it is done: after each
+        iteration in the torch loop, after chunks of iterations (about every 0.2 s) when
+        the stratum runs as one native kernel.
         """
         from nsl.lang import ast as A
         from nsl.lang.check.declarations import PROVENANCES
