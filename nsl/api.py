@@ -93,12 +93,14 @@ class Program:
         """Evaluate the program.
 
         ``facts`` maps a relation name to rows (a list or tuple of rows, each a tuple or
-        list — ``list(array_2d)`` included), to a path of a CSV/TSV/JSONL file, to
-        columns (a dict keyed by the declared column names or by position ``0..k-1``,
-        each a list, 1-D tensor or array: the only form read as columns), or to a 2-D
-        tensor or array of rows. Values must have their column's type (an int column
+        list — ``list(array_2d)`` included), to a path of a ``.csv``/``.tsv``/``.jsonl``
+        file (another extension is an error), to columns (a dict keyed by the declared
+        column names or by position ``0..k-1``, each a list, 1-D tensor or array: the only
+        form read as columns), or to a 2-D tensor or array of rows (shape ``(n, 0)`` for a
+        nullary relation: n facts). Values must have their column's type (an int column
         takes ints, numpy integers and integer tensors, never floats or bools; a float
-        column ints and finite floats; a bool column bools; a str column strings): any
+        column ints and finite floats, a ``-0.0`` read as ``0.0``; a bool column bools; a
+        str column strings of Unicode characters, a lone surrogate being an error): any
         other value is a :class:`CompileError` naming the relation, row and column. ``queries``
         names extra relations to report besides the program's own outputs (one name may be
         given as a str). A wrong argument (an unknown relation, facts for a derived one, an
@@ -377,7 +379,11 @@ def _load_file(path: str, types, origin, sources, domains=None, names=None):
     try:
         return load_facts(path, types, domains, names)
     except FactFileError as exc:
-        span = Span(shown, exc.line, exc.col, exc.line, exc.col) if exc.line else Span.unknown(shown)
+        if not exc.line:  # the whole file: where it is named, as a missing file is
+            span = origin if origin is not None else Span.unknown(_no_nul(shown))
+            raise CompileError([error(f"fact file '{_no_nul(shown)}' {exc.problem}", span)],
+                               sources) from None
+        span = Span(shown, exc.line, exc.col, exc.line, exc.col)
         sources.add(shown, _read_text(path))
         raise CompileError([error(exc.message, span)], sources) from None
 

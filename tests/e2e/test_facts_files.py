@@ -22,8 +22,6 @@ def test_facts_option_refuses_an_extension_from_refuses(tmp_path, name):
     assert out.returncode == 1 and "must be .csv, .tsv or .jsonl" in out.stderr, out.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="needs nsl/api.py to put a line-0 FactFileError at the "
-                   "declaration (see the final report of the io audit fixes)")
 def test_a_directory_in_from_is_an_error_at_the_declaration(tmp_path):
     (tmp_path / "sub" / "d.csv").mkdir(parents=True)
     write(tmp_path / "sub", "dd.nsl", 'input p(a: int, b: str) from "d.csv"\nq(a, b) :- p(a, b).\n')
