@@ -51,3 +51,13 @@ def assert_fails_as_golden(command: str, golden_dir, name: str, *options: str) -
     if os.environ.get("NSL_REGOLD"):
         golden.write_text(proc.stderr)
     assert proc.stderr == golden.read_text()
+
+
+def repl_session(*inputs: str):
+    """A REPL session that has accepted ``inputs``, each silently (no output, no error)."""
+    from nsl.repl_session import ReplSession
+
+    s = ReplSession()
+    for text in inputs:
+        assert s.feed(text) == "", f"{text!r} was not accepted silently"
+    return s

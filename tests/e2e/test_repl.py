@@ -10,7 +10,7 @@ import pytest
 from nsl.repl import run_piped
 from nsl.repl_lex import is_complete, tokenize
 from nsl.repl_session import ReplSession
-from tests.helpers import nslc
+from tests.helpers import nslc, repl_session
 
 GRAPH = """
 e(1, 2). e(2, 3).
@@ -19,23 +19,16 @@ path(x, z) :- path(x, y), e(y, z).
 """
 
 
-def session(*inputs: str) -> ReplSession:
-    s = ReplSession()
-    for text in inputs:
-        assert s.feed(text) == "", f"{text!r} was not accepted silently"
-    return s
-
-
 # ---- statements and queries -------------------------------------------------------
 
 def test_statements_accumulate_and_a_query_prints_matching_facts():
-    s = session("e(1, 2).", "e(2, 3).", "path(x, y) :- e(x, y).", "path(x, z) :- path(x, y), e(y, z).")
+    s = repl_session("e(1, 2).", "e(2, 3).", "path(x, y) :- e(x, y).", "path(x, z) :- path(x, y), e(y, z).")
     assert s.feed("query path(1, x).") == "// path: 2 facts\npath(1, 2).\npath(1, 3)."
     assert s.feed("path(2, x)?") == "// path: 1 fact\npath(2, 3)."
 
 
 def test_a_query_is_not_kept():
-    s = session(GRAPH)
+    s = repl_session(GRAPH)
     s.feed("path(1, x)?")
     assert s.feed("e(1, x)?") == "// e: 1 fact\ne(1, 2)."  # no path rows from the earlier query
     assert "?" not in s.feed(":show") and "query" not in s.feed(":show")
@@ -48,18 +41,18 @@ def test_statements_and_a_question_in_one_input():
 
 
 def test_a_multi_line_question():
-    s = session(GRAPH)
+    s = repl_session(GRAPH)
     assert s.feed("path(\n  1,\n  x\n)?") == "// path: 2 facts\npath(1, 2).\npath(1, 3)."
 
 
 def test_rules_see_facts_added_later():
     # a relation must be known when a rule uses it (as in a file): declare it first
-    s = session("rel e(a: int, b: int)", "reach(x) :- e(1, x).", "e(1, 5).")
+    s = repl_session("rel e(a: int, b: int)", "reach(x) :- e(1, x).", "e(1, 5).")
     assert s.feed("reach(x)?") == "// reach: 1 fact\nreach(5)."
 
 
 def test_run_prints_every_derived_relation():
-    s = session(GRAPH, "twice(x) :- path(x, _), path(_, x).")
+    s = repl_session(GRAPH, "twice(x) :- path(x, _), path(_, x).")
     out = s.feed(":run")
     assert "path(1, 3)." in out and "twice(2)." in out
 
@@ -67,7 +60,7 @@ def test_run_prints_every_derived_relation():
 # ---- rejected input: shown inline, the session carries on ---------------------------
 
 def test_a_check_error_is_shown_and_the_statement_is_not_added():
-    s = session(GRAPH)
+    s = repl_session(GRAPH)
     out = s.feed("bad(x) :- nope(x).")
     assert out.startswith("<repl>:1:11: error: unknown relation 'nope'")
     assert "bad(x) :- nope(x).\n          ^^^^^^^" in out
@@ -77,38 +70,38 @@ def test_a_check_error_is_shown_and_the_statement_is_not_added():
 
 
 def test_error_lines_count_from_the_input_just_typed():
-    s = session(GRAPH)
+    s = repl_session(GRAPH)
     out = s.feed("ok(x) :-\n  e(x, _),\n  missing(x).")
     assert out.startswith("<repl>:3:3: error: unknown relation 'missing'")
 
 
 def test_a_syntax_error_leaves_the_session_as_it_was():
-    s = session("e(1, 2).")
+    s = repl_session("e(1, 2).")
     out = s.feed("e(3, 4) e(5, 6).")
     assert out.startswith("<repl>:1:9: error: unexpected 'e'")
     assert s.feed("e(x, y)?") == "// e: 1 fact\ne(1, 2)."
 
 
 def test_a_rejected_input_is_rejected_whole():
-    s = session("e(1, 2).")
+    s = repl_session("e(1, 2).")
     assert "error" in s.feed("e(7, 8). e(\"a\", 9).")
     assert s.feed("e(x, y)?") == "// e: 1 fact\ne(1, 2)."
 
 
 def test_an_error_about_an_earlier_input_names_that_input():
-    s = session("e(1, 2).", "p(x, y) :- e(x, y).")
+    s = repl_session("e(1, 2).", "p(x, y) :- e(x, y).")
     out = s.feed("p(x)?")
     assert "<repl>:1:1: error:" in out and "<repl:2>:1:1: note:" in out
 
 
 def test_a_question_mark_after_something_else_is_an_error():
-    s = session(GRAPH)
+    s = repl_session(GRAPH)
     assert "`?` follows one atom" in s.feed("path(x, y) :- e(x, y)?")
     assert "error" in s.feed("1 + 2?")
 
 
 def test_no_input_raises():
-    s = session(GRAPH)
+    s = repl_session(GRAPH)
     for text in ["?", "(", ")", ".", "::", "query", "query 1.", "e(1,2)?x", "\"open", "/* open",
                  "@provenance(", ":", ": ", "::x", "p(x) :- not.", "\x00", "é(1)."]:
         assert isinstance(s.feed(text), str)
@@ -118,13 +111,13 @@ def test_no_input_raises():
 # ---- commands -----------------------------------------------------------------------------
 
 def test_rels_lists_arity_and_column_types():
-    s = session('e(1, 2).', 'name(1, "one").', "rel alarm", "path(x, y) :- e(x, y).")
+    s = repl_session('e(1, 2).', 'name(1, "one").', "rel alarm", "path(x, y) :- e(x, y).")
     assert s.feed(":rels") == "alarm/0\ne/2 (int, int)\nname/2 (int, str)\npath/2 (int, int)"
     assert ReplSession().feed(":rels") == "no relations yet"
 
 
 def test_ir_prints_the_optimised_program():
-    out = session(GRAPH).feed(":ir")
+    out = repl_session(GRAPH).feed(":ir")
     assert "relation path(int, int) idb" in out
     assert "loop rule" in out  # semi-naive evaluation has run
 
@@ -149,7 +142,7 @@ def test_load_errors_name_the_file(tmp_path):
 
 
 def test_reset_help_quit_and_unknown_commands():
-    s = session(GRAPH)
+    s = repl_session(GRAPH)
     assert s.feed(":reset") == "the session is empty"
     assert s.feed(":rels") == "no relations yet"
     assert ":load FILE" in s.feed(":help")
@@ -159,12 +152,12 @@ def test_reset_help_quit_and_unknown_commands():
 
 
 def test_an_imported_module_is_spliced_in_once():
-    s = session("edge(1, 2).", "import std.graph", "import std.graph")
+    s = repl_session("edge(1, 2).", "import std.graph", "import std.graph")
     assert s.feed("reachable(1, x)?") == "// reachable: 1 fact\nreachable(1, 2)."
 
 
 def test_relation_names_for_completion():
-    assert session(GRAPH).relation_names() == ["e", "path"]
+    assert repl_session(GRAPH).relation_names() == ["e", "path"]
 
 
 # ---- when an input is complete --------------------------------------------------------------

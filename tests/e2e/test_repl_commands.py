@@ -2,13 +2,7 @@
 from __future__ import annotations
 
 from nsl.repl_session import ReplSession
-
-
-def session(*inputs: str) -> ReplSession:
-    s = ReplSession()
-    for text in inputs:
-        assert s.feed(text) == "", f"{text!r} was not accepted silently"
-    return s
+from tests.helpers import repl_session
 
 
 # ---- :load expands ~ -------------------------------------------------------------------------
@@ -28,7 +22,7 @@ def test_load_of_a_path_with_a_nul_is_no_such_file():
 # ---- :show and :q ------------------------------------------------------------------------------
 
 def test_show_leaves_out_queries_typed_with_statements():
-    s = session("c(0).")
+    s = repl_session("c(0).")
     s.feed("c(1). query c(x). c(2). c(5)?")
     assert s.feed(":show") == "// <repl:1>\nc(0).\n// <repl:2>\nc(1).  c(2)."
 

@@ -3,14 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from nsl.repl_session import ReplSession
-
-
-def session(*inputs: str) -> ReplSession:
-    s = ReplSession()
-    for text in inputs:
-        assert s.feed(text) == "", f"{text!r} was not accepted silently"
-    return s
+from tests.helpers import repl_session
 
 
 # ---- fact inputs are checked without re-checking every stored fact -------------------------
@@ -18,7 +11,7 @@ def session(*inputs: str) -> ReplSession:
 def test_a_fact_input_does_not_recompile_the_session(monkeypatch):
     import nsl.compiler.lower as lower_module
 
-    s = session("rel e(a: int, b: int)", "p(x) :- e(x, _).")
+    s = repl_session("rel e(a: int, b: int)", "p(x) :- e(x, _).")
     calls = []
     real = lower_module.lower
     monkeypatch.setattr(lower_module, "lower", lambda *a: calls.append(1) or real(*a))
@@ -41,7 +34,7 @@ def test_fact_inputs_are_checked_as_the_whole_file_would_be(fact):
         whole_file_ok = True
     except CompileError:
         whole_file_ok = False
-    s = session(*stored)
+    s = repl_session(*stored)
     out = s.feed(fact)
     assert (out == "") == whole_file_ok, out
     assert s.feed("e(x, 4)?") in ("// e: 1 fact\ne(-1, 4).", "// e: 1 fact\ne(-1.0, 4).")  # 1.5 makes it float

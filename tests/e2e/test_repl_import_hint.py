@@ -4,13 +4,6 @@ from __future__ import annotations
 from nsl.repl_session import ReplSession
 
 
-def session(*inputs: str) -> ReplSession:
-    s = ReplSession()
-    for text in inputs:
-        assert s.feed(text) == "", f"{text!r} was not accepted silently"
-    return s
-
-
 # ---- the declare-first hint for a standard module --------------------------------------
 
 def test_importing_a_module_before_its_relation_exists_says_to_declare_it():

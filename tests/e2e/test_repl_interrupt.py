@@ -3,20 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from nsl.repl_session import ReplSession
-
-
-def session(*inputs: str) -> ReplSession:
-    s = ReplSession()
-    for text in inputs:
-        assert s.feed(text) == "", f"{text!r} was not accepted silently"
-    return s
+from tests.helpers import repl_session
 
 
 # ---- Ctrl-C during an input leaves the session as it was ---------------------------------
 
 def test_an_interrupted_query_drops_the_statements_typed_with_it(monkeypatch):
-    s = session("c(0).")
+    s = repl_session("c(0).")
     before = s.feed(":show")
 
     def interrupt(program):
@@ -34,7 +27,7 @@ def test_an_interrupted_query_drops_the_statements_typed_with_it(monkeypatch):
 def test_an_interrupted_reload_keeps_the_file_as_it_was(tmp_path, monkeypatch):
     program = tmp_path / "h.nsl"
     program.write_text("edge(1, 2).\n")
-    s = session(f":load {program}")
+    s = repl_session(f":load {program}")
     program.write_text("edge(5, 6).\nquery edge(x, y).\n")
     monkeypatch.setattr(s, "_run", lambda program: (_ for _ in ()).throw(KeyboardInterrupt))
     with pytest.raises(KeyboardInterrupt):

@@ -5,13 +5,7 @@ import numpy as np
 import pytest
 
 from nsl.repl_session import ReplSession
-
-
-def session(*inputs: str) -> ReplSession:
-    s = ReplSession()
-    for text in inputs:
-        assert s.feed(text) == "", f"{text!r} was not accepted silently"
-    return s
+from tests.helpers import repl_session
 
 
 # ---- statements that cannot run are refused at entry ----------------------------------
@@ -22,7 +16,7 @@ def session(*inputs: str) -> ReplSession:
     ("entails e: friend(1, 2).", "`entails` cannot run yet"),
 ])
 def test_a_statement_that_cannot_run_is_refused_at_entry(statement, message):
-    s = session("friend(1, 2).")
+    s = repl_session("friend(1, 2).")
     out = s.feed(statement)
     assert out.startswith("<repl>:1:1: error: " + message), out
     assert statement.splitlines()[0] in out and "^" in out
@@ -33,7 +27,7 @@ def test_a_statement_that_cannot_run_is_refused_at_entry(statement, message):
 
 
 def test_a_statement_that_cannot_run_is_refused_with_the_query_typed_with_it():
-    s = session("friend(1, 2).")
+    s = repl_session("friend(1, 2).")
     out = s.feed("constraint c: forall a, b: friend(a, b) -> friend(b, a). friend(x, y)?")
     assert out.startswith("<repl>:1:1: error: constraints cannot run yet")
     assert "// friend" not in out
@@ -50,7 +44,7 @@ def test_a_provenance_that_cannot_run_is_refused_at_entry():
 
 
 def test_an_available_provenance_is_accepted():
-    s = session("@provenance(bool)", "e(1).")
+    s = repl_session("@provenance(bool)", "e(1).")
     assert s.feed("e(x)?") == "// e: 1 fact\ne(1)."
 
 
