@@ -42,3 +42,12 @@ def test_tensor_elements_are_kept_as_given():
     program = nsl.compile("input t(k: int, v: tensor[2])\nq(k, v) :- t(k, v).\n")
     (v,) = program.run(facts={"t": [(1, [-0.0, 1.0])]}).tensors("q")[1]
     assert sign(float(v[0])) == -1.0
+
+
+@pytest.mark.parametrize("order", ["n(-1.0). n(1.0).", "n(1.0). n(-1.0)."])
+def test_derived_values_hold_positive_zero_whichever_is_derived_first(order):
+    """0.0 * -1.0 is -0.0 and 0.0 * 1.0 is 0.0: one value, stored as 0.0 (it kept the
+    first one derived, so the printed sign followed the order of the facts)."""
+    result = nsl.compile(order + "\nz(y) :- n(x), y = 0.0 * x.\nneg(y) :- n(x), x < 0.0, y = 0.0 * x.\n").run()
+    for rel in ("z", "neg"):
+        assert result[rel] == [(0.0,)] and sign(result[rel][0][0]) == 1.0, rel
