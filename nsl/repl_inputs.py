@@ -52,7 +52,7 @@ def with_declare_hints(exc: CompileError, statements: tuple, label: str) -> Comp
              for conj in stmt.body.alternatives for lit in conj
              for atom, _ in atoms_in_literal(lit)}
     spliced = {s.span.file for s in statements} - {label}  # the modules this input imports
-    uses: dict = {}  # (module, relation) -> how to declare it, its unknown-relation errors
+    noted: set = set()  # (module, relation) given the note (check_program shows one error a module)
     out = []
     for d in exc.diagnostics:
         m = _UNKNOWN.match(d.message)
@@ -67,18 +67,13 @@ def with_declare_hints(exc: CompileError, statements: tuple, label: str) -> Comp
             out.append(replace(d, notes=d.notes + (note(
                 f"to define '{name}' after this rule (rules that use each other, one at a time), "
                 f"{declare}"),)))
-        elif (file, name) not in uses:
-            uses[(file, name)] = declare, [d]
-            out.append(d)
+        elif (file, name) not in noted:
+            noted.add((file, name))
+            out.append(replace(d, notes=d.notes + (note(
+                f"{file.strip('<>')} uses '{name}', which the session does not define yet: define "
+                f"it in the same input as the import, or {declare}"),)))
         else:
-            uses[(file, name)][1].append(d)
-    for (file, name), (declare, found) in uses.items():
-        module = file.strip("<>")
-        more = f"; {len(found) - 1} more uses of '{name}' in {module} are not shown" if len(found) > 1 else ""
-        first = out.index(found[0])
-        out[first] = replace(found[0], notes=found[0].notes + (note(
-            f"{module} uses '{name}', which the session does not define yet: define it in the same "
-            f"input as the import, or {declare}{more}"),))
+            out.append(d)
     return CompileError(out, exc.sources)
 
 

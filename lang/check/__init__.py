@@ -66,5 +66,44 @@ def check_program(program: A.Program, sources: SourceMap | None = None) -> Check
     if has_errors(diags):
         errors = sorted((d for d in diags if d.severity == "error"),
                         key=lambda d: (d.span.file, d.span.line, d.span.col) if d.span else ("", 0, 0))
-        raise CompileError(errors, sources)
+        raise CompileError(_one_per_module(errors, sources), sources)
     return CheckedProgram(program, table, strata, [d for d in diags if d.severity != "error"], sources)
+
+
+def _one_per_module(errors: list, sources) -> list:
+    """Errors inside an imported standard module follow from the program's own relations
+    (``edge`` missing, or its columns of two types, seen at each use): keep the first per
+    module, with a note saying how many followed and what the module needs (its header
+    comment)."""
+    from collections import Counter
+    from dataclasses import replace
+
+    from nsl.lang.diagnostics import note
+
+    in_module = Counter(d.span.file for d in errors if d.span is not None and d.span.file.startswith("<std."))
+    out, shown = [], set()
+    for d in errors:
+        module = d.span.file if d.span is not None else None
+        if module in in_module:
+            if module in shown:
+                continue
+            shown.add(module)
+            more = in_module[module] - 1
+            if more:
+                needs = _module_header(module, sources)
+                d = replace(d, notes=d.notes + (note(
+                    f"{more} more error{'s' * (more != 1)} in {module} follow from the same "
+                    "relations and are not shown" + (f"; {needs}" if needs else "")),))
+        out.append(d)
+    return out
+
+
+def _module_header(module: str, sources) -> str:
+    """The leading ``//`` comment of a module's source, as one sentence."""
+    lines = []
+    for number in range(1, 20):
+        text = sources.line(module, number) if sources is not None else None
+        if text is None or not text.startswith("//"):
+            break
+        lines.append(text[2:].strip())
+    return " ".join(lines)
