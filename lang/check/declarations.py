@@ -47,6 +47,9 @@ def _check_input(decl: A.RelDecl, table: SymbolTable, diags) -> None:
                            "facts are supplied at run time", info.rules[0].head.span))
     if decl.source is not None and not decl.source.lower().endswith(FACT_FILE_SUFFIXES):
         diags.append(error(f"input file '{decl.source}' must be .csv, .tsv or .jsonl", decl.span))
+    if decl.source is not None and not decl.params and decl.source.lower().endswith((".csv", ".tsv")):
+        diags.append(error("a nullary relation can be read only from a .jsonl facts file (a line "
+                           "`[]` makes it true): a CSV/TSV row has at least one field", decl.span))
     if decl.source is not None and decl.params and not decl.source.lower().endswith(".jsonl"):
         for p in decl.params:
             if p.type.name == "tensor":

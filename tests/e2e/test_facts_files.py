@@ -36,7 +36,12 @@ def test_a_directory_in_from_is_an_error_at_the_declaration(tmp_path):
 def test_a_nullary_input_from_csv_is_an_error_naming_jsonl(tmp_path):
     write(tmp_path, "n.nsl", 'input flag from "f.csv"\nq :- flag.\n')
     write(tmp_path, "f.csv", "\n")
-    out = nslc("run", "n.nsl", cwd=str(tmp_path))
+    for command in ("check", "run"):  # declared: a compile error at the declaration
+        out = nslc(command, "n.nsl", cwd=str(tmp_path))
+        assert out.returncode == 1 and out.stderr.startswith(
+            "n.nsl:1:1: error: a nullary relation can be read only from a .jsonl facts file"), out.stderr
+    write(tmp_path, "n.nsl", 'input flag\nq :- flag.\n')
+    out = nslc("run", "n.nsl", "--facts", "flag=f.csv", cwd=str(tmp_path))  # given: when read
     assert out.returncode == 1 and "use a .jsonl file with a line []" in out.stderr, out.stderr
     write(tmp_path, "n.nsl", 'input flag from "f.jsonl"\nq :- flag.\n')
     write(tmp_path, "f.jsonl", "[]\n")
