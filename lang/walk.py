@@ -30,8 +30,8 @@ def run_recursive(call):
 
 
 def _children(e):
-    """The sub-expressions ``expr_vars`` descends into, left to right (an aggregate's own
-    scope excluded)."""
+    """The sub-expressions ``expr_vars`` and ``aggregates_in`` descend into, left to right
+    (an aggregate's own scope excluded)."""
     if isinstance(e, A.BinOp):
         return (e.left, e.right)
     if isinstance(e, A.Neg):
@@ -230,16 +230,12 @@ def atoms_in_formula(f) -> Iterator[A.Atom]:
 
 
 def aggregates_in(e) -> Iterator[A.Aggregate]:
-    """The aggregates of an expression (arithmetic and calls; not inside another aggregate),
+    """The aggregates of an expression (not inside another aggregate),
     left to right; with an explicit stack, as an expression nests as deep as it is long."""
     stack = [e]
     while stack:
         e = stack.pop()
         if isinstance(e, A.Aggregate):
             yield e
-        elif isinstance(e, A.BinOp):
-            stack += (e.right, e.left)
-        elif isinstance(e, A.Neg):
-            stack.append(e.operand)
-        elif isinstance(e, A.Call):
-            stack.extend(reversed(e.args))
+        else:
+            stack.extend(reversed(_children(e)))
