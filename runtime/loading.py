@@ -163,10 +163,6 @@ def columns_of(data, types, interner, name="?"):
     for j, (c, ty) in enumerate(zip(cols, types)):
         _check_shape(c, ty, name, j)
         _check_finite(c, ty, name, j)
-    # -0.0 == 0.0, so dedup keeps one of them: whichever came first, which made the printed
-    # fact depend on the input's order. Float columns hold 0.0 only (-0.0 + 0.0 is 0.0);
-    # tensor elements are data, not keys, and stay as given.
-    cols = [c + 0.0 if ty == "float" else c for c, ty in zip(cols, types)]
     n = int(cols[0].shape[0]) if cols else 0
     if any(int(c.shape[0]) != n for c in cols):
         raise NslRuntimeError(f"columns of relation '{name}' differ in length")

@@ -125,9 +125,10 @@ class StoredRelation:
         prov = self.prov
         if n == 0:
             return self.empty_run()
-        # A float column keys -0.0 and 0.0 as one value (keys.py); store it as +0.0 so which
-        # one is kept (and printed) does not depend on which a rule derived first.
-        cols = [c + 0.0 if c.dim() == 1 and c.is_floating_point() else c for c in cols]
+        # A float column keys -0.0 and 0.0 as one value (keys.py); store it as +0.0, inputs and
+        # derived rows alike, so which one is kept (and printed) does not depend on which came
+        # first. (A tensor column's elements are data, not keys, and stay as given.)
+        cols = [c + 0.0 if ty == "float" else c for c, ty in zip(cols, self.types)]
         if tags is None and prov.one_is_absorbing and (self.fresh or self.dense is not None):
             delta = self._add_dense(cols, n)
             if delta is not None:
