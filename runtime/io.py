@@ -15,14 +15,13 @@ import re
 from dataclasses import dataclass
 
 from .errors import FactFileError
-from .io_fast import delimited_rows, jsonl_rows
+from .io_fast import BOOL_SPELLINGS as _BOOL, delimited_rows, jsonl_rows
 from .io_records import BadField, JsonConstant, _lines, delimited_fields, element_col, jsonl_fields, records
 
 _INT = re.compile(r"[+-]?[0-9]+\Z")
 # float() also takes "1_0", "١" and other digits; a CSV float is written as in C or JSON
 _FLOAT = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
 _NOT_FINITE = re.compile(r"[+-]?(?:nan|inf|infinity)\Z", re.IGNORECASE)
-_BOOL = {"true": True, "false": False, "1": True, "0": False}
 
 
 # How a facts file is read is told by its extension, the same set everywhere: `from` (checked

@@ -24,7 +24,8 @@ _COLUMN = {
     "float": re.compile(rf"(?:{_S}[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?{_S}\n)*"),
     "bool": re.compile(rf"(?:{_S}(?i:true|false|1|0){_S}\n)*"),
 }
-_BOOL = {"true": True, "false": False, "1": True, "0": False}
+# How a CSV/TSV bool is spelled (either reader; case-insensitive).
+BOOL_SPELLINGS = {"true": True, "false": False, "1": True, "0": False}
 _INT64 = (-(1 << 63), (1 << 63) - 1)
 
 
@@ -58,7 +59,7 @@ def _text_column(column: list, ty: str) -> list | None:
         return None
     stripped = list(map(str.strip, column))
     if ty == "bool":  # (IGNORECASE lets "ſ" match "s"; .get leaves such a value to the slow path)
-        values = list(map(_BOOL.get, map(str.lower, stripped)))
+        values = list(map(BOOL_SPELLINGS.get, map(str.lower, stripped)))
         return None if None in values else values
     if ty == "int":
         values = list(map(int, stripped))
