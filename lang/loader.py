@@ -26,11 +26,15 @@ def looks_like_path(path_or_text: str) -> bool:
     return s.endswith(".nsl") and "(" not in s and "//" not in s
 
 
+def no_nul(path) -> str:
+    """``path`` with a NUL shown as ``\\0``, not written raw to the terminal."""
+    return str(path).replace("\0", "\\0")
+
+
 def read_source(path: str) -> str:
     if "\0" in str(path):  # no file has such a name (open would raise ValueError)
-        shown = str(path).replace("\0", "\\0")
         raise CompileError([error("no such file (a path cannot hold a NUL character)",
-                                  Span.unknown(shown))])
+                                  Span.unknown(no_nul(path)))])
     try:
         with open(path, encoding="utf-8-sig") as f:  # a byte order mark is not program text
             return f.read()

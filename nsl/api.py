@@ -14,7 +14,8 @@ from collections.abc import Mapping
 from typing import Any, Iterable
 
 from nsl.lang.diagnostics import CompileError, UsageError, error
-from nsl.given_facts import given_facts, load_file, no_nul
+from nsl.given_facts import given_facts, load_file
+from nsl.lang.loader import no_nul
 from nsl.result import Result
 
 

@@ -7,6 +7,7 @@ import os
 from collections.abc import Mapping
 
 from nsl.lang.diagnostics import CompileError, Span, error
+from nsl.lang.loader import no_nul
 
 
 def given_facts(name: str, data, types, names, domains, sources):
@@ -75,25 +76,19 @@ def load_file(path: str, types, origin, sources, domains=None, names=None):
     from nsl.runtime.io import load_facts
 
     shown = shown_path(path)
+    named = origin if origin is not None else Span.unknown(no_nul(shown))  # where it is named
     if not os.path.exists(path):
-        span = origin if origin is not None else Span.unknown(no_nul(shown))
         why = " (a path cannot hold a NUL character)" if "\0" in path else ""
-        raise CompileError([error(f"fact file '{no_nul(shown)}' does not exist{why}", span)], sources)
+        raise CompileError([error(f"fact file '{no_nul(shown)}' does not exist{why}", named)], sources)
     try:
         return load_facts(path, types, domains, names)
     except FactFileError as exc:
         if not exc.line:  # the whole file: where it is named, as a missing file is
-            span = origin if origin is not None else Span.unknown(no_nul(shown))
-            raise CompileError([error(f"fact file '{no_nul(shown)}' {exc.problem}", span)],
+            raise CompileError([error(f"fact file '{no_nul(shown)}' {exc.problem}", named)],
                                sources) from None
         span = Span(shown, exc.line, exc.col, exc.line, exc.col)
         sources.add(shown, _read_text(path))
         raise CompileError([error(exc.message, span)], sources) from None
-
-
-def no_nul(path: str) -> str:
-    """``path`` with a NUL shown as ``\\0``, not written raw to the terminal."""
-    return path.replace("\0", "\\0")
 
 
 def shown_path(path: str) -> str:

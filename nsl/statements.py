@@ -16,6 +16,7 @@ from typing import Callable, Union
 
 from nsl.lang import ast as A
 from nsl.lang.diagnostics import CompileError, Diagnostic, UsageError, error
+from nsl.lang.loader import no_nul
 
 # the folder relative paths resolve against, or a function from a statement's span to it
 # (the REPL's statements come from several files, each with its own folder)
@@ -54,7 +55,7 @@ def _file_errors(stmt: A.CheckIrStmt, opts: dict) -> list[Diagnostic]:
             continue
         span = next(o.value.span for o in stmt.options if o.name == key)
         if not os.path.exists(opts[key]):
-            shown = str(opts[key]).replace("\0", "\\0")  # a NUL cannot be shown raw
+            shown = no_nul(opts[key])
             out.append(error(f"no such file: {shown}", span))
         elif os.path.isdir(opts[key]):
             out.append(error(f"is a directory, not an .ll file: {opts[key]}", span))
