@@ -142,7 +142,7 @@ class ReplSession:
                 # check them with a fact of each kind the session holds, compile at the next query.
                 program, checked = None, self._check(self._fact_kinds.of(before) + statements)
             else:
-                program, checked, _ = self._compile(
+                program, checked = self._compile(
                     _statements([*before, Chunk(label, text, statements, path, shown), *after]))
                 self._refuse_unrunnable(program, checked, label)
         except CompileError as exc:
@@ -185,13 +185,11 @@ class ReplSession:
     def _compile(self, statements: tuple) -> tuple:
         """The driver's pipeline from the AST on: inputs are parsed one by one, each
         under its own file name, so a diagnostic points into the input it is about.
-        Returns the :class:`nsl.Program`, the checked program (its warnings and symbols)
-        and the lowered IR."""
+        Returns the :class:`nsl.Program` and the checked program (its warnings and symbols)."""
         from nsl.api import Program
         from nsl.compiler.driver import Compilation
         from nsl.compiler.lower import lower
         from nsl.compiler.pipeline import run_passes
-
         from nsl.lang.check import check_program
 
         program = A.Program(statements, INPUT_FILE)
@@ -200,7 +198,7 @@ class ReplSession:
         module = run_passes(lowered)
         compilation = Compilation(self._sources, program, checked, lowered, module)
         return Program(compilation, self.base_dir, file_dirs=self._file_dirs,
-                       index_cache=self._index_cache), checked, lowered
+                       index_cache=self._index_cache), checked
 
     def _check(self, statements: tuple):
         """Only the checks (a fact input's path: lowering waits for the next query)."""
